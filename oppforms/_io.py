@@ -1,0 +1,43 @@
+"""Atomic file writes: a temporary file in the target's folder, fsynced, then renamed.
+
+An interrupted write (Ctrl-C, a kill, a full disk) leaves the old file or none, never a
+half-written one; the temporary file is removed on every failure path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically; with ``overwrite=False`` an existing file is
+    an :class:`OutputError` (checked again at the rename, so two writers never clobber)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if path exists: no race with another writer
+            except FileExistsError:
+                raise OutputError(f"{path}: exists already (use overwrite to replace it)") from None
+            tmp.unlink()
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()

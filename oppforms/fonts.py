@@ -1,0 +1,220 @@
+"""The embedded Unicode font: metrics, subsetting and the PDF font objects.
+
+The form uses one OFL font family (Carlito, shipped in ``oppforms/fonts``), embedded as a
+``Type0`` / ``CIDFontType2`` font with ``Identity-H`` encoding: text is written as 2-byte
+glyph ids, and a ``ToUnicode`` map makes every glyph searchable and copyable. The field
+font is subset at build time to the coverage the spec asks for (Latin-1, Latin
+Extended-A, Dutch quotes and dashes, …), so values typed later still find their glyphs.
+
+:class:`FontMetrics` reads the metrics from font bytes, whether the shipped TTF or the
+subset embedded in a built form, so filling needs nothing but the form itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from fontTools import subset as ft_subset
+from fontTools.ttLib import TTFont
+
+#: Characters drawn with another character's glyph (the font has none of their own).
+GLYPH_STAND_INS = {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2010": "-", "\u2011": "-"}
+#: Characters that are kept in values but take no space when drawn.
+INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
+@contextlib.contextmanager
+def quiet_fonttools() -> Iterator[None]:
+    """Silence fontTools' warnings about the shipped font's header timestamp while loading."""
+    logger = logging.getLogger("fontTools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@cache
+def font_file_bytes(filename: str) -> bytes:
+    """A font file shipped in ``oppforms/fonts``."""
+    return resources.files("oppforms").joinpath("fonts").joinpath(filename).read_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class FontDescriptorValues:
+    """The numbers a PDF /FontDescriptor needs, in 1/1000 em."""
+
+    ascent: int
+    descent: int
+    cap_height: int
+    bbox: tuple[int, int, int, int]
+    italic_angle: float
+    stem_v: int
+    flags: int
+
+
+class FontMetrics:
+    """Glyph ids and advance widths of one TrueType font program.
+
+    Widths are kept in 1/1000 em per character, the unit of PDF /W arrays, so a string's
+    width in points is ``sum(widths) * size / 1000``.
+    """
+
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space")
+
+    def __init__(self, data: bytes) -> None:
+        with quiet_fonttools():
+            self._load(data)
+
+    def _load(self, data: bytes) -> None:
+        tt = TTFont(io.BytesIO(data), lazy=True)
+        upem = tt["head"].unitsPerEm
+        scale = 1000.0 / upem
+        hmtx = tt["hmtx"].metrics
+        order = tt.getGlyphOrder()
+        gid_of = {name: i for i, name in enumerate(order)}
+        cmap = tt.getBestCmap() or {}
+        self.postscript_name: str = tt["name"].getDebugName(6) or "Font"
+        self.char_to_gid: dict[str, int] = {}
+        self.char_width: dict[str, float] = {}
+        self.gid_width: dict[int, int] = {}
+        for code, glyph in cmap.items():
+            gid = gid_of[glyph]
+            width = round(hmtx[glyph][0] * scale)
+            self.char_to_gid[chr(code)] = gid
+            self.char_width[chr(code)] = float(width)
+            self.gid_width[gid] = width
+        for stand_in, target in GLYPH_STAND_INS.items():
+            if stand_in not in self.char_to_gid and target in self.char_to_gid:
+                self.char_to_gid[stand_in] = self.char_to_gid[target]
+                self.char_width[stand_in] = self.char_width[target]
+        for ch in INVISIBLE:
+            self.char_width.setdefault(ch, 0.0)
+        self._space = self.char_width.get(" ", 250.0)
+        os2 = tt["OS/2"]
+        head = tt["head"]
+        post = tt["post"]
+        self.descriptor = FontDescriptorValues(
+            ascent=round(tt["hhea"].ascent * scale),
+            descent=round(tt["hhea"].descent * scale),
+            cap_height=round(getattr(os2, "sCapHeight", tt["hhea"].ascent * 0.7) * scale),
+            bbox=(
+                round(head.xMin * scale),
+                round(head.yMin * scale),
+                round(head.xMax * scale),
+                round(head.yMax * scale),
+            ),
+            italic_angle=float(post.italicAngle),
+            stem_v=120 if os2.usWeightClass >= 600 else 80,
+            flags=32 | (64 if post.italicAngle else 0),
+        )
+
+    @classmethod
+    @cache
+    def shipped(cls, filename: str) -> FontMetrics:
+        return cls(font_file_bytes(filename))
+
+    def can_draw(self, ch: str) -> bool:
+        return ch in self.char_to_gid or ch in INVISIBLE or ch in "\n\r\t"
+
+    def missing(self, text: str) -> list[str]:
+        """The distinct characters of ``text`` this font cannot draw, in order of appearance."""
+        return [ch for ch in dict.fromkeys(text) if not self.can_draw(ch)]
+
+    def width(self, text: str, size: float) -> float:
+        """Width of ``text`` in points at ``size``; characters without a glyph count as a space."""
+        cw = self.char_width
+        space = self._space
+        return sum(cw.get(ch, space) for ch in text) * size / 1000.0
+
+    def encode(self, text: str) -> bytes:
+        """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
+        dropped, characters without a glyph raise ``KeyError``."""
+        gids = self.char_to_gid
+        return b"".join(gids[ch].to_bytes(2, "big") for ch in text if ch not in INVISIBLE)
+
+    def hex(self, text: str) -> str:
+        """``text`` as a PDF hex string body, ready for ``<…> Tj``."""
+        return self.encode(text).hex().upper()
+
+
+def subset_font(data: bytes, chars: Iterable[str]) -> bytes:
+    """A TrueType subset of ``data`` holding the glyphs of ``chars`` (plus .notdef),
+    with hinting dropped and a cmap kept so the subset can be measured again."""
+    options = ft_subset.Options()
+    options.hinting = False
+    options.desubroutinize = True
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
+    options.notdef_outline = True
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "DSIG"]
+    out = io.BytesIO()
+    with quiet_fonttools():
+        tt = TTFont(io.BytesIO(data))
+        sub = ft_subset.Subsetter(options)
+        sub.populate(unicodes=sorted({ord(c) for c in chars if c not in INVISIBLE}))
+        sub.subset(tt)
+        tt.save(out)
+    return out.getvalue()
+
+
+def subset_tag(chars: Iterable[str], base: str) -> str:
+    """The six-letter subset prefix PDF asks for, derived from the content (deterministic)."""
+    import hashlib
+
+    digest = hashlib.sha256(("".join(sorted(set(chars))) + base).encode()).digest()
+    return "".join(chr(ord("A") + b % 26) for b in digest[:6])
+
+
+def to_unicode_cmap(char_to_gid: dict[str, int]) -> bytes:
+    """A ToUnicode CMap mapping every glyph id back to its character."""
+    by_gid: dict[int, str] = {}
+    for ch, gid in sorted(char_to_gid.items(), key=lambda kv: ord(kv[0])):
+        if ch in GLYPH_STAND_INS:
+            continue
+        by_gid.setdefault(gid, ch)
+    entries = sorted(by_gid.items())
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <FFFF>",
+        "endcodespacerange",
+    ]
+    for start in range(0, len(entries), 100):
+        chunk = entries[start : start + 100]
+        lines.append(f"{len(chunk)} beginbfchar")
+        for gid, ch in chunk:
+            utf16 = ch.encode("utf-16-be").hex().upper()
+            lines.append(f"<{gid:04X}> <{utf16}>")
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode("ascii")
+
+
+def widths_array(gid_width: dict[int, int]) -> list[int | list[int]]:
+    """The /W array of a CIDFont: runs of consecutive glyph ids with their widths."""
+    out: list[int | list[int]] = []
+    run: list[int] = []
+    start = prev = -2
+    for gid in sorted(gid_width):
+        if gid != prev + 1:
+            if run:
+                out += [start, run]
+            start, run = gid, []
+        run.append(gid_width[gid])
+        prev = gid
+    if run:
+        out += [start, run]
+    return out

@@ -1,0 +1,93 @@
+"""Records: the field dictionary as data, and the JSON Schema of a record (contract §4).
+
+A record is what ``oppforms extract`` gives back for each form: where it came from, which
+form and version, how it was read, all text and date values, which signature boxes are
+signed, and what a person must review. ``fields`` keys are the contract's field names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .spec import FieldKind, FormSpec
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+ISO_DATE_PATTERN = r"^$|^\d{4}-\d{2}-\d{2}$"
+
+
+def describe_fields(spec: FormSpec) -> list[dict[str, Any]]:
+    """One entry per field, in form order: name, kind, Dutch label, 1-based page and
+    rectangle (PDF points, origin bottom-left) of the first widget, and all widgets."""
+    out = []
+    for f in spec.fields:
+        out.append(
+            {
+                "name": f.name,
+                "kind": f.kind.value,
+                "label": f.label,
+                "page": f.page_no,
+                "rect": _rect(f.rect.as_list()),
+                "multiline": f.multiline,
+                "widgets": [{"page": w.page_no, "rect": _rect(w.rect.as_list())} for w in f.widgets],
+            }
+        )
+    return out
+
+
+def _rect(values: list[float]) -> list[float]:
+    return [round(v, 2) for v in values]
+
+
+def record_schema(spec: FormSpec) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one extracted record of ``spec``."""
+    value_props: dict[str, Any] = {}
+    for f in spec.value_fields:
+        prop: dict[str, Any] = {"type": "string", "title": f.label, "maxLength": f.max_length}
+        if f.kind is FieldKind.DATE:
+            prop["pattern"] = ISO_DATE_PATTERN
+            prop["description"] = "ISO date YYYY-MM-DD, or empty"
+        elif not f.multiline:
+            prop["pattern"] = r"^[^\n\r]*$"
+            prop["description"] = "one line"
+        else:
+            prop["description"] = "multiline text, lines separated by \\n"
+        value_props[f.name] = prop
+    signed_props = {f.name: {"type": "boolean", "title": f.label} for f in spec.signature_fields}
+    review_item = {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {
+            "field": {"type": ["string", "null"], "enum": [None, *(f.name for f in spec.fields)]},
+            "reason": {"type": "string"},
+            "page": {"type": ["integer", "null"], "minimum": 1},
+            "box": {"type": ["array", "null"], "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+            "crop": {"type": ["string", "null"]},
+        },
+    }
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"urn:oppforms:{spec.form_id}:v{spec.version}:record",
+        "title": f"{spec.title} (versie {spec.version}): record",
+        "type": "object",
+        "required": ["source", "form", "version", "method", "fields", "signed", "review", "warnings"],
+        "properties": {
+            "source": {"type": "string", "description": "the input file the record was read from"},
+            "form": {"const": spec.form_id},
+            "version": {"type": "string"},
+            "method": {"enum": ["acroform", "text", "scan"]},
+            "fields": {
+                "type": "object",
+                "properties": value_props,
+                "required": list(value_props),
+                "additionalProperties": False,
+            },
+            "signed": {
+                "type": "object",
+                "properties": signed_props,
+                "required": list(signed_props),
+                "additionalProperties": False,
+            },
+            "review": {"type": "array", "items": review_item},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+        },
+    }
