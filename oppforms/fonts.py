@@ -157,7 +157,7 @@ def subset_font(data: bytes, chars: Iterable[str]) -> bytes:
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "DSIG"]
     out = io.BytesIO()
     with quiet_fonttools():
-        tt = TTFont(io.BytesIO(data))
+        tt = TTFont(io.BytesIO(data), recalcTimestamp=False)
         sub = ft_subset.Subsetter(options)
         sub.populate(unicodes=sorted({ord(c) for c in chars if c not in INVISIBLE}))
         sub.subset(tt)

@@ -207,6 +207,28 @@ class ValueStyle:
 
 
 @dataclass(frozen=True, slots=True)
+class Composite:
+    """A field that spreadsheets often split over several columns (an administration's
+    ``Roepnaam``, ``Tussenvoegsel``, ``Achternaam`` → the pupil's name). ``parts`` lists,
+    per part, the header names that may hold it; non-empty parts are joined with a space."""
+
+    field: str
+    parts: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRules:
+    """Which field identifies a record (duplicates, resuming), which holds the pupil's
+    name (shown on continuation pages and in the running header, never in file names by
+    default), the default output file name pattern, and composite columns."""
+
+    key: str
+    person: str
+    file_name: str
+    composites: tuple[Composite, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FormSpec:
     source: str
     form_id: str
@@ -223,6 +245,7 @@ class FormSpec:
     marks: Marks
     pages: tuple[Page, ...]
     fields: tuple[Field, ...]
+    records: RecordRules
 
     @property
     def page_count(self) -> int:
@@ -362,7 +385,9 @@ class _Loader:
     # -- the spec -------------------------------------------------------------------------
 
     def load(self, raw: Mapping[str, Any]) -> FormSpec:
-        top = self.table(raw, "top level", {"form", "fonts", "styles", "values", "marks", "pages", "fields"})
+        top = self.table(
+            raw, "top level", {"form", "fonts", "styles", "values", "marks", "records", "pages", "fields"}
+        )
         form = self.table(
             top["form"], "[form]", {"id", "version", "title", "subject", "language", "page_size"}
         )
@@ -411,6 +436,7 @@ class _Loader:
             raise self.fail("[[fields]]", "the form needs at least one field")
         fields = tuple(self.field(f, i, len(pages), marks) for i, f in enumerate(top["fields"], 1))
         self.check_fields(fields)
+        records = self.records(top["records"], fields)
 
         return FormSpec(
             source=self.filename,
@@ -428,7 +454,42 @@ class _Loader:
             marks=marks,
             pages=pages,
             fields=fields,
+            records=records,
         )
+
+    def records(self, raw: Any, fields: Sequence[Field]) -> RecordRules:
+        e = "[records]"
+        t = self.table(raw, e, {"key", "person", "file_name"}, {"compose"})
+        names = {f.name: f for f in fields}
+        for k in ("key", "person"):
+            name = self.string(t[k], f"{e} {k}")
+            if name not in names or names[name].is_signature:
+                raise self.fail(f"{e} {k}", f"{name!r} is not a text field of this form")
+        file_name = self.string(t["file_name"], f"{e} file_name")
+        import string
+
+        for _, ref, _, _ in string.Formatter().parse(file_name):
+            if ref is not None and ref not in names and ref != "row":
+                raise self.fail(f"{e} file_name", f"unknown field {{{ref}}}")
+        composites = []
+        for i, c in enumerate(t.get("compose", []), 1):
+            ce = f"{e} compose {i}"
+            ct = self.table(c, ce, {"field", "parts"})
+            name = self.string(ct["field"], f"{ce} field")
+            if name not in names:
+                raise self.fail(ce, f"unknown field {name!r}")
+            parts = ct["parts"]
+            if not isinstance(parts, list) or len(parts) < 2:
+                raise self.fail(ce, "parts must list at least two lists of header names")
+            composites.append(
+                Composite(name, tuple(tuple(self.string(h, ce) for h in self.list_of(p, ce)) for p in parts))
+            )
+        return RecordRules(str(t["key"]), str(t["person"]), file_name, tuple(composites))
+
+    def list_of(self, raw: Any, entry: str) -> list[Any]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(entry, "must be a non-empty list")
+        return raw
 
     def coverage(self, raw: Any) -> str:
         """Ranges like ``"U+0020-U+007E"`` or single ``"U+20AC"`` → the characters."""
