@@ -4,6 +4,7 @@
 The public API is re-exported here; everything else is internal.
 """
 
+from ._version import __version__
 from .errors import (
     BatchIncomplete,
     InputError,
@@ -16,8 +17,6 @@ from .errors import (
     UsageError,
 )
 from .spec import Field, FieldKind, FormSpec, current_spec, load_spec
-
-from ._version import __version__
 
 __all__ = [
     "BatchIncomplete",

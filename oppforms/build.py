@@ -21,9 +21,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from pypdf import PdfWriter
 from pypdf.generic import (
@@ -40,16 +39,33 @@ from pypdf.generic import (
 )
 
 from ._version import __version__
+from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
 from .errors import SpecError
-from .fonts import FontMetrics, font_file_bytes, quiet_fonttools, subset_font, subset_tag, to_unicode_cmap, widths_array
+from .fonts import (
+    FontMetrics,
+    font_file_bytes,
+    quiet_fonttools,
+    subset_font,
+    subset_tag,
+    to_unicode_cmap,
+    widths_array,
+)
 from .geometry import PdfRect
-from .spec import Align, BulletsBlock, Field, FieldKind, FormSpec, Run, Style, TableBlock, TextBlock, Widget
-from .typeset import fmt, wrap
+from .spec import (
+    Align,
+    BulletsBlock,
+    Field,
+    FieldKind,
+    FormSpec,
+    Run,
+    TableBlock,
+    TextBlock,
+    Widget,
+)
+from .typeset import fmt
 
 log = logging.getLogger(__name__)
 
-#: Resource names of the two fonts in every content stream and in the AcroForm /DR.
-FONT_RESOURCE = {"regular": "F1", "bold": "F2"}
 #: Document-information keys that carry the form's identity.
 INFO_FORM_ID = "/OppformsFormId"
 INFO_FORM_VERSION = "/OppformsFormVersion"
@@ -64,20 +80,12 @@ LABEL_SHADE = 0.94
 FRAME_GRAY = 0.45
 
 
-@dataclass(frozen=True, slots=True)
-class EmbeddedFont:
-    key: str
-    metrics: FontMetrics
-    ref: IndirectObject
-
-
 def build_pdf(spec: FormSpec) -> bytes:
     """The fillable PDF of ``spec`` as bytes. Raises :class:`SpecError` when a text does
     not fit where the spec puts it."""
     writer = PdfWriter()
     writer.pdf_header = "%PDF-1.7"
     fonts = _embed_fonts(writer, spec)
-    regular = fonts["regular"]
     font_resources = DictionaryObject(
         {NameObject("/" + FONT_RESOURCE[k]): f.ref for k, f in fonts.items()}
     )
@@ -85,6 +93,7 @@ def build_pdf(spec: FormSpec) -> bytes:
     da = f"/{FONT_RESOURCE[spec.values.font]} {fmt(spec.values.size)} Tf 0 g"
 
     page_refs: list[IndirectObject] = []
+    page_objs: list[DictionaryObject] = []
     pages_ref = writer.root_object.raw_get("/Pages")
     for page in spec.pages:
         content = _page_content(spec, page.page_no, fonts)
@@ -106,7 +115,8 @@ def build_pdf(spec: FormSpec) -> bytes:
             }
         )
         page_refs.append(writer._add_object(page_obj))
-    pages = pages_ref.get_object()
+        page_objs.append(page_obj)
+    pages = cast(DictionaryObject, pages_ref.get_object())
     pages[NameObject("/Kids")] = ArrayObject(page_refs)
     pages[NameObject("/Count")] = NumberObject(len(page_refs))
 
@@ -114,7 +124,7 @@ def build_pdf(spec: FormSpec) -> bytes:
     annots: dict[int, list[IndirectObject]] = {p.page_no: [] for p in spec.pages}
     root_fields = _field_tree(writer, spec, page_refs, annots, font_resources, da, value_font, empty_ap)
     for page_no, refs in annots.items():
-        page_refs[page_no - 1].get_object()[NameObject("/Annots")] = ArrayObject(refs)
+        page_objs[page_no - 1][NameObject("/Annots")] = ArrayObject(refs)
 
     writer.root_object[NameObject("/AcroForm")] = writer._add_object(
         DictionaryObject(
@@ -262,56 +272,8 @@ def _font_objects(writer: PdfWriter, metrics: FontMetrics, data: bytes, base_nam
 # Page content
 
 
-class _Canvas:
-    """Collects content-stream operators for one page."""
-
-    def __init__(self, fonts: dict[str, EmbeddedFont], styles: dict[str, Style] | None = None) -> None:
-        self.ops: list[str] = []
-        self.fonts = fonts
-
-    def fill_rect(self, r: PdfRect, gray: float) -> None:
-        self.ops.append(f"{fmt(gray)} g {fmt(r.x0)} {fmt(r.y0)} {fmt(r.width)} {fmt(r.height)} re f\n")
-
-    def stroke_rect(self, r: PdfRect, gray: float, width: float) -> None:
-        self.ops.append(
-            f"{fmt(gray)} G {fmt(width)} w {fmt(r.x0)} {fmt(r.y0)} {fmt(r.width)} {fmt(r.height)} re S\n"
-        )
-
-    def line(self, x0: float, y0: float, x1: float, y1: float, gray: float, width: float) -> None:
-        self.ops.append(f"{fmt(gray)} G {fmt(width)} w {fmt(x0)} {fmt(y0)} m {fmt(x1)} {fmt(y1)} l S\n")
-
-    def text(self, style: Style, x: float, baseline: float, text: str) -> None:
-        font = self.fonts[style.font]
-        self.ops.append(
-            f"BT {fmt(style.gray)} g /{FONT_RESOURCE[style.font]} {fmt(style.size)} Tf "
-            f"{fmt(x)} {fmt(baseline)} Td <{font.metrics.hex(text)}> Tj ET\n"
-        )
-
-    def runs(
-        self, spec: FormSpec, runs: Iterable[Run], x: float, top: float, width: float, align: Align
-    ) -> float:
-        """Draw wrapped runs hanging from ``top``; return the y where the text ends."""
-        y = top
-        for run in runs:
-            style = spec.styles[run.style]
-            metrics = self.fonts[style.font].metrics
-            for line in wrap(run.text, metrics, style.size, width):
-                baseline = y - style.size * metrics.descriptor.ascent / 1000.0
-                if line.text:
-                    lx = x
-                    if align is not Align.LEFT:
-                        slack = width - metrics.width(line.text, style.size)
-                        lx = x + (slack if align is Align.RIGHT else slack / 2)
-                    self.text(style, lx, baseline, line.text)
-                y -= style.leading
-        return y
-
-    def bytes(self) -> bytes:
-        return "".join(self.ops).encode("ascii")
-
-
 def _page_content(spec: FormSpec, page_no: int, fonts: dict[str, EmbeddedFont]) -> bytes:
-    canvas = _Canvas(fonts)
+    canvas = Canvas(fonts)
     content = spec.marks.content
     for block in spec.pages[page_no - 1].blocks:
         if isinstance(block, TextBlock):
@@ -339,7 +301,7 @@ def _page_content(spec: FormSpec, page_no: int, fonts: dict[str, EmbeddedFont]) 
     return canvas.bytes()
 
 
-def _table(canvas: _Canvas, spec: FormSpec, table: TableBlock) -> None:
+def _table(canvas: Canvas, spec: FormSpec, table: TableBlock) -> None:
     for r in range(len(table.rows)):
         for c in range(len(table.columns)):
             shade = HEADER_SHADE if r < table.header_rows else LABEL_SHADE if c < table.label_columns else None
@@ -371,33 +333,6 @@ def _table(canvas: _Canvas, spec: FormSpec, table: TableBlock) -> None:
             )
 
 
-def marks_content(
-    spec: FormSpec,
-    page_no: int,
-    *,
-    fonts: dict[str, EmbeddedFont],
-    pages: int,
-    header_suffix: str = "",
-    footer_suffix: str = "",
-) -> bytes:
-    """The marks stream of one page: corner marks, running header and footer.
-
-    ``pages`` is the page count to print ("pagina N van M"), which grows when filling
-    adds continuation pages; the suffixes let filling add the pupil's name to the header
-    and the document id to the footer.
-    """
-    canvas = _Canvas(fonts)
-    for r in spec.marks.corner_rects(spec.page_width, spec.page_height):
-        canvas.fill_rect(r, 0.0)
-    m = spec.marks
-    canvas.text(spec.styles[m.header_style], m.header_x, m.header_baseline, m.header_text + header_suffix)
-    footer = m.footer_text.format(form=spec.form_id, version=spec.version, page=page_no, pages=pages) + footer_suffix
-    style = spec.styles[m.footer_style]
-    width = fonts[style.font].metrics.width(footer, style.size)
-    canvas.text(style, m.footer_right - width, m.footer_baseline, footer)
-    return canvas.bytes()
-
-
 # ---------------------------------------------------------------------------------------
 # Fields
 
@@ -413,47 +348,47 @@ def _field_tree(
     empty_ap: IndirectObject,
 ) -> list[IndirectObject]:
     """Create the field hierarchy; return the root fields (for /AcroForm /Fields)."""
-    nodes: dict[str, IndirectObject] = {}
+    nodes: dict[str, tuple[IndirectObject, ArrayObject]] = {}  # name → (ref, its /Kids)
     roots: list[IndirectObject] = []
 
-    def node(path: tuple[str, ...]) -> IndirectObject:
+    def node(path: tuple[str, ...]) -> tuple[IndirectObject, ArrayObject]:
         key = ".".join(path)
         if key in nodes:
             return nodes[key]
-        obj = DictionaryObject(
-            {NameObject("/T"): TextStringObject(path[-1]), NameObject("/Kids"): ArrayObject()}
-        )
+        kids = ArrayObject()
+        obj = DictionaryObject({NameObject("/T"): TextStringObject(path[-1]), NameObject("/Kids"): kids})
         ref = writer._add_object(obj)
-        nodes[key] = ref
+        nodes[key] = (ref, kids)
         if len(path) > 1:
-            parent = node(path[:-1])
-            obj[NameObject("/Parent")] = parent
-            parent.get_object()["/Kids"].append(ref)
+            parent_ref, parent_kids = node(path[:-1])
+            obj[NameObject("/Parent")] = parent_ref
+            parent_kids.append(ref)
         else:
             roots.append(ref)
-        return ref
+        return ref, kids
 
     for field in spec.fields:
         *parents, leaf = field.name.split(".")
-        parent_ref = node(tuple(parents)) if parents else None
+        parent = node(tuple(parents)) if parents else None
         field_dict = _field_dict(field, leaf, da)
-        if parent_ref is not None:
-            field_dict[NameObject("/Parent")] = parent_ref
+        if parent is not None:
+            field_dict[NameObject("/Parent")] = parent[0]
         if len(field.widgets) == 1:
             field_dict.update(_widget_dict(field.widgets[0], page_refs, empty_ap))
             ref = writer._add_object(field_dict)
             annots[field.widgets[0].page_no].append(ref)
         else:
-            field_dict[NameObject("/Kids")] = ArrayObject()
+            kids = ArrayObject()
+            field_dict[NameObject("/Kids")] = kids
             ref = writer._add_object(field_dict)
             for widget in field.widgets:
                 w = _widget_dict(widget, page_refs, empty_ap)
                 w[NameObject("/Parent")] = ref
                 wref = writer._add_object(w)
-                field_dict["/Kids"].append(wref)
+                kids.append(wref)
                 annots[widget.page_no].append(wref)
-        if parent_ref is not None:
-            parent_ref.get_object()["/Kids"].append(ref)
+        if parent is not None:
+            parent[1].append(ref)
         else:
             roots.append(ref)
     return roots

@@ -359,12 +359,12 @@ class _Loader:
             raise self.fail(entry, f"rectangle {r.as_list()} must have x0 < x1 and y0 < y1")
         return r
 
-    def enum(self, raw: Any, entry: str, kind: type[enum.StrEnum]) -> Any:
+    def enum(self, raw: Any, entry: str, kind: type[enum.StrEnum], what: str) -> Any:
         try:
             return kind(raw)
         except ValueError:
-            allowed = ", ".join(k.value for k in kind)  # type: ignore[attr-defined]
-            raise self.fail(entry, f"unknown {kind.__name__.lower()} {raw!r} (allowed: {allowed})") from None
+            allowed = ", ".join(k.value for k in kind)
+            raise self.fail(entry, f"unknown {what} {raw!r} (allowed: {allowed})") from None
 
     def style_name(self, raw: Any, entry: str, styles: Mapping[str, Style]) -> str:
         name = self.string(raw, entry)
@@ -576,7 +576,7 @@ class _Loader:
             t = self.table(raw, entry, {"kind", "at", "width", "runs"}, {"align"})
             x, top = self.numbers(t["at"], f"{entry} at", 2)
             width = self.number(t["width"], f"{entry} width", positive=True)
-            align = self.enum(t.get("align", "left"), f"{entry} align", Align)
+            align = self.enum(t.get("align", "left"), f"{entry} align", Align, "alignment")
             block: Block = TextBlock(entry, x, top, width, self.runs(t["runs"], entry, styles), align)
             self.inside_content(PdfRect(x, top - 1, x + width, top), entry, marks)
         elif kind == "bullets":
@@ -614,7 +614,7 @@ class _Loader:
                 if (row, col) in seen:
                     raise self.fail(ce, f"cell ({row}, {col}) is given twice")
                 seen.add((row, col))
-                align = self.enum(ct.get("align", "left"), f"{ce} align", Align)
+                align = self.enum(ct.get("align", "left"), f"{ce} align", Align, "alignment")
                 cells.append(TableCell(row, col, self.runs(ct["runs"], ce, styles), align))
             block = TableBlock(
                 entry,
@@ -632,7 +632,8 @@ class _Loader:
         return block
 
     def field(self, raw: Any, index: int, page_count: int, marks: Marks) -> Field:
-        entry = f"field {index}"
+        named = isinstance(raw, dict) and isinstance(raw.get("name"), str)
+        entry = f"field {raw['name']!r}" if named else f"field {index}"
         t = self.table(
             raw,
             entry,
@@ -643,7 +644,7 @@ class _Loader:
         entry = f"field {name!r}"
         if not all(part.isascii() and part.islower() or part.isdigit() for part in name.split(".")) or " " in name:
             raise self.fail(entry, "names are ASCII, lower case and dotted")
-        kind: FieldKind = self.enum(t["kind"], f"{entry} kind", FieldKind)
+        kind: FieldKind = self.enum(t["kind"], f"{entry} kind", FieldKind, "field kind")
         multiline = t.get("multiline", False)
         if not isinstance(multiline, bool):
             raise self.fail(entry, "multiline must be true or false")

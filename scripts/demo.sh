@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up and run the main job on the samples: write the blank form and list its fields.
+# Usage: bash scripts/demo.sh   (output in out/)
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+say "writing the blank form to out/opp-kort-leeg.pdf"
+.venv/bin/oppforms blank -o out/opp-kort-leeg.pdf
+say "the form's fields"
+.venv/bin/oppforms fields
