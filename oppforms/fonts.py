@@ -67,7 +67,7 @@ class FontMetrics:
     width in points is ``sum(widths) * size / 1000``.
     """
 
-    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space")
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_hex")
 
     def __init__(self, data: bytes) -> None:
         with quiet_fonttools():
@@ -98,6 +98,10 @@ class FontMetrics:
         for ch in INVISIBLE:
             self.char_width.setdefault(ch, 0.0)
         self._space = self.char_width.get(" ", 250.0)
+        self._words: dict[str, float] = {}
+        self._hex = {ch: f"{gid:04X}" for ch, gid in self.char_to_gid.items()}
+        for ch in INVISIBLE:
+            self._hex[ch] = ""
         os2 = tt["OS/2"]
         head = tt["head"]
         post = tt["post"]
@@ -134,6 +138,18 @@ class FontMetrics:
         space = self._space
         return sum(cw.get(ch, space) for ch in text) * size / 1000.0
 
+    def word_width(self, word: str) -> float:
+        """Width of ``word`` in 1/1000 em (cached: schools' texts repeat their words)."""
+        w = self._words.get(word)
+        if w is None:
+            cw = self.char_width
+            space = self._space
+            w = sum(cw.get(ch, space) for ch in word)
+            if len(self._words) > 200_000:
+                self._words.clear()
+            self._words[word] = w
+        return w
+
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
         dropped, characters without a glyph raise ``KeyError``."""
@@ -141,8 +157,10 @@ class FontMetrics:
         return b"".join(gids[ch].to_bytes(2, "big") for ch in text if ch not in INVISIBLE)
 
     def hex(self, text: str) -> str:
-        """``text`` as a PDF hex string body, ready for ``<…> Tj``."""
-        return self.encode(text).hex().upper()
+        """``text`` as a PDF hex string body, ready for ``<…> Tj``; raises ``KeyError``
+        for a character without a glyph."""
+        h = self._hex
+        return "".join([h[ch] for ch in text])
 
 
 def subset_font(data: bytes, chars: Iterable[str]) -> bytes:

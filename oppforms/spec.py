@@ -229,6 +229,19 @@ class RecordRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Continuation:
+    """How text that does not fit its box continues on pages added after the form:
+    a heading (``{label}``), a line of details (``{section}``, ``{person}``), and the
+    marker left in the box (``{page}``)."""
+
+    heading: str
+    heading_style: str
+    details: str
+    details_style: str
+    marker: str
+
+
+@dataclass(frozen=True, slots=True)
 class FormSpec:
     source: str
     form_id: str
@@ -246,6 +259,7 @@ class FormSpec:
     pages: tuple[Page, ...]
     fields: tuple[Field, ...]
     records: RecordRules
+    continuation: Continuation
 
     @property
     def page_count(self) -> int:
@@ -386,7 +400,9 @@ class _Loader:
 
     def load(self, raw: Mapping[str, Any]) -> FormSpec:
         top = self.table(
-            raw, "top level", {"form", "fonts", "styles", "values", "marks", "records", "pages", "fields"}
+            raw,
+            "top level",
+            {"form", "fonts", "styles", "values", "marks", "records", "continuation", "pages", "fields"},
         )
         form = self.table(
             top["form"], "[form]", {"id", "version", "title", "subject", "language", "page_size"}
@@ -455,6 +471,18 @@ class _Loader:
             pages=pages,
             fields=fields,
             records=records,
+            continuation=self.continuation(top["continuation"], styles),
+        )
+
+    def continuation(self, raw: Any, styles: Mapping[str, Style]) -> Continuation:
+        e = "[continuation]"
+        t = self.table(raw, e, {"heading", "heading_style", "details", "details_style", "marker"})
+        return Continuation(
+            heading=self.string(t["heading"], f"{e} heading"),
+            heading_style=self.style_name(t["heading_style"], f"{e} heading_style", styles),
+            details=self.string(t["details"], f"{e} details"),
+            details_style=self.style_name(t["details_style"], f"{e} details_style", styles),
+            marker=self.string(t["marker"], f"{e} marker"),
         )
 
     def records(self, raw: Any, fields: Sequence[Field]) -> RecordRules:

@@ -22,52 +22,60 @@ class WrappedLine:
     text: str
     start: int
     end: int
+    split: bool = False  # the line ends inside a word too long for a line of its own
 
 
 def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[WrappedLine]:
-    """Break ``text`` into lines no wider than ``width``.
+    """Break ``text`` into lines no wider than ``width`` points at ``size``.
 
     Explicit ``\\n`` always breaks; otherwise lines break at spaces, and a word longer
     than a whole line is broken between characters. Spaces at a break are not drawn;
     indentation at the start of a paragraph is. ``start``/``end`` give each line's place
     in ``text``, so what follows a line is exactly ``text[line.end:]``.
+
+    Widths are summed in font units from cached word widths (this runs for every field
+    of every filled form).
     """
+    limit = width * 1000.0 / size + 1e-6
+    space = metrics.char_width.get(" ", 250.0)
+    word_width = metrics.word_width
     lines: list[WrappedLine] = []
-    measure = metrics.width
     offset = 0
     for para in text.split("\n"):
         base = offset
         offset += len(para) + 1
-        start: int | None = None
+        start = -1
         end = 0
+        used = 0.0
         for match in _WORD.finditer(para):
             a, b = match.span()
-            if start is None:
-                # the first word of a paragraph keeps the indentation before it
-                if measure(para[:b], size) <= width:
-                    start, end = 0, b
+            ww = word_width(match.group())
+            if start < 0:
+                lead = a * space  # the first word of a paragraph keeps its indentation
+                if lead + ww <= limit:
+                    start, end, used = 0, b, lead + ww
                     continue
                 start = a
-            elif measure(para[start:b], size) <= width:
-                end = b
-                continue
             else:
+                gap = (a - end) * space
+                if used + gap + ww <= limit:
+                    end, used = b, used + gap + ww
+                    continue
                 lines.append(WrappedLine(para[start:end], base + start, base + end))
-                start, end = a, b
-                if measure(para[a:b], size) <= width:
+                start, end, used = a, b, ww
+                if ww <= limit:
                     continue
             # the word does not fit on a line of its own: break it between characters
-            pos = a
-            while pos < b:
-                cut = pos + 1
-                while cut < b and measure(para[pos : cut + 1], size) <= width:
-                    cut += 1
-                if cut >= b:
-                    break
-                lines.append(WrappedLine(para[pos:cut], base + pos, base + cut))
-                pos = cut
+            cw = metrics.char_width
+            pos, used = a, 0.0
+            for i in range(a, b):
+                w = cw.get(para[i], space)
+                if used + w > limit and i > pos:
+                    lines.append(WrappedLine(para[pos:i], base + pos, base + i, True))
+                    pos, used = i, 0.0
+                used += w
             start, end = pos, b
-        if start is None:
+        if start < 0:
             lines.append(WrappedLine("", base, base + len(para)))
         else:
             lines.append(WrappedLine(para[start:end], base + start, base + end))

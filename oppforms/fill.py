@@ -1,0 +1,588 @@
+"""Fill the form: the template is parsed once, each record becomes an incremental update.
+
+Most of a filled form is the template unchanged, so :meth:`Template.fill` writes the
+template's bytes as they are and appends one PDF update section: the changed field
+dictionaries (with ``/V``), an appearance stream per filled widget (drawn with the
+embedded font, so every viewer and every printer shows the same thing, and text
+extraction finds the words), the marks stream of every page (running header with the
+pupil's name, footer with the document id and the page count), and, when a text does not
+fit its box even at the minimum size, continuation pages and the new page tree.
+Everything that is the same for every record is serialised once, in :class:`Template`.
+
+Values come in already checked and normalised (:mod:`oppforms.values`): dates as ISO
+``YYYY-MM-DD`` (shown as ``DD-MM-YYYY`` on the form and in ``/V``), text as NFC with
+``\\n`` line breaks and only characters the font can draw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+
+from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
+from .errors import InputError, RecordError
+from .fonts import FontMetrics
+from .geometry import PdfRect
+from .spec import Align, Field, FieldKind, FormSpec, Run, current_spec, shipped_pdf_path
+from .typeset import WrappedLine, fmt, wrap
+
+#: How far text may shrink per step between the form's size and its minimum, in points.
+SHRINK_STEP = 0.5
+MARKER_GRAY = 0.35
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class FilledForm:
+    """One filled form: the PDF bytes, its page count (with continuation pages), the
+    fields whose text continues on added pages, and those drawn below the form's size."""
+
+    data: bytes
+    page_count: int
+    continued: tuple[str, ...]
+    shrunk: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """A value laid out in its box: the size used, the lines drawn, and the text that
+    did not fit (empty when all of it did)."""
+
+    size: float
+    lines: tuple[str, ...]
+    rest: str
+
+
+def display_value(field: Field, value: str) -> str:
+    """The text shown on the form and kept in ``/V``: dates as ``DD-MM-YYYY``."""
+    if field.kind is FieldKind.DATE and value:
+        m = _ISO_DATE.match(value)
+        if m:
+            return f"{m.group(3)}-{m.group(2)}-{m.group(1)}"
+    return value
+
+
+def fit_text(
+    text: str,
+    metrics: FontMetrics,
+    *,
+    width: float,
+    height: float,
+    size: float,
+    min_size: float,
+    leading: float,
+    multiline: bool,
+) -> Fitted:
+    """Lay ``text`` out in a box of ``width`` x ``height`` points (inside the padding).
+
+    Tries the form's size first, then shrinks in half points down to ``min_size``. For a
+    multiline box whose text still does not fit, the lines that fit are kept less one,
+    which the caller fills with the continuation marker, and ``rest`` holds exactly what
+    follows them. A one-line value is never wrapped: ``rest`` is the whole value when it
+    is too wide even at ``min_size``.
+    """
+    s = size
+    fallback: Fitted | None = None  # the largest size that fits only by splitting a word
+    while True:
+        if multiline:
+            lines = wrap(text, metrics, s, width)
+            capacity = int((height + 1e-6) // (s * leading))
+            if len(lines) <= capacity:
+                fitted = Fitted(s, tuple(line.text for line in lines), "")
+                if not any(line.split for line in lines):
+                    return fitted
+                fallback = fallback or fitted
+        elif metrics.width(text, s) <= width + 1e-6:
+            return Fitted(s, (text,), "")
+        if s - SHRINK_STEP < min_size - 1e-9:
+            break
+        s -= SHRINK_STEP
+    if fallback is not None:
+        return fallback
+    if not multiline:
+        return Fitted(s, (), text)
+    keep = max(capacity - 1, 0)
+    kept: list[WrappedLine] = lines[:keep]
+    cut = kept[-1].end if kept else 0
+    return Fitted(s, tuple(line.text for line in kept), text[cut:].lstrip(" \n"))
+
+
+# ---------------------------------------------------------------------------------------
+# PDF syntax
+
+
+def pdf_text(value: str) -> bytes:
+    """A PDF text string: literal when plain ASCII, else UTF-16BE with a byte order mark."""
+    if value.isascii():
+        escaped = (
+            value.replace("\\", "\\\\")
+            .replace("(", "\\(")
+            .replace(")", "\\)")
+            .replace("\r", "\\r")
+            .replace("\n", "\\n")
+        )
+        return b"(" + escaped.encode("ascii") + b")"
+    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+def _serialise(obj: PdfObject) -> bytes:
+    buf = io.BytesIO()
+    obj.write_to_stream(buf)
+    return buf.getvalue()
+
+
+def _dict_prefix(d: DictionaryObject, drop: set[str]) -> bytes:
+    """``d`` serialised without the keys in ``drop`` and without its closing ``>>``, so
+    more entries can be appended per record."""
+    kept = DictionaryObject({NameObject(k): v for k, v in d.items() if k not in drop})
+    body = _serialise(kept).rstrip()
+    assert body.endswith(b">>")
+    return body[:-2]
+
+
+def _stream(dictionary: bytes, data: bytes) -> bytes:
+    packed = zlib.compress(data, 6)
+    return (
+        b"<<" + dictionary + b"/Filter/FlateDecode/Length " + str(len(packed)).encode() + b">>\nstream\n"
+        + packed + b"\nendstream"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The template
+
+
+@dataclass(slots=True)
+class _Widget:
+    ref: int
+    rect: PdfRect
+    page_index: int
+    prefix: bytes  # the widget dictionary without /AP (for a field with several widgets)
+
+
+@dataclass(slots=True)
+class _Slot:
+    field: Field
+    ref: int
+    prefix: bytes  # the field dictionary without /V (and /AP when field and widget are one)
+    merged: bool
+    widgets: list[_Widget] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Page:
+    ref: int
+    prefix: bytes  # the page dictionary without /Contents, /Annots, /Resources
+    contents: list[int]  # static content, marks stream
+    annots: bytes
+    resources: bytes
+
+
+class Template:
+    """The fillable form, parsed once; :meth:`fill` makes one filled copy per record.
+
+    Safe to share between threads (it is never modified after construction); worker
+    processes each build their own with :meth:`for_spec`.
+    """
+
+    def __init__(self, spec: FormSpec, pdf: bytes) -> None:
+        self.spec = spec
+        self.pdf = pdf if pdf.endswith(b"\n") else pdf + b"\n"
+        try:
+            reader = PdfReader(io.BytesIO(pdf))
+            self._load(reader)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise InputError(f"{spec.source}: the form PDF does not match its spec ({exc})") from exc
+
+    @classmethod
+    def for_spec(cls, spec: FormSpec | None = None) -> Template:
+        """The template of the shipped form of ``spec`` (default: the current form),
+        parsed once per process."""
+        return _shipped_template(spec or current_spec())
+
+    def _load(self, reader: PdfReader) -> None:
+        trailer = reader.trailer
+        tail = self.pdf[-64:]
+        m = re.search(rb"startxref\s+(\d+)", tail)
+        if not m:
+            raise ValueError("no startxref")
+        self.prev_xref = int(m.group(1))
+        self.size = int(cast(Any, trailer["/Size"]))
+        self.root_ref = cast(IndirectObject, trailer.raw_get("/Root")).idnum
+        info = trailer.raw_get("/Info")
+        self.info_ref = cast(IndirectObject, info).idnum if info is not None else None
+        self.first_id = bytes(cast(Any, trailer["/ID"])[0])
+        catalog = cast(DictionaryObject, trailer["/Root"])
+        self.catalog_prefix = _dict_prefix(catalog, {"/AcroForm"})
+        self.pages_ref = cast(IndirectObject, catalog.raw_get("/Pages")).idnum
+        pages_tree = cast(DictionaryObject, catalog["/Pages"])
+        self.pages_prefix = _dict_prefix(pages_tree, {"/Kids", "/Count"})
+
+        acroform = cast(DictionaryObject, catalog["/AcroForm"])
+        dr_fonts = cast(DictionaryObject, cast(DictionaryObject, acroform["/DR"])["/Font"])
+        self.fonts: dict[str, EmbeddedFont] = {}
+        font_refs = {}
+        for key, resource in FONT_RESOURCE.items():
+            ref = cast(IndirectObject, dr_fonts.raw_get("/" + resource))
+            font = cast(DictionaryObject, ref.get_object())
+            descendant = cast(DictionaryObject, cast(ArrayObject, font["/DescendantFonts"])[0].get_object())
+            data = cast(Any, cast(DictionaryObject, descendant["/FontDescriptor"])["/FontFile2"]).get_data()
+            self.fonts[key] = EmbeddedFont(key, FontMetrics(data), ref)
+            font_refs[resource] = ref.idnum
+        self.font_resources = (
+            b"<</Font<<" + b"".join(b"/%s %d 0 R" % (k.encode(), v) for k, v in font_refs.items()) + b">>>>"
+        )
+        self.value_metrics = self.fonts[self.spec.values.font].metrics
+        self.value_resource = FONT_RESOURCE[self.spec.values.font]
+
+        self.pages: list[_Page] = []
+        for page in reader.pages:
+            ref = cast(IndirectObject, page.indirect_reference).idnum
+            contents = [cast(IndirectObject, c).idnum for c in cast(ArrayObject, page.raw_get("/Contents"))]
+            self.pages.append(
+                _Page(
+                    ref=ref,
+                    prefix=_dict_prefix(page, {"/Contents", "/Annots", "/Resources"}),
+                    contents=contents,
+                    annots=_serialise(cast(PdfObject, page.raw_get("/Annots"))) if "/Annots" in page else b"[]",
+                    resources=_serialise(cast(PdfObject, page.raw_get("/Resources"))),
+                )
+            )
+        page_index_of = {p.ref: i for i, p in enumerate(self.pages)}
+
+        terminals: dict[str, tuple[IndirectObject, DictionaryObject]] = {}
+
+        def walk(ref: IndirectObject, prefix: str) -> None:
+            node = cast(DictionaryObject, ref.get_object())
+            name = f"{prefix}.{node['/T']}" if prefix else str(node["/T"])
+            if "/FT" in node:
+                terminals[name] = (ref, node)
+                return
+            for kid in cast(ArrayObject, node.get("/Kids", ArrayObject())):
+                walk(cast(IndirectObject, kid), name)
+
+        for ref in cast(ArrayObject, acroform["/Fields"]):
+            walk(cast(IndirectObject, ref), "")
+
+        self.slots: list[_Slot] = []
+        for f in self.spec.fields:
+            ref, node = terminals[f.name]
+            merged = "/Kids" not in node
+            slot = _Slot(f, ref.idnum, _dict_prefix(node, {"/V", "/AP"} if merged else {"/V"}), merged)
+            widget_refs = [ref] if merged else [cast(IndirectObject, k) for k in cast(ArrayObject, node["/Kids"])]
+            for wref, spec_widget in zip(widget_refs, f.widgets, strict=True):
+                w = cast(DictionaryObject, wref.get_object())
+                rect = PdfRect(*(float(cast(Any, v)) for v in cast(ArrayObject, w["/Rect"])))
+                page_ref = cast(IndirectObject, w.raw_get("/P")).idnum
+                slot.widgets.append(_Widget(wref.idnum, rect, page_index_of[page_ref], _dict_prefix(w, {"/AP"})))
+                if page_index_of[page_ref] != spec_widget.page_no - 1:
+                    raise ValueError(f"{f.name} is on another page than the spec says")
+            self.slots.append(slot)
+        missing = set(terminals) - {f.name for f in self.spec.fields}
+        if missing:
+            raise ValueError(f"fields not in the spec: {sorted(missing)}")
+
+    # -- filling ---------------------------------------------------------------------
+
+    def fill(
+        self,
+        values: Mapping[str, str],
+        *,
+        doc_id: str = "",
+        flatten: bool = False,
+        row: int | None = None,
+    ) -> FilledForm:
+        """The filled form for one record of checked values (see :mod:`oppforms.values`).
+
+        ``doc_id`` is printed in every page's footer (an opaque id, never pupil data).
+        ``flatten`` burns the values into the pages and removes the form fields, for
+        read-only copies. A one-line value too wide for its box even at the minimum size
+        raises :class:`RecordError` naming the field (``row`` is put in the error); longer
+        multiline text continues on added pages and is never cut.
+        """
+        spec = self.spec
+        vs = spec.values
+        out = _Update(self.size)
+        continued: list[tuple[_Slot, str]] = []
+        shrunk: list[str] = []
+        appearances: list[tuple[_Widget, int]] = []  # for flattening
+
+        pending: list[tuple[_Slot, _Widget, Fitted]] = []
+        for slot in self.slots:
+            f = slot.field
+            if f.kind is FieldKind.SIGNATURE:
+                continue
+            shown = display_value(f, values.get(f.name, ""))
+            if not shown:
+                continue
+            fitted_first: Fitted | None = None
+            for widget in slot.widgets:
+                inner_w = widget.rect.width - 2 * vs.padding
+                inner_h = widget.rect.height - 2 * vs.padding
+                fitted = fit_text(
+                    shown,
+                    self.value_metrics,
+                    width=inner_w,
+                    height=inner_h,
+                    size=vs.size,
+                    min_size=vs.min_size,
+                    leading=vs.leading,
+                    multiline=f.multiline,
+                )
+                if fitted.rest and not f.multiline:
+                    raise RecordError(
+                        f"{f.name}: too long for its box on the form, even at {fmt(vs.min_size)} pt "
+                        f"({len(shown)} characters)",
+                        row=row,
+                        field=f.name,
+                    )
+                pending.append((slot, widget, fitted))
+                if fitted_first is None:
+                    fitted_first = fitted
+                    if fitted.size < vs.size:
+                        shrunk.append(f.name)
+                    if fitted.rest:
+                        continued.append((slot, fitted.rest))
+
+        # continuation pages come after the form's own pages, in form order
+        page_count = len(self.pages)
+        continuation_pages: list[tuple[_Slot, list[str], bool, bool]] = []
+        first_page_of: dict[str, int] = {}
+        for slot, rest in continued:
+            chunks = self._paginate(rest)
+            first_page_of[slot.field.name] = page_count + len(continuation_pages) + 1
+            for i, lines in enumerate(chunks):
+                continuation_pages.append((slot, lines, i > 0, i < len(chunks) - 1))
+        total_pages = page_count + len(continuation_pages)
+
+        # appearance streams and field dictionaries
+        ap_of_widget: dict[int, int] = {}
+        for slot, widget, fitted in pending:
+            marker = ""
+            if fitted.rest:
+                marker = spec.continuation.marker.format(page=first_page_of[slot.field.name])
+            ap_ref = out.add(self._appearance(widget.rect, fitted, slot.field.multiline, marker))
+            ap_of_widget[widget.ref] = ap_ref
+            appearances.append((widget, ap_ref))
+        for slot in self.slots:
+            f = slot.field
+            if f.kind is FieldKind.SIGNATURE:
+                continue
+            shown = display_value(f, values.get(f.name, ""))
+            if not shown:
+                continue
+            v = b"/V " + pdf_text(shown)
+            if slot.merged:
+                w = slot.widgets[0]
+                out.set(slot.ref, slot.prefix + v + b"/AP<</N %d 0 R>>>>" % ap_of_widget[w.ref])
+            else:
+                out.set(slot.ref, slot.prefix + v + b">>")
+                for w in slot.widgets:
+                    out.set(w.ref, w.prefix + b"/AP<</N %d 0 R>>>>" % ap_of_widget[w.ref])
+
+        # marks streams of the form's pages, and the continuation pages
+        person = values.get(spec.records.person, "")
+        header_suffix = f" · {person}" if person else ""
+        footer_suffix = f" · document {doc_id}" if doc_id else ""
+        for i, page in enumerate(self.pages):
+            marks = marks_content(
+                spec, i + 1, fonts=self.fonts, pages=total_pages, header_suffix=header_suffix, footer_suffix=footer_suffix
+            )
+            out.set(page.contents[1], _stream(b"", marks))
+        new_page_refs: list[int] = []
+        for n, (slot, lines, again, more) in enumerate(continuation_pages):
+            page_no = page_count + n + 1
+            content = self._continuation_content(slot.field, person, lines, again, page_no + 1 if more else 0)
+            marks = marks_content(
+                spec, page_no, fonts=self.fonts, pages=total_pages, header_suffix=header_suffix, footer_suffix=footer_suffix
+            )
+            c_ref = out.add(_stream(b"", content))
+            m_ref = out.add(_stream(b"", marks))
+            new_page_refs.append(
+                out.add(
+                    b"<</Type/Page/Parent %d 0 R/MediaBox[0 0 %s %s]/Resources%s/Contents[%d 0 R %d 0 R]>>"
+                    % (
+                        self.pages_ref,
+                        fmt(spec.page_width).encode(),
+                        fmt(spec.page_height).encode(),
+                        self.font_resources,
+                        c_ref,
+                        m_ref,
+                    )
+                )
+            )
+        if flatten:
+            self._flatten(out, appearances)
+        if new_page_refs:
+            kids = b" ".join(b"%d 0 R" % p.ref for p in self.pages) + b" " + b" ".join(b"%d 0 R" % r for r in new_page_refs)
+            out.set(self.pages_ref, self.pages_prefix + b"/Kids[" + kids + b"]/Count %d>>" % total_pages)
+        data = out.finish(self)
+        return FilledForm(data, total_pages, tuple(s.field.name for s, _ in continued), tuple(shrunk))
+
+    def _appearance(self, rect: PdfRect, fitted: Fitted, multiline: bool, marker: str) -> bytes:
+        vs = self.spec.values
+        m = self.value_metrics
+        w, h = rect.width, rect.height
+        size = fitted.size
+        leading = size * vs.leading
+        ops = [f"/Tx BMC q 1 1 {fmt(w - 2)} {fmt(h - 2)} re W n BT /{self.value_resource} {fmt(size)} Tf 0 g"]
+        if multiline:
+            y = h - vs.padding - size * m.descriptor.ascent / 1000.0
+        else:
+            y = (h - size * m.descriptor.cap_height / 1000.0) / 2
+        ops.append(f"{fmt(leading)} TL {fmt(vs.padding)} {fmt(round(y, 3))} Td")
+        first = True
+        for line in fitted.lines:
+            if not first:
+                ops.append("T*")
+            first = False
+            if line:
+                ops.append(f"<{m.hex(line)}> Tj")
+        if marker:
+            if not first:
+                ops.append("T*")
+            ops.append(f"{fmt(MARKER_GRAY)} g <{m.hex(marker)}> Tj")
+        ops.append("ET Q EMC")
+        content = " ".join(ops).encode("ascii")
+        dictionary = (
+            b"/Type/XObject/Subtype/Form/BBox[0 0 %s %s]/Resources%s"
+            % (fmt(w).encode(), fmt(h).encode(), self.font_resources)
+        )
+        return _stream(dictionary, content)
+
+    def _text_area(self) -> tuple[float, float, float]:
+        """x, top and width of the text on a continuation page."""
+        spec = self.spec
+        c = spec.marks.content
+        heading = spec.styles[spec.continuation.heading_style]
+        details = spec.styles[spec.continuation.details_style]
+        top = c.y1 - heading.leading * 2 - details.leading * 2 - 8
+        return c.x0, top, c.width
+
+    def _paginate(self, rest: str) -> list[list[str]]:
+        """The continued text in page-sized chunks of lines (at the form's size)."""
+        vs = self.spec.values
+        x, top, width = self._text_area()
+        leading = vs.size * vs.leading
+        per_page = int((top - self.spec.marks.content.y0) // leading) - 1  # room for a marker
+        lines = [line.text for line in wrap(rest, self.value_metrics, vs.size, width)]
+        return [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+
+    def _continuation_content(self, f: Field, person: str, lines: list[str], again: bool, next_page: int) -> bytes:
+        spec = self.spec
+        vs = spec.values
+        cont = spec.continuation
+        canvas = Canvas(self.fonts)
+        c = spec.marks.content
+        heading = cont.heading.format(label=f.label) + (" (vervolg)" if again else "")
+        details = cont.details.format(section=f.section, person=person or "–")
+        y = canvas.runs(spec, (Run(cont.heading_style, heading),), c.x0, c.y1, c.width, Align.LEFT)
+        canvas.runs(spec, (Run(cont.details_style, details),), c.x0, y - 2, c.width, Align.LEFT)
+        x, top, _ = self._text_area()
+        m = self.value_metrics
+        leading = vs.size * vs.leading
+        ops = [f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(leading)} TL {fmt(x)} {fmt(top - vs.size * m.descriptor.ascent / 1000)} Td"]
+        for i, line in enumerate(lines):
+            if i:
+                ops.append("T*")
+            if line:
+                ops.append(f"<{m.hex(line)}> Tj")
+        if next_page:
+            ops.append(f"T* {fmt(MARKER_GRAY)} g <{m.hex(cont.marker.format(page=next_page))}> Tj")
+        ops.append("ET\n")
+        return canvas.bytes() + " ".join(ops).encode("ascii")
+
+    def _flatten(self, out: _Update, appearances: list[tuple[_Widget, int]]) -> None:
+        """Draw every appearance into its page and drop the form fields."""
+        by_page: dict[int, list[tuple[_Widget, int]]] = {}
+        for widget, ap in appearances:
+            by_page.setdefault(widget.page_index, []).append((widget, ap))
+        for index, page in enumerate(self.pages):
+            items = by_page.get(index, [])
+            contents = b" ".join(b"%d 0 R" % c for c in page.contents)
+            resources = page.resources
+            if items:
+                ops = b"".join(
+                    b"q 1 0 0 1 %s %s cm /V%d Do Q\n" % (fmt(w.rect.x0).encode(), fmt(w.rect.y0).encode(), w.ref)
+                    for w, _ in items
+                )
+                contents += b" %d 0 R" % out.add(_stream(b"", ops))
+                xobjects = b"/XObject<<" + b"".join(b"/V%d %d 0 R" % (w.ref, ap) for w, ap in items) + b">>"
+                resources = self.font_resources[:-2] + xobjects + b">>"
+            out.set(page.ref, page.prefix + b"/Resources" + resources + b"/Contents[" + contents + b"]>>")
+        out.set(self.root_ref, self.catalog_prefix + b">>")
+
+
+class _Update:
+    """The objects of one incremental update, and its xref section and trailer."""
+
+    __slots__ = ("objects", "next_num")
+
+    def __init__(self, size: int) -> None:
+        self.objects: dict[int, bytes] = {}
+        self.next_num = size
+
+    def add(self, body: bytes) -> int:
+        num = self.next_num
+        self.next_num += 1
+        self.objects[num] = body
+        return num
+
+    def set(self, num: int, body: bytes) -> None:
+        self.objects[num] = body
+
+    def finish(self, template: Template) -> bytes:
+        parts = [template.pdf]
+        offset = len(template.pdf)
+        offsets: dict[int, int] = {}
+        digest = hashlib.md5(usedforsecurity=False)
+        for num in sorted(self.objects):
+            chunk = b"%d 0 obj\n" % num + self.objects[num] + b"\nendobj\n"
+            offsets[num] = offset
+            offset += len(chunk)
+            parts.append(chunk)
+            digest.update(chunk)
+        xref = [b"xref\n"]
+        nums = sorted(offsets)
+        i = 0
+        while i < len(nums):
+            j = i
+            while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+                j += 1
+            xref.append(b"%d %d\n" % (nums[i], j - i + 1))
+            xref.extend(b"%010d 00000 n \n" % offsets[n] for n in nums[i : j + 1])
+            i = j + 1
+        info = b"/Info %d 0 R" % template.info_ref if template.info_ref is not None else b""
+        trailer = (
+            b"trailer\n<</Size %d/Root %d 0 R%s/ID[<%s><%s>]/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"
+            % (
+                self.next_num,
+                template.root_ref,
+                info,
+                template.first_id.hex().encode(),
+                digest.hexdigest().encode(),
+                template.prev_xref,
+                offset,
+            )
+        )
+        parts.extend(xref)
+        parts.append(trailer)
+        return b"".join(parts)
+
+
+_TEMPLATES: dict[tuple[str, str], Template] = {}
+
+
+def _shipped_template(spec: FormSpec) -> Template:
+    key = (spec.source, spec.version)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = Template(spec, shipped_pdf_path(spec).read_bytes())
+    return _TEMPLATES[key]
