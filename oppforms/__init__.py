@@ -18,8 +18,37 @@ from .errors import (
 )
 from .spec import Field, FieldKind, FormSpec, current_spec, load_spec
 
+
+def __getattr__(name: str) -> object:
+    # the heavier parts load on first use, so `import oppforms` and `oppforms --help` stay fast
+    if name in {"fill_many", "FillResult", "RecordIn"}:
+        from . import batch
+
+        return getattr(batch, name)
+    if name == "Template":
+        from .fill import Template
+
+        return Template
+    if name in {"coerce_record", "check_record"}:
+        from . import values
+
+        return getattr(values, name)
+    if name in {"read_records", "load_mapping"}:
+        from . import sources
+
+        return getattr(sources, name)
+    raise AttributeError(name)
+
 __all__ = [
     "BatchIncomplete",
+    "FillResult",
+    "RecordIn",
+    "Template",
+    "check_record",
+    "coerce_record",
+    "fill_many",
+    "load_mapping",
+    "read_records",
     "Field",
     "FieldKind",
     "FormSpec",

@@ -22,6 +22,14 @@ EPILOG_BLANK = "Example: oppforms blank -o opp-leeg.pdf"
 EPILOG_FIELDS = "Example: oppforms fields --json > velden.json"
 EPILOG_SCHEMA = "Example: oppforms schema > opp-record.schema.json"
 EPILOG_BUILD = "Example: oppforms build-form  (rewrites forms/opp-kort-v1.pdf from its spec)"
+EPILOG_FILL = """Examples:
+
+  oppforms fill samples/opp-leerlingen.xlsx -o out/
+
+  oppforms fill leerlingen.csv -o out/ --name "{leerling.klas}/{leerling.nummer}" --jobs 2
+
+  oppforms fill export.csv -o out/ --map kolommen.json --ignore-unknown --merged out/alles.pdf
+"""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -91,6 +99,137 @@ def build_form(spec_file: Path | None, output: Path | None) -> None:
     target = output or path.with_suffix(".pdf")
     write_form(spec, target)
     click.echo(f"wrote {target} ({len(spec.fields)} fields, {spec.page_count} pages)", err=True)
+
+
+@cli.command(epilog=EPILOG_FILL)
+@click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the filled forms (created when missing).")
+@click.option("--name", "name", metavar="PATTERN",
+              help='File names from fields, e.g. "{leerling.klas}/{leerling.nummer}" ("/" makes folders; '
+                   "{row} is the row number). Default: {leerling.nummer}.")
+@click.option("--flatten", is_flag=True, help="Burn the values into the pages: read-only copies without form fields.")
+@click.option("--merged", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one PDF of all forms for printing (flattened; each form starts on an odd page).")
+@click.option("--password-column", metavar="COLUMN",
+              help="Encrypt each PDF with AES-256, with the password in this column of the data.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes.")
+@click.option("--sheet", help="XLSX: the sheet to read (default: the first).")
+@click.option("--delimiter", help="CSV: the delimiter (default: sniffed from the header; 'tab' for tabs).")
+@click.option("--encoding", help="CSV/JSON: the text encoding (default: detected).")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Column mapping: JSON object or two-column CSV of column header -> field name.")
+@click.option("--ignore-unknown", is_flag=True, help="Skip columns that match no field instead of refusing the file.")
+@click.option("--on-duplicate", type=click.Choice(["error", "first", "last", "all"]), default="error",
+              show_default=True,
+              help="Rows with the same leerling.nummer: fill none (error), only the first, only the last, or all.")
+@click.option("--overwrite", is_flag=True, help="Replace files left by an earlier run whose data differ.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Per-row report, .csv or .jsonl (default: OUTPUT/oppforms-report.csv).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notices; only errors and the summary.")
+def fill(
+    data: tuple[Path, ...],
+    out_dir: Path,
+    name: str | None,
+    flatten: bool,
+    merged: Path | None,
+    password_column: str | None,
+    jobs: int,
+    sheet: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    map_file: Path | None,
+    ignore_unknown: bool,
+    on_duplicate: str,
+    overwrite: bool,
+    report_file: Path | None,
+    quiet: bool,
+) -> None:
+    """Fill one PDF per record from CSV, XLSX, JSON or JSON Lines files.
+
+    Headers are field names or Dutch labels (case, accents and spaces do not matter);
+    Roepnaam/Tussenvoegsel/Achternaam make the pupil's name. A bad row is reported and
+    the rest is filled; running the same command again continues where it stopped.
+    Exit code 1 when any row failed (see the report).
+    """
+    import shutil
+
+    from .batch import (
+        ReadOptions,
+        duplicate_verdicts,
+        fill_many,
+        merge_for_print,
+        open_sources,
+        print_copy_path,
+        records_from,
+        write_report,
+    )
+    from .errors import BatchIncomplete
+    from .sources import load_mapping
+    from .spec import current_spec
+
+    spec = current_spec()
+    mapping = load_mapping(map_file, spec) if map_file else None
+    options = ReadOptions(delimiter, sheet, encoding, mapping, ignore_unknown, password_column)
+    readers = open_sources(data, spec, options)
+    if not quiet:
+        for reader in readers:
+            for notice in reader.notices:
+                click.echo(f"oppforms: {notice}", err=True)
+    total, verdicts = duplicate_verdicts(readers, spec, on_duplicate)  # type: ignore[arg-type]
+    records = records_from(readers, verdicts, password_column=password_column)
+    results = []
+    show_bar = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=total, label="filling", file=sys.stderr, show_eta=True,
+                           show_pos=True) if show_bar else _NoBar() as bar:
+        for result in fill_many(
+            records,
+            out_dir,
+            spec=spec,
+            name=name,
+            flatten=flatten,
+            overwrite=overwrite,
+            jobs=jobs,
+            identity_by_row=on_duplicate == "all",
+            print_copies=merged is not None,
+        ):
+            results.append(result)
+            bar.update(1)
+            if result.status == "failed" and not show_bar:
+                click.echo(f"oppforms: {Path(result.source).name} row {result.row}: {result.reason}", err=True)
+    report = report_file or out_dir / "oppforms-report.csv"
+    write_report(results, report)
+    ok = sum(r.status == "ok" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    failed = [r for r in results if r.status == "failed"]
+    continued = sum(bool(r.continued) for r in results)
+    if merged is not None:
+        done = [r for r in results if r.status != "failed"]
+        pages = merge_for_print((print_copy_path(out_dir, r.document) for r in done), merged)
+        shutil.rmtree(out_dir / ".oppforms" / "print", ignore_errors=True)
+        click.echo(f"wrote {merged} ({len(done)} forms, {pages} pages, for printing)", err=True)
+        if password_column:
+            click.echo("oppforms: note: the merged print file is not encrypted", err=True)
+    click.echo(
+        f"{len(results)} rows: {ok} filled, {skipped} already done, {len(failed)} failed"
+        + (f", {continued} with continuation pages" if continued else "")
+        + f"; report: {report}",
+        err=True,
+    )
+    if failed:
+        raise BatchIncomplete(f"{len(failed)} row(s) not filled; see {report}")
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
 
 
 def _print_json(data: Any) -> None:

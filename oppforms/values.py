@@ -58,7 +58,7 @@ MIN_YEAR = 1900
 MAX_YEAR = 2099
 
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-_LINE_BREAK_CHARS = frozenset("\r\x0b\x0c\x85\u2028\u2029")
+_OTHER_BREAK_CHARS = frozenset("\x0b\x0c\x85\u2028\u2029")
 
 _SEP = r"([-/.])"
 _ISO = re.compile(r"(\d{4})" + _SEP + r"(\d{1,2})\2(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", re.ASCII)
@@ -124,7 +124,7 @@ class Coercer:
     fields) or ``None``. Missing keys are empty fields.
     """
 
-    __slots__ = ("_rules", "_names", "_signatures", "_undrawable", "_drawable")
+    __slots__ = ("_drawable", "_names", "_rules", "_signatures", "_undrawable")
 
     def __init__(self, spec: FormSpec) -> None:
         rules: dict[str, _Rule] = {}
@@ -215,13 +215,12 @@ class Coercer:
             text = _numbered(value)
         else:
             text = _scalar_text(value)
-        if not text.isascii():
-            if not _LINE_BREAK_CHARS.isdisjoint(text):
-                text = _LINE_BREAKS.sub("\n", text)
-            if not unicodedata.is_normalized("NFC", text):
-                text = unicodedata.normalize("NFC", text)
-        elif "\r" in text or "\x0b" in text or "\x0c" in text:
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not _OTHER_BREAK_CHARS.isdisjoint(text):
             text = _LINE_BREAKS.sub("\n", text)
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
         if "\t" in text:
             text = text.replace("\t", " ")
         if rule.multiline:

@@ -1,0 +1,196 @@
+"""Fill benchmark: oppforms against its peers on the same records, in the same run.
+
+    python benchmarks/fill_bench.py [--forms N] [--peer-forms M] [--jobs-forms K] [--memory-forms L]
+
+Every tool fills the shipped form with the same records (the twelve fictional sample
+pupils, cycled: about 40 fields and several thousand characters each) and writes a
+complete PDF to memory, with appearance streams for every value:
+
+- oppforms: ``Template.fill`` (one core, template parsed once, an incremental update).
+- pypdf: clone the template, ``update_page_form_field_values`` (pypdf's own appearances).
+- PyPDFForm: ``PdfWrapper(template).fill(values)``.
+- PyMuPDF (AGPL; a test-only peer, measured only when installed): set each widget's
+  value and ``update()`` it, then ``tobytes()``.
+
+Then the batch: ``fill_many`` writing files with 1 and with 2 worker processes, and the
+peak memory (max RSS) of a ``fill_many`` run over many records in a fresh process.
+Figures are milliseconds per form (median of the runs) and ratios; the machine is shared,
+so compare ratios measured in one run, not absolute times across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "opp-leerlingen.json"
+
+
+def records() -> list[dict[str, str]]:
+    return json.loads(SAMPLES.read_text(encoding="utf-8"))
+
+
+def shown(record: dict[str, str]) -> dict[str, str]:
+    """Values as the form shows them (dates DD-MM-YYYY), for the peers."""
+    out = {}
+    for k, v in record.items():
+        if k.endswith(".datum") and v:
+            y, m, d = v.split("-")
+            v = f"{d}-{m}-{y}"
+        out[k] = v
+    return out
+
+
+def timed(fill: Callable[[dict[str, str]], bytes], recs: list[dict[str, str]], n: int, rounds: int = 3) -> float:
+    """Median over rounds of the mean ms per form."""
+    fill(recs[0])  # warm up: imports, caches, template parsing
+    per_round = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for i in range(n):
+            data = fill(recs[i % len(recs)])
+            assert len(data) > 10_000
+        per_round.append((time.perf_counter() - t0) / n * 1000)
+    return statistics.median(per_round)
+
+
+def oppforms_fill() -> Callable[[dict[str, str]], bytes]:
+    from oppforms.fill import Template
+    from oppforms.values import coercer_for
+    from oppforms.spec import current_spec
+
+    template = Template.for_spec()
+    coerce = coercer_for(current_spec())
+
+    def fill(record: dict[str, str]) -> bytes:
+        values = coerce.coerce(record, row=1, source="bench")
+        return template.fill(values, doc_id="BENC-HMRK").data
+
+    return fill
+
+
+def pypdf_fill(template: bytes) -> Callable[[dict[str, str]], bytes]:
+    from pypdf import PdfReader, PdfWriter
+
+    def fill(record: dict[str, str]) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(template)))
+        values = shown(record)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for page in writer.pages:
+                writer.update_page_form_field_values(page, values, auto_regenerate=False)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    return fill
+
+
+def pypdfform_fill(template: bytes) -> Callable[[dict[str, str]], bytes]:
+    from PyPDFForm import PdfWrapper
+
+    def fill(record: dict[str, str]) -> bytes:
+        return PdfWrapper(template).fill(shown(record)).read()
+
+    return fill
+
+
+def pymupdf_fill(template: bytes) -> Callable[[dict[str, str]], bytes] | None:
+    try:
+        import pymupdf  # test-only peer (AGPL): never imported by oppforms itself
+    except ImportError:
+        return None
+
+    def fill(record: dict[str, str]) -> bytes:
+        doc = pymupdf.open(stream=template, filetype="pdf")
+        values = shown(record)
+        for page in doc:
+            for widget in page.widgets():
+                if widget.field_name in values:
+                    widget.field_value = values[widget.field_name]
+                    widget.update()
+        return doc.tobytes()
+
+    return fill
+
+
+def batch_seconds(n: int, jobs: int) -> float:
+    from oppforms.batch import fill_many
+
+    recs = records()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        results = list(fill_many((recs[i % len(recs)] for i in range(n)), Path(tmp), jobs=jobs, identity_by_row=True))
+        elapsed = time.perf_counter() - t0
+    assert all(r.status == "ok" for r in results), [r.reason for r in results if r.status != "ok"][:3]
+    return elapsed
+
+
+MEMORY_CHILD = """
+import json, sys, tempfile, resource
+from pathlib import Path
+from oppforms.batch import fill_many
+recs = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+n = int(sys.argv[2])
+with tempfile.TemporaryDirectory() as tmp:
+    ok = sum(r.status == "ok" for r in fill_many((recs[i % len(recs)] for i in range(n)), Path(tmp), identity_by_row=True))
+print(ok, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory_mb(n: int) -> tuple[int, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_CHILD, str(SAMPLES), str(n)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]), int(out[1]) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--forms", type=int, default=300, help="forms per round for oppforms")
+    ap.add_argument("--peer-forms", type=int, default=20, help="forms per round for each peer")
+    ap.add_argument("--jobs-forms", type=int, default=1200, help="forms for the 1-job / 2-job batch comparison")
+    ap.add_argument("--memory-forms", type=int, default=10_000, help="forms for the peak-memory run (0 skips it)")
+    args = ap.parse_args()
+
+    from oppforms.spec import current_spec, shipped_pdf_path
+
+    template = shipped_pdf_path(current_spec()).read_bytes()
+    recs = records()
+    rows: list[tuple[str, float]] = [("oppforms", timed(oppforms_fill(), recs, args.forms))]
+    rows.append(("pypdf (clone and fill)", timed(pypdf_fill(template), recs, args.peer_forms)))
+    rows.append(("PyPDFForm", timed(pypdfform_fill(template), recs, args.peer_forms)))
+    mu = pymupdf_fill(template)
+    if mu is not None:
+        rows.append(("PyMuPDF (test-only peer)", timed(mu, recs, args.peer_forms)))
+    base = rows[0][1]
+    print(f"Filling the OPP korte versie, one core, {os.cpu_count()} CPUs on this machine")
+    print(f"{'tool':<28} {'ms/form':>9} {'vs oppforms':>12}")
+    for name, ms in rows:
+        print(f"{name:<28} {ms:9.2f} {ms / base:11.1f}x")
+
+    if args.jobs_forms:
+        one = batch_seconds(args.jobs_forms, 1)
+        two = batch_seconds(args.jobs_forms, 2)
+        print(f"\nfill_many, {args.jobs_forms} forms written to disk:")
+        print(f"  --jobs 1: {one / args.jobs_forms * 1000:6.2f} ms/form")
+        print(f"  --jobs 2: {two / args.jobs_forms * 1000:6.2f} ms/form  ({one / two:.2f}x the throughput of one job)")
+    if args.memory_forms:
+        ok, mb = peak_memory_mb(args.memory_forms)
+        print(f"\nfill_many over {ok} records: peak memory {mb:.0f} MB (max RSS of the whole process)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,715 @@
+"""Filling many forms: streaming, parallel, resumable, one result per record.
+
+:func:`fill_many` takes an iterable of records and yields a :class:`FillResult` per record,
+in input order; a bad record is a ``failed`` result, never an abort. Memory stays bounded
+whatever the number of records: only a window of records is in flight at once.
+
+What lives in the output folder besides the PDFs:
+
+- ``.oppforms/secret``: a random key made on the first run. Document ids are derived from
+  it and the record's key (``leerling.nummer``), so they are opaque (nobody can go from an
+  id back to a pupil without the folder) and stable between runs into the same folder.
+- ``.oppforms/issued/*.jsonl``: what was issued, one JSON line per document (each process
+  appends to a file of its own): the document id, the file, the row, the form version, the
+  values, and hashes of the record and of the PDF. A later run that finds the same record
+  already issued with its PDF intact skips it (so an interrupted batch resumes where it
+  stopped and ends with the same files); ``oppforms extract --issued`` verifies scanned
+  pages against it. A line cut short by a kill is ignored.
+
+Every file is written atomically (:mod:`oppforms._io`): an interrupted run leaves whole
+files or none.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import string
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ._io import atomic_write_bytes
+from .errors import OppformsError, OutputError, RecordError, UsageError
+from .fill import Template
+from .spec import FormSpec, current_spec, load_spec, spec_path
+from .sources import EXTRA, SourceReader, read_records
+from .values import coercer_for
+
+Status = Literal["ok", "skipped", "failed"]
+OnDuplicate = Literal["error", "first", "last", "all"]
+
+STATE_DIR = ".oppforms"
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_MAX_COMPONENT_BYTES = 120
+
+
+@dataclass(frozen=True, slots=True)
+class FillResult:
+    """What happened to one record. ``file`` is relative to the output folder; ``reason``
+    says why a record failed or was skipped (never with pupil data in it)."""
+
+    source: str
+    row: int
+    status: Status
+    file: str = ""
+    reason: str = ""
+    document: str = ""
+    pages: int = 0
+    continued: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordIn:
+    """One record to fill: where it came from, its raw values (contract field names as
+    keys), an optional password to encrypt its PDF with, or the error that made it
+    unusable before filling (then ``raw`` is ignored)."""
+
+    source: str
+    row: int
+    raw: Mapping[str, object]
+    password: str | None = None
+    error: RecordError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    source: str
+    row: int
+    raw: Mapping[str, object]
+    rel: str
+    doc_id: str
+    password: str | None
+    flatten: bool
+    overwrite: bool
+    out_dir: str
+    spec_source: str
+    earlier: _Issued | None
+    print_copy: bool
+
+
+# ---------------------------------------------------------------------------------------
+# Names
+
+
+def safe_component(text: str) -> str:
+    """One path component made safe on every platform: NFC, no separators, control or
+    reserved characters, no leading/trailing dots or spaces, not a reserved Windows name,
+    at most 120 bytes (longer names keep a hash of the full text so they stay distinct)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("_", text).strip(" .")
+    if not text:
+        return ""
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = "_" + text
+    raw = text.encode("utf-8")
+    if len(raw) > _MAX_COMPONENT_BYTES:
+        digest = hashlib.sha256(raw).hexdigest()[:8]
+        cut = raw[: _MAX_COMPONENT_BYTES - 9].decode("utf-8", "ignore").rstrip(" .")
+        text = f"{cut}-{digest}"
+    return text
+
+
+class Namer:
+    """Builds each record's relative file name from a pattern such as
+    ``"{leerling.klas}/{leerling.nummer}"`` (``/`` in the pattern makes subfolders; ``{row}``
+    is the record's row). Values never make folders or leave the output folder, and two
+    records never get the same file: a name already given (compared without regard to
+    case or Unicode normalisation, as Windows and macOS do) gets ``-2``, ``-3``, …"""
+
+    def __init__(self, pattern: str, spec: FormSpec) -> None:
+        names = {f.name for f in spec.value_fields} | {"row"}
+        parts = [p for p in pattern.replace("\\", "/").split("/")]
+        if not parts or any(p.strip() in {"", ".", ".."} for p in parts):
+            raise UsageError(f"--name {pattern!r}: every part between slashes needs a field, e.g. {{leerling.nummer}}")
+        for part in parts:
+            for _, ref, spec_, conv in string.Formatter().parse(part):
+                if ref is not None and ref not in names:
+                    raise UsageError(f"--name {pattern!r}: unknown field {{{ref}}}")
+                if spec_ or conv:
+                    raise UsageError(f"--name {pattern!r}: format specs are not supported")
+        self.parts = parts
+        self.fields = tuple(
+            ref for part in parts for _, ref, _, _ in string.Formatter().parse(part) if ref and ref != "row"
+        )
+        self.taken: set[str] = set()
+
+    def name(self, values: Mapping[str, str], row: int) -> str:
+        components = []
+        for part in self.parts:
+            filled = ""
+            for literal, ref, _, _ in string.Formatter().parse(part):
+                filled += literal
+                if ref is not None:
+                    filled += str(row) if ref == "row" else values.get(ref, "")
+            components.append(safe_component(filled) or f"rij-{row}")
+        stem = "/".join(components)
+        candidate, n = stem, 1
+        while self._key(candidate) in self.taken:
+            n += 1
+            candidate = f"{stem}-{n}"
+        self.taken.add(self._key(candidate))
+        return candidate + ".pdf"
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return unicodedata.normalize("NFC", name).casefold()
+
+
+# ---------------------------------------------------------------------------------------
+# Document ids and the issued registry
+
+
+def _secret(out_dir: Path) -> bytes:
+    path = out_dir / STATE_DIR / "secret"
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path}: unreadable ({exc})") from exc
+    key = secrets.token_bytes(32)
+    try:
+        atomic_write_bytes(path, key.hex().encode("ascii"), overwrite=False)
+    except OutputError:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())  # another run made it first
+    return key
+
+
+def document_id(secret: bytes, identity: str) -> str:
+    """An opaque id like ``K7Q2-M9XD``: 40 bits of an HMAC, never pupil data."""
+    digest = hmac.new(secret, identity.encode("utf-8"), hashlib.sha256).digest()
+    code = base64.b32encode(digest[:5]).decode("ascii")
+    return f"{code[:4]}-{code[4:]}"
+
+
+def record_hash(values: Mapping[str, str], *, flatten: bool, version: str, encrypted: bool) -> str:
+    canonical = json.dumps(
+        {"values": values, "flatten": flatten, "version": version, "encrypted": encrypted},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def read_issued(out_dir: Path) -> Iterator[dict[str, object]]:
+    """Every entry of the issued registry of a fill output folder, oldest first per file;
+    lines that a kill cut short are skipped."""
+    folder = Path(out_dir) / STATE_DIR / "issued"
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and "document" in entry:
+                    yield entry
+
+
+_REGISTRY: dict[str, object] = {}  # out_dir → this process's open registry file
+
+
+def _append_issued(out_dir: Path, entry: dict[str, object]) -> None:
+    key = str(out_dir)
+    fh = _REGISTRY.get(key)
+    if fh is None:
+        folder = out_dir / STATE_DIR / "issued"
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        _REGISTRY[key] = fh
+    line = json.dumps(entry, ensure_ascii=False) + "\n"
+    fh.write(line)  # type: ignore[attr-defined]
+    fh.flush()  # type: ignore[attr-defined]
+
+
+def _close_registry() -> None:
+    for fh in _REGISTRY.values():
+        fh.close()  # type: ignore[attr-defined]
+    _REGISTRY.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _Issued:
+    record_sha256: str
+    file: str
+    pdf_sha256: str
+
+
+def _already_issued(job: _Job, digest: str) -> bool:
+    """The same record was filled into the same file by an earlier run, and the file is intact."""
+    earlier = job.earlier
+    if earlier is None or earlier.record_sha256 != digest or earlier.file != job.rel:
+        return False
+    try:
+        data = (Path(job.out_dir) / job.rel).read_bytes()
+    except OSError:
+        return False
+    return hashlib.sha256(data).hexdigest() == earlier.pdf_sha256
+
+
+# ---------------------------------------------------------------------------------------
+# The work of one record (runs in a worker process when jobs > 1)
+
+
+def encrypt(data: bytes, password: str) -> bytes:
+    """``data`` encrypted with AES-256 (never RC4), with a fresh random file id."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    file_id = ByteStringObject(secrets.token_bytes(16))
+    writer._ID = ArrayObject([file_id, file_id])
+    writer.encrypt(user_password=password, owner_password=None, algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def print_copy_path(out_dir: Path, doc_id: str) -> Path:
+    """Where a flattened, unencrypted copy for the merged print file is kept until merged."""
+    return Path(out_dir) / STATE_DIR / "print" / f"{doc_id}.pdf"
+
+
+def _template_for(spec_source: str) -> Template:
+    """The template of a shipped spec, by its file name (worker processes get names, not
+    objects, and parse each template once)."""
+    spec = current_spec()
+    if spec.source != spec_source:
+        spec = _load_shipped(spec_source)
+    return Template.for_spec(spec)
+
+
+_SPECS: dict[str, FormSpec] = {}
+
+
+def _load_shipped(name: str) -> FormSpec:
+    if name not in _SPECS:
+        _SPECS[name] = load_spec(spec_path(name))
+    return _SPECS[name]
+
+
+def _run_job(job: _Job) -> FillResult:
+    def failed(reason: str) -> FillResult:
+        return FillResult(job.source, job.row, "failed", job.rel, reason, job.doc_id)
+
+    template = _template_for(job.spec_source)
+    values, errors = coercer_for(template.spec).check(job.raw, row=job.row, source=job.source)
+    if values is None:
+        return FillResult(job.source, job.row, "failed", reason="; ".join(str(e) for e in errors))
+    digest = record_hash(values, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
+    out_dir = Path(job.out_dir)
+    if job.print_copy:
+        try:
+            flat = template.fill(values, doc_id=job.doc_id, flatten=True, row=job.row)
+            atomic_write_bytes(print_copy_path(out_dir, job.doc_id), flat.data, durable=False)
+        except OppformsError as exc:
+            return failed(str(exc))
+    if _already_issued(job, digest):
+        return FillResult(job.source, job.row, "skipped", job.rel, "already filled by an earlier run", job.doc_id)
+    target = out_dir / job.rel
+    if target.exists() and not job.overwrite:
+        return failed("the file exists already (from another run or record); use --overwrite to replace it")
+    try:
+        filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
+        data = encrypt(filled.data, job.password) if job.password else filled.data
+        entry = {
+            "document": job.doc_id,
+            "file": job.rel,
+            "source": job.source,
+            "row": job.row,
+            "form": template.spec.form_id,
+            "version": template.spec.version,
+            "pages": filled.page_count,
+            "record_sha256": digest,
+            "pdf_sha256": hashlib.sha256(data).hexdigest(),
+            "values": values,
+        }
+        # the registry first: a run killed between the two writes finds the entry without
+        # its file, and simply fills the record again
+        _append_issued(out_dir, entry)
+        atomic_write_bytes(target, data, overwrite=job.overwrite, durable=False)
+    except RecordError as exc:
+        return failed(str(exc))
+    except OppformsError as exc:
+        return failed(str(exc))
+    reason = ""
+    if filled.continued:
+        reason = "continued on added pages: " + ", ".join(filled.continued)
+    return FillResult(job.source, job.row, "ok", job.rel, reason, job.doc_id, filled.page_count, filled.continued)
+
+
+# ---------------------------------------------------------------------------------------
+# The batch
+
+
+@dataclass(slots=True)
+class _Plan:
+    """Turns records into jobs in the main process: values, names, document ids."""
+
+    spec: FormSpec
+    out_dir: Path
+    namer: Namer
+    secret: bytes
+    flatten: bool
+    overwrite: bool
+    identity_by_row: bool
+    seen_keys: dict[str, int] = field(default_factory=dict)
+    name_fields: tuple[str, ...] = ()
+    issued: dict[str, _Issued] = field(default_factory=dict)
+    print_copies: bool = False
+
+    def __post_init__(self) -> None:
+        self.name_fields = (self.spec.records.key, *self.namer.fields)
+
+    def job(self, record: RecordIn) -> _Job | FillResult:
+        """Only what must be decided in order is done here (the key, the file name, the
+        document id); the rest of the record is checked by the worker that fills it."""
+        if record.error is not None:
+            return FillResult(record.source, record.row, "failed", reason=str(record.error))
+        needed = {k: record.raw.get(k) for k in self.name_fields}
+        values, errors = coercer_for(self.spec).check(needed, row=record.row, source=record.source)
+        if values is None:
+            return FillResult(record.source, record.row, "failed", reason="; ".join(str(e) for e in errors))
+        key_field = self.spec.records.key
+        key = values.get(key_field, "")
+        if key and not self.identity_by_row:
+            first = self.seen_keys.setdefault(key, record.row)
+            if first != record.row:
+                return FillResult(
+                    record.source,
+                    record.row,
+                    "failed",
+                    reason=f"{key_field} is the same as in row {first} (duplicate; see --on-duplicate)",
+                )
+        identity = f"{self.spec.form_id}|{key}" if key and not self.identity_by_row else f"{record.source}|{record.row}|{key}"
+        rel = self.namer.name(values, record.row)
+        return _Job(
+            source=record.source,
+            row=record.row,
+            raw=record.raw,
+            rel=rel,
+            doc_id=(doc_id := document_id(self.secret, identity)),
+            earlier=self.issued.get(doc_id),
+            print_copy=self.print_copies,
+            password=record.password,
+            flatten=self.flatten,
+            overwrite=self.overwrite,
+            out_dir=str(self.out_dir),
+            spec_source=self.spec.source,
+        )
+
+
+def _clean_stale_parts(out_dir: Path) -> None:
+    """Remove temporary files a killed run left behind (never whole files)."""
+    for path in out_dir.rglob(".*.part"):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _worker_init() -> None:
+    # Ctrl-C goes to the whole process group: the main process handles it and shuts
+    # the pool down; workers finish or drop their current file atomically.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def fill_many(
+    records: Iterable[RecordIn | Mapping[str, object]],
+    out_dir: Path,
+    *,
+    spec: FormSpec | None = None,
+    name: str | None = None,
+    flatten: bool = False,
+    overwrite: bool = False,
+    jobs: int = 1,
+    identity_by_row: bool = False,
+    print_copies: bool = False,
+    progress: Callable[[FillResult], None] | None = None,
+) -> Iterator[FillResult]:
+    """Fill one PDF per record into ``out_dir``; yield a result per record, in order.
+
+    ``records`` are :class:`RecordIn` or plain mappings of field names to values (then the
+    source is ``"records"`` and the row the 1-based position). ``name`` is the file name
+    pattern (default from the spec: ``{leerling.nummer}``, never the pupil's name).
+    ``jobs`` > 1 fills in that many worker processes. A record whose key repeats an
+    earlier record's key fails unless ``identity_by_row`` (then documents are told apart
+    by row). ``print_copies`` also keeps a flattened copy of each form for
+    :func:`merge_for_print` (see :func:`print_copy_path`). Streaming: records are read as
+    they are needed.
+    """
+    spec = spec or current_spec()
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from exc
+    _clean_stale_parts(out_dir)
+    issued = {
+        str(e["document"]): _Issued(str(e.get("record_sha256")), str(e.get("file")), str(e.get("pdf_sha256")))
+        for e in read_issued(out_dir)
+    }
+    plan = _Plan(
+        spec=spec,
+        out_dir=out_dir,
+        namer=Namer(name or spec.records.file_name, spec),
+        secret=_secret(out_dir),
+        flatten=flatten,
+        overwrite=overwrite,
+        identity_by_row=identity_by_row,
+        issued=issued,
+        print_copies=print_copies,
+    )
+
+    def planned() -> Iterator[_Job | FillResult]:
+        for i, r in enumerate(records, 1):
+            yield plan.job(r if isinstance(r, RecordIn) else RecordIn("records", i, r))
+
+    def report(result: FillResult) -> FillResult:
+        if progress is not None:
+            progress(result)
+        return result
+
+    try:
+        if jobs == 1:
+            for item in planned():
+                yield report(item if isinstance(item, FillResult) else _run_job(item))
+        else:
+            yield from _parallel(planned(), jobs, report)
+    finally:
+        _close_registry()
+        os.sync()  # the batch's files reach the disk once, not one fsync per file
+
+
+def _parallel(
+    planned: Iterator[_Job | FillResult], jobs: int, report: Callable[[FillResult], FillResult]
+) -> Iterator[FillResult]:
+
+    # Records go to the workers in chunks (fewer round trips), and at most a few chunks per
+    # worker are in flight, so memory stays bounded however long the input is.
+    window: deque[Future[list[FillResult]] | list[FillResult]] = deque()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
+        try:
+            chunk: list[_Job | FillResult] = []
+            for item in planned:
+                chunk.append(item)
+                if len(chunk) == CHUNK:
+                    window.append(_submit(pool, chunk))
+                    chunk = []
+                while len(window) >= jobs * 3:
+                    for result in _resolve(window.popleft()):
+                        yield report(result)
+            if chunk:
+                window.append(_submit(pool, chunk))
+            while window:
+                for result in _resolve(window.popleft()):
+                    yield report(result)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+CHUNK = 8
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[_Job | FillResult]) -> Future[list[FillResult]] | list[FillResult]:
+    if all(isinstance(i, FillResult) for i in chunk):
+        return [i for i in chunk if isinstance(i, FillResult)]
+    return pool.submit(_run_chunk, chunk)
+
+
+def _run_chunk(chunk: list[_Job | FillResult]) -> list[FillResult]:
+    return [i if isinstance(i, FillResult) else _run_job(i) for i in chunk]
+
+
+def _resolve(item: Future[list[FillResult]] | list[FillResult]) -> list[FillResult]:
+    return item.result() if isinstance(item, Future) else item
+
+
+def write_report(results: Iterable[FillResult], path: Path) -> None:
+    """The per-record report as CSV (``.csv``) or JSON Lines (``.jsonl``), atomically."""
+    import csv
+    import io
+
+    rows = list(results)
+    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        text = "".join(
+            json.dumps(
+                {
+                    "source": r.source,
+                    "row": r.row,
+                    "file": r.file,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "document": r.document,
+                    "pages": r.pages,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in rows
+        )
+    else:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(["source", "row", "file", "status", "reason", "document", "pages"])
+        for r in rows:
+            w.writerow([r.source, r.row, r.file, r.status, r.reason, r.document, r.pages])
+        text = buf.getvalue()
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+# ---------------------------------------------------------------------------------------
+# From data files
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How data files are read (see :func:`oppforms.sources.read_records`)."""
+
+    delimiter: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    mapping: Mapping[str, str] | None = None
+    ignore_unknown: bool = False
+    password_column: str | None = None
+
+
+def open_sources(paths: Iterable[Path], spec: FormSpec, options: ReadOptions) -> list[SourceReader]:
+    """Open every data file and check its header before anything is filled: a file that
+    cannot be read as records stops the batch at once (:class:`InputError`)."""
+    readers = []
+    try:
+        for path in paths:
+            readers.append(
+                read_records(
+                    Path(path),
+                    spec,
+                    delimiter=options.delimiter,
+                    sheet=options.sheet,
+                    encoding=options.encoding,
+                    mapping=options.mapping,
+                    ignore_unknown=options.ignore_unknown,
+                    extra_columns=(options.password_column,) if options.password_column else (),
+                )
+            )
+    except BaseException:
+        for r in readers:
+            r.close()
+        raise
+    return readers
+
+
+def duplicate_verdicts(
+    readers: Iterable[SourceReader], spec: FormSpec, on_duplicate: OnDuplicate
+) -> tuple[int, dict[tuple[str, int], str]]:
+    """A first pass over the data: the number of rows, and the rows that must not be
+    filled because their key (``leerling.nummer``) repeats, with the reason."""
+    key_field = spec.records.key
+    coercer = coercer_for(spec)
+    rows_of: dict[str, list[tuple[str, int]]] = {}
+    count = 0
+    for reader in readers:
+        for row in reader:
+            count += 1
+            if row.raw is None:
+                continue
+            values, _ = coercer.check({key_field: row.raw.get(key_field)}, row=row.row, source=row.source)
+            key = values.get(key_field, "") if values else ""
+            if key:
+                rows_of.setdefault(key, []).append((row.source, row.row))
+    verdicts: dict[tuple[str, int], str] = {}
+    if on_duplicate == "all":
+        return count, verdicts
+    for places in rows_of.values():
+        if len(places) < 2:
+            continue
+        where = ", ".join(f"{Path(s).name} row {r}" for s, r in places)
+        if on_duplicate == "error":
+            for place in places:
+                verdicts[place] = f"{key_field} appears more than once ({where}); none of them filled (see --on-duplicate)"
+        else:
+            keep = places[0] if on_duplicate == "first" else places[-1]
+            for place in places:
+                if place != keep:
+                    verdicts[place] = (
+                        f"{key_field} appears more than once ({where}); "
+                        f"{Path(keep[0]).name} row {keep[1]} was filled (--on-duplicate {on_duplicate})"
+                    )
+    return count, verdicts
+
+
+def records_from(
+    readers: Iterable[SourceReader],
+    verdicts: Mapping[tuple[str, int], str],
+    *,
+    password_column: str | None = None,
+) -> Iterator[RecordIn]:
+    """The rows of the data files as records to fill; rows refused by the duplicate pass
+    or by the reader come through as errors."""
+    for reader in readers:
+        for row in reader:
+            verdict = verdicts.get((row.source, row.row))
+            if row.error is not None or row.raw is None:
+                yield RecordIn(row.source, row.row, {}, error=row.error)
+            elif verdict:
+                yield RecordIn(row.source, row.row, {}, error=RecordError(verdict, row=row.row))
+            else:
+                raw = dict(row.raw)
+                password = None
+                if password_column is not None:
+                    password = str(raw.pop(EXTRA + password_column, "") or "")
+                    if not password:
+                        yield RecordIn(
+                            row.source,
+                            row.row,
+                            {},
+                            error=RecordError(f"{row.source}, row {row.row}: no password in the password column", row=row.row),
+                        )
+                        continue
+                yield RecordIn(row.source, row.row, raw, password)
+        reader.close()
+
+
+def merge_for_print(files: Iterable[Path], target: Path) -> int:
+    """One PDF of all ``files`` for printing, each starting on an odd page (a blank page
+    follows a form with an odd page count, for duplex printers). Returns the page count."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    pages = 0
+    for path in files:
+        reader = PdfReader(path)
+        writer.append(reader)
+        pages += len(reader.pages)
+        if len(reader.pages) % 2:
+            box = reader.pages[-1].mediabox
+            writer.add_blank_page(float(box.width), float(box.height))
+            pages += 1
+    out = io.BytesIO()
+    writer.write(out)
+    atomic_write_bytes(target, out.getvalue())
+    return pages

@@ -1,0 +1,150 @@
+"""Filling: exact values, every word visible, long text continued and never cut."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from oppforms.errors import RecordError
+from oppforms.fill import Template, display_value, fit_text
+from oppforms.spec import FormSpec
+from oppforms.values import coerce_record
+
+from .conftest import ROOT
+
+SAMPLES = json.loads((ROOT / "samples" / "opp-leerlingen.json").read_text(encoding="utf-8"))
+DUTCH = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?()-/'\"€%&ëïéèöüçÇÖÜşŞıİğĞłŁśŚąęńźżćó„”‘’–—"
+
+
+def fill(values: dict[str, str], **kw: object) -> bytes:
+    spec = Template.for_spec().spec
+    return Template.for_spec().fill(coerce_record(values, spec, row=1, source="test"), **kw).data  # type: ignore[arg-type]
+
+
+def field_values(data: bytes) -> dict[str, str]:
+    fields = PdfReader(io.BytesIO(data)).get_fields() or {}
+    return {k: str(v.get("/V", "")) for k, v in fields.items() if "/FT" in v}
+
+
+def page_words(data: bytes) -> list[str]:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return [" ".join((p.extract_text() or "").split()) for p in pdf.pages]
+
+
+@pytest.mark.parametrize("record", SAMPLES, ids=[r["leerling.nummer"] for r in SAMPLES])
+def test_every_sample_value_is_kept_exactly_in_the_field(record: dict[str, str], spec: FormSpec) -> None:
+    got = field_values(fill(record))
+    for f in spec.value_fields:
+        assert got[f.name] == display_value(f, record[f.name]), f.name
+
+
+@pytest.mark.parametrize("record", SAMPLES, ids=[r["leerling.nummer"] for r in SAMPLES])
+def test_every_word_of_every_value_is_visible_on_the_flattened_pages(record: dict[str, str], spec: FormSpec) -> None:
+    data = fill(record, flatten=True)
+    assert not PdfReader(io.BytesIO(data)).get_fields()
+    words = set(" ".join(page_words(data)).split())
+    for f in spec.value_fields:
+        for word in display_value(f, record[f.name]).split():
+            assert word in words, (f.name, word)
+
+
+def test_a_4000_character_goal_continues_on_a_marked_page_and_stays_whole_in_the_field(spec: FormSpec) -> None:
+    record = dict(SAMPLES[0])
+    sentence = "Aan het eind van periode 2 leest Zoë zelfstandig een tekst van drie pagina's en vat die samen. "
+    record["doelen.school"] = (sentence * 45)[:4000].strip()
+    result = Template.for_spec().fill(coerce_record(record, spec, row=1, source="test"), flatten=True)
+    assert "doelen.school" in result.continued
+    assert result.page_count > spec.page_count
+    pages = page_words(result.data)
+    box_page = spec.field("doelen.school").page_no
+    marker = re.search(r"» vervolg op pagina (\d+)", pages[box_page - 1])
+    assert marker, "the box must say where the text continues"
+    continuation = pages[int(marker.group(1)) - 1]
+    assert continuation.startswith("OPP korte versie")
+    assert "Vervolg van: Begeleidingsdoelen – vanuit school, opvoeders, externe instanties" in continuation
+    assert record["leerling.naam"] in continuation and "2. Begeleidingsdoelen" in continuation
+    n = result.page_count
+    assert f"pagina {n} van {n}" in pages[-1] and f"pagina 1 van {n}" in pages[0]
+    # nothing lost: the words of the goal, in order, across the box and the continuation
+    shown = " ".join(pages[box_page - 1:]).split()
+    expected = record["doelen.school"].split()
+    it = iter(shown)
+    assert all(any(w == s for s in it) for w in expected)
+    unflat = Template.for_spec().fill(coerce_record(record, spec, row=1, source="test"))
+    assert field_values(unflat.data)["doelen.school"] == record["doelen.school"]
+
+
+def test_text_shrinks_before_it_continues_and_never_below_8_pt(spec: FormSpec) -> None:
+    metrics = Template.for_spec().value_metrics
+    f = spec.field("hulpvraag.leerling")
+    w, h = f.rect.width - 6, f.rect.height - 6
+    text = "Zoë leest langzaam en maakt spelfouten. " * 20
+    fitted = fit_text(text, metrics, width=w, height=h, size=10, min_size=8, leading=1.18, multiline=True)
+    assert 8 <= fitted.size < 10 and fitted.rest == ""
+    huge = fit_text(text * 4, metrics, width=w, height=h, size=10, min_size=8, leading=1.18, multiline=True)
+    assert huge.size == 8 and huge.rest
+    shown = " ".join(huge.lines).split() + huge.rest.split()
+    assert shown == (text * 4).split()
+
+
+def test_a_one_line_value_too_long_for_its_box_is_refused_naming_the_field(spec: FormSpec) -> None:
+    values = coerce_record({"leerling.naam": "Kwakernaak " * 15}, spec, row=7, source="test")
+    with pytest.raises(RecordError) as err:
+        Template.for_spec().fill(values, row=7)
+    assert err.value.field == "leerling.naam" and err.value.row == 7
+    assert "Kwakernaak" not in str(err.value)
+
+
+def test_dates_are_shown_and_stored_as_day_month_year(spec: FormSpec) -> None:
+    data = fill({"akkoord.leerling.start.datum": "7-9-2026"})
+    assert field_values(data)["akkoord.leerling.start.datum"] == "07-09-2026"
+    assert "07-09-2026" in page_words(fill({"akkoord.leerling.start.datum": "7-9-2026"}, flatten=True))[2]
+
+
+def test_the_pupils_name_is_in_both_widgets_and_in_every_page_header(spec: FormSpec) -> None:
+    data = fill({"leerling.naam": "İlayda Yıldız", "leerling.nummer": "004512"}, doc_id="ABCD-EFGH", flatten=True)
+    pages = page_words(data)
+    assert all(p.startswith("OPP korte versie · İlayda Yıldız") for p in pages)
+    assert all("document ABCD-EFGH" in p for p in pages)
+    assert pages[0].count("İlayda Yıldız") == 2 and pages[3].count("İlayda Yıldız") == 2
+
+
+def test_poppler_draws_the_values_from_our_appearance_streams(tmp_path: Path) -> None:
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) is not installed")
+    path = tmp_path / "f.pdf"
+    path.write_bytes(fill({"leerling.naam": "Łukasz Wiśniewski", "hulpvraag.leerling": "Şahin „leest” – graag"}))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Łukasz Wiśniewski" in text and "Şahin „leest” – graag" in text
+
+
+def test_a_filled_form_is_an_incremental_update_of_the_template() -> None:
+    template = Template.for_spec()
+    data = fill({"leerling.naam": "Noël"})
+    assert data.startswith(template.pdf)
+    assert data.count(b"%%EOF") == 2
+
+
+multiline_text = st.text(alphabet=DUTCH + "\n", min_size=1, max_size=600).map(lambda s: s.strip())
+one_line_text = st.text(alphabet=DUTCH, min_size=1, max_size=40).map(lambda s: s.strip())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(naam=one_line_text, doel=multiline_text, actie=multiline_text, info=multiline_text)
+def test_any_dutch_turkish_or_polish_text_round_trips_exactly(naam: str, doel: str, actie: str, info: str) -> None:
+    spec = Template.for_spec().spec
+    record = {"leerling.naam": naam, "doelen.leerling": doel, "acties.extern.nodig": actie, "wijzer.informatie": info}
+    values = coerce_record(record, spec, row=1, source="test")
+    got = field_values(Template.for_spec().fill(values).data)
+    for name, value in values.items():
+        assert got[name] == value, name
