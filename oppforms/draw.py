@@ -13,6 +13,7 @@ from pypdf.generic import IndirectObject
 
 from .fonts import FontMetrics
 from .geometry import PdfRect
+from .pagecode import PageCode
 from .spec import Align, FormSpec, Run, Style
 from .typeset import fmt, wrap
 
@@ -75,24 +76,57 @@ class Canvas:
         return "".join(self.ops).encode("ascii")
 
 
+def qr_ops(text: str, rect: PdfRect) -> str:
+    """Operators drawing ``text`` as a QR code (error correction Q) filling ``rect``, as
+    vector rectangles: one per run of dark modules in a row."""
+    import zxingcpp
+
+    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    view = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+    rows, cols = view.shape
+    modules = view.tobytes()
+    step = rect.width / cols
+    ops = ["0 g"]
+    for r in range(rows):
+        y = rect.y1 - (r + 1) * step
+        c = 0
+        line = modules[r * cols : (r + 1) * cols]
+        while c < cols:
+            if line[c] < 128:
+                start = c
+                while c < cols and line[c] < 128:
+                    c += 1
+                ops.append(f"{fmt(rect.x0 + start * step)} {fmt(round(y, 3))} {fmt(round((c - start) * step, 3))} {fmt(round(step, 3))} re")
+            else:
+                c += 1
+    ops.append("f\n")
+    return " ".join(ops)
+
+
 def marks_content(
     spec: FormSpec,
     page_no: int,
     *,
     fonts: dict[str, EmbeddedFont],
     pages: int,
-    header_suffix: str = "",
-    footer_suffix: str = "",
+    document: str = "",
+    person: str = "",
 ) -> bytes:
-    """The marks stream of one page: corner marks, running header and footer.
+    """The marks stream of one page: corner marks, two QR codes with the page code
+    (:mod:`oppforms.pagecode`), the running header (with ``person``, the pupil's name, on
+    filled forms) and the footer (with the ``document`` id).
 
     ``pages`` is the page count to print ("pagina N van M"), which grows when filling
-    adds continuation pages; the suffixes let filling add the pupil's name to the header
-    and the document id to the footer.
+    adds continuation pages.
     """
     canvas = Canvas(fonts)
     for r in spec.marks.corner_rects(spec.page_width, spec.page_height):
         canvas.fill_rect(r, 0.0)
+    code = PageCode(spec.form_id, spec.version, document, page_no, pages).text()
+    for r in spec.marks.qr_rects():
+        canvas.ops.append(qr_ops(code, r))
+    header_suffix = f" · {person}" if person else ""
+    footer_suffix = f" · document {document}" if document else ""
     m = spec.marks
     canvas.text(spec.styles[m.header_style], m.header_x, m.header_baseline, m.header_text + header_suffix)
     footer = m.footer_text.format(form=spec.form_id, version=spec.version, page=page_no, pages=pages) + footer_suffix

@@ -390,20 +390,14 @@ class Template:
 
         # marks streams of the form's pages, and the continuation pages
         person = values.get(spec.records.person, "")
-        header_suffix = f" · {person}" if person else ""
-        footer_suffix = f" · document {doc_id}" if doc_id else ""
         for i, page in enumerate(self.pages):
-            marks = marks_content(
-                spec, i + 1, fonts=self.fonts, pages=total_pages, header_suffix=header_suffix, footer_suffix=footer_suffix
-            )
+            marks = marks_content(spec, i + 1, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
             out.set(page.contents[1], _stream(b"", marks))
         new_page_refs: list[int] = []
         for n, (slot, lines, again, more) in enumerate(continuation_pages):
             page_no = page_count + n + 1
             content = self._continuation_content(slot.field, person, lines, again, page_no + 1 if more else 0)
-            marks = marks_content(
-                spec, page_no, fonts=self.fonts, pages=total_pages, header_suffix=header_suffix, footer_suffix=footer_suffix
-            )
+            marks = marks_content(spec, page_no, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
             c_ref = out.add(_stream(b"", content))
             m_ref = out.add(_stream(b"", marks))
             new_page_refs.append(

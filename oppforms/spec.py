@@ -174,6 +174,7 @@ class Marks:
     corner_size: float
     corner_inset: float
     qr_zones: tuple[PdfRect, ...]
+    qr_size: float
     header_style: str
     header_x: float
     header_baseline: float
@@ -182,6 +183,15 @@ class Marks:
     footer_right: float
     footer_baseline: float
     footer_text: str
+
+    def qr_rects(self) -> tuple[PdfRect, ...]:
+        """Where the QR codes are drawn: ``qr_size`` squares centred in their zones."""
+        out = []
+        for z in self.qr_zones:
+            x = z.x0 + (z.width - self.qr_size) / 2
+            y = z.y0 + (z.height - self.qr_size) / 2
+            out.append(PdfRect(x, y, x + self.qr_size, y + self.qr_size))
+        return tuple(out)
 
     def corner_rects(self, page_width: float, page_height: float) -> tuple[PdfRect, ...]:
         s, d = self.corner_size, self.corner_inset
@@ -543,7 +553,7 @@ class _Loader:
         t = self.table(
             raw,
             e,
-            {"content", "corner_size", "corner_inset", "qr_zones", "header", "footer"},
+            {"content", "corner_size", "corner_inset", "qr_zones", "qr_size", "header", "footer"},
         )
         content = self.rect(t["content"], f"{e} content")
         if not page.contains(content):
@@ -556,6 +566,7 @@ class _Loader:
             corner_size=self.number(t["corner_size"], f"{e} corner_size", positive=True),
             corner_inset=self.number(t["corner_inset"], f"{e} corner_inset", positive=True),
             qr_zones=qr,
+            qr_size=self.number(t["qr_size"], f"{e} qr_size", positive=True),
             header_style=self.style_name(header["style"], f"{e} header style", styles),
             header_x=self.number(header["x"], f"{e} header x"),
             header_baseline=self.number(header["baseline"], f"{e} header baseline"),
@@ -565,6 +576,9 @@ class _Loader:
             footer_baseline=self.number(footer["baseline"], f"{e} footer baseline"),
             footer_text=self.string(footer["text"], f"{e} footer text"),
         )
+        for z in qr:
+            if z.width < marks.qr_size or z.height < marks.qr_size:
+                raise self.fail(e, f"QR zone {z.as_list()} is smaller than qr_size {marks.qr_size}")
         reserved = (*marks.corner_rects(page.x1, page.y1), *qr)
         for r in reserved:
             if not page.contains(r):

@@ -17,7 +17,11 @@ def reading_order_text(path: Path) -> list[str]:
     """One whitespace-normalised string per page."""
     pages: list[str] = []
     with pdfplumber.open(path) as pdf:
-        for page in pdf.pages:
+        for full_page in pdf.pages:
+            # QR modules are tiny filled rectangles; they are no table rules
+            page = full_page.filter(
+                lambda o: not (o.get("object_type") == "rect" and min(o["width"], o["height"]) < 3)
+            )
             tables = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
             boxes = [t.bbox for t in tables]
 

@@ -14,7 +14,7 @@ from .conftest import ROOT
 PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version"},
-    {"spec", "fonts", "_io"},
+    {"spec", "fonts", "_io", "pagecode"},
     {"typeset", "records", "values"},
     {"draw"},
     {"build", "sources", "fill", "extract", "template"},
