@@ -7,6 +7,8 @@ signed, and what a person must review. ``fields`` keys are the contract's field 
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Any
 
 from .spec import FieldKind, FormSpec
@@ -89,5 +91,83 @@ def record_schema(spec: FormSpec) -> dict[str, Any]:
             },
             "review": {"type": "array", "items": review_item},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "document": {"type": "string", "description": "the document id printed on forms filled by oppforms"},
         },
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Records read back (contract §4)
+
+METHODS = ("acroform", "text", "scan")
+
+
+class FileStatus(enum.StrEnum):
+    """How reading one input file ended (one per input, in the extract summary)."""
+
+    OK = "ok"
+    WARNINGS = "ok with warnings"
+    NOT_THIS_FORM = "not this form"
+    ENCRYPTED = "encrypted"
+    MALFORMED = "malformed"
+    NEEDS_OCR = "needs OCR"
+    REVIEW = "needs review"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """Something a person must look at: the field (or None for the whole page or form),
+    why, the 1-based page, the box in PDF points (origin bottom-left) and, for scans, the
+    path of the saved crop."""
+
+    reason: str
+    field: str | None = None
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    crop: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "reason": self.reason,
+            "page": self.page,
+            "box": list(self.box) if self.box else None,
+            "crop": self.crop,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One form read back. ``fields`` holds every text and date field (dates ISO,
+    empty as ""), ``signed`` every signature field; ``document`` is the document id when
+    the form carries one (filled by oppforms), else ""."""
+
+    source: str
+    form: str
+    version: str
+    method: str
+    fields: dict[str, str]
+    signed: dict[str, bool]
+    review: tuple[ReviewItem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    document: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "form": self.form,
+            "version": self.version,
+            "method": self.method,
+            "fields": dict(self.fields),
+            "signed": dict(self.signed),
+            "review": [r.to_json() for r in self.review],
+            "warnings": list(self.warnings),
+        }
+        if self.document:
+            out["document"] = self.document
+        return out
+
+
+def empty_values(spec: FormSpec) -> tuple[dict[str, str], dict[str, bool]]:
+    """All fields empty and all signature boxes unsigned: the start of every record."""
+    return {f.name: "" for f in spec.value_fields}, {f.name: False for f in spec.signature_fields}
