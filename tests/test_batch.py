@@ -1,0 +1,242 @@
+"""Batches: safe names, duplicates, bad rows, reports, encryption, print files, resuming."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from oppforms.batch import Namer, fill_many, read_issued, safe_component
+from oppforms.fill import Template
+from oppforms.spec import FormSpec
+
+from .conftest import ROOT
+
+SAMPLES_JSON = ROOT / "samples" / "opp-leerlingen.json"
+SAMPLES = json.loads(SAMPLES_JSON.read_text(encoding="utf-8"))
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oppforms", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_hostile_values_never_make_a_path_outside_the_output_folder(spec: FormSpec, tmp_path: Path) -> None:
+    namer = Namer("{leerling.klas}/{leerling.naam}", spec)
+    hostile = [
+        {"leerling.klas": "..", "leerling.naam": "../../etc/passwd"},
+        {"leerling.klas": "a/b\\c", "leerling.naam": "x\x00y"},
+        {"leerling.klas": "CON", "leerling.naam": "nul.txt"},
+        {"leerling.klas": "3B", "leerling.naam": "Zoë" + "e" * 300},
+        {"leerling.klas": "  .  ", "leerling.naam": ""},
+        {"leerling.klas": "3B", "leerling.naam": "Zoe\u0308"},  # NFD twin of the next one
+        {"leerling.klas": "3b", "leerling.naam": "Zoë"},
+    ]
+    names = [namer.name(v, row) for row, v in enumerate(hostile, 2)]
+    root = tmp_path.resolve()
+    for name in names:
+        path = (tmp_path / name).resolve()
+        assert path.is_relative_to(root), name
+        assert "\x00" not in name and "\\" not in name
+        assert all(len(part.encode()) <= 124 for part in Path(name).parts)
+        assert not any(part.split(".")[0].upper() in {"CON", "NUL"} for part in Path(name).parts)
+    assert len({n.casefold() for n in names}) == len(names), names
+    assert names[4] == "rij-6/rij-6.pdf"
+    assert names[5] == "3B/Zoë.pdf" and names[6] == "3b/Zoë-2.pdf"
+
+
+def test_a_name_pattern_must_name_known_fields(spec: FormSpec) -> None:
+    from oppforms.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown field"):
+        Namer("{leerling.geboortedatum}", spec)
+    with pytest.raises(UsageError):
+        Namer("../{leerling.nummer}", spec)
+
+
+def test_safe_component_keeps_dutch_letters_and_drops_separators() -> None:
+    assert safe_component("Zoë van der Berg") == "Zoë van der Berg"
+    assert safe_component("a/b:c*d?") == "a_b_c_d_"
+    assert safe_component("LPT1") == "_LPT1"
+
+
+def test_a_bad_row_is_reported_and_the_others_are_filled(tmp_path: Path) -> None:
+    records = [dict(r) for r in SAMPLES[:3]]
+    records[1]["akkoord.leerling.start.datum"] = "31-02-2027"
+    results = list(fill_many(records, tmp_path))
+    assert [r.status for r in results] == ["ok", "failed", "ok"]
+    assert "akkoord.leerling.start.datum" in results[1].reason and "31-02" not in results[1].reason
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == sorted([f"{SAMPLES[0]['leerling.nummer']}.pdf", f"{SAMPLES[2]['leerling.nummer']}.pdf"])
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), delimiter=";")
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("error", ["failed", "ok", "failed"]), ("first", ["ok", "ok", "failed"]), ("last", ["failed", "ok", "ok"]), ("all", ["ok", "ok", "ok"])],
+)
+def test_duplicate_pupil_numbers_follow_on_duplicate(tmp_path: Path, mode: str, expected: list[str]) -> None:
+    rows = [dict(SAMPLES[0]), dict(SAMPLES[1]), dict(SAMPLES[0])]
+    rows[2]["leerling.naam"] = "Zoë van den Berg"
+    data = tmp_path / "dubbel.csv"
+    write_csv(data, rows)
+    out = tmp_path / "out"
+    result = run("fill", str(data), "-o", str(out), "--on-duplicate", mode, "-q")
+    report = list(csv.DictReader((out / "oppforms-report.csv").open(encoding="utf-8")))
+    assert [r["status"] for r in report] == expected
+    assert result.returncode == (0 if "failed" not in expected else 1)
+    for r in report:
+        if r["status"] == "failed":
+            assert "leerling.nummer appears more than once" in r["reason"] and "Zoë" not in r["reason"]
+
+
+def test_filling_the_samples_from_xlsx_and_dutch_excel_csv_gives_identical_values(tmp_path: Path) -> None:
+    for name in ("opp-leerlingen.xlsx", "opp-leerlingen.csv"):
+        out = tmp_path / name
+        result = run("fill", str(ROOT / "samples" / name), "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        assert "12 rows: 12 filled" in result.stderr
+    for pdf in (tmp_path / "opp-leerlingen.xlsx").glob("*.pdf"):
+        a = PdfReader(pdf).get_fields()
+        b = PdfReader(tmp_path / "opp-leerlingen.csv" / pdf.name).get_fields()
+        assert a and b
+        assert {k: v.get("/V") for k, v in a.items()} == {k: v.get("/V") for k, v in b.items()}
+
+
+def test_the_windows_1252_csv_is_read_and_the_fallback_is_said(tmp_path: Path) -> None:
+    result = run("fill", str(ROOT / "samples" / "opp-leerlingen-win1252.csv"), "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Windows-1252" in result.stderr
+    fields = PdfReader(next(tmp_path.glob("*.pdf"))).get_fields() or {}
+    assert all("\ufffd" not in str(v.get("/V", "")) for v in fields.values())
+
+
+def test_an_administration_export_composes_the_pupils_name(tmp_path: Path) -> None:
+    result = run("fill", str(ROOT / "samples" / "magister-export.csv"), "-o", str(tmp_path), "--name", "{leerling.klas}/{leerling.naam}")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "4H2" / "IJsbrand van 't Hof.pdf").exists() or any("IJsbrand" in p.name for p in tmp_path.rglob("*.pdf"))
+
+
+def test_each_pdf_is_encrypted_with_aes_256_and_its_own_file_id(tmp_path: Path) -> None:
+    rows = [dict(r, Wachtwoord=f"geheim-{i}") for i, r in enumerate(SAMPLES[:3])]
+    data = tmp_path / "met-wachtwoord.csv"
+    write_csv(data, rows)
+    out = tmp_path / "out"
+    result = run("fill", str(data), "-o", str(out), "--password-column", "Wachtwoord", "-q")
+    assert result.returncode == 0, result.stderr
+    ids = set()
+    for i, r in enumerate(SAMPLES[:3]):
+        reader = PdfReader(out / f"{r['leerling.nummer']}.pdf")
+        encrypt = reader.trailer["/Encrypt"].get_object()
+        assert (encrypt["/V"], encrypt["/R"]) == (5, 6)  # AES-256, never RC4
+        assert encrypt["/CF"]["/StdCF"]["/CFM"] == "/AESV3"
+        file_id = reader.trailer["/ID"][0]
+        ids.add(getattr(file_id, "original_bytes", None) or bytes(file_id))
+        assert reader.decrypt(f"geheim-{i}")
+        assert reader.get_fields()["leerling.naam"]["/V"] == r["leerling.naam"]
+    assert len(ids) == 3
+
+
+def test_the_merged_print_file_starts_every_form_on_an_odd_page(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    merged = tmp_path / "afdrukken.pdf"
+    result = run("fill", str(SAMPLES_JSON), "-o", str(out), "--merged", str(merged), "-q")
+    assert result.returncode == 0, result.stderr
+    reader = PdfReader(merged)
+    assert not reader.get_fields()
+    starts = [i for i, page in enumerate(reader.pages) if "pagina 1 van" in (page.extract_text() or "")]
+    assert len(starts) == 12
+    assert all(i % 2 == 0 for i in starts)  # 0-based even = odd page number
+    assert not (out / ".oppforms" / "print").exists()
+
+
+def test_a_batch_killed_halfway_resumes_and_ends_with_the_same_files(tmp_path: Path) -> None:
+    records = [dict(SAMPLES[i % 12], **{"leerling.nummer": f"{i:06d}"}) for i in range(400)]
+    data = tmp_path / "veel.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "oppforms", "fill", str(data), "-o", str(out), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.pdf"))) < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(out.glob("*.pdf")))
+    assert 0 < done_before < 400, "the kill must land halfway"
+    for pdf in out.glob("*.pdf"):
+        PdfReader(pdf).get_fields()  # every file that exists is whole
+    result = run("fill", str(data), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    assert f"{done_before} already done" in result.stderr or "already done" in result.stderr
+    assert len(list(out.glob("*.pdf"))) == 400
+    assert not list(out.rglob("*.part"))
+    # the same result as an uninterrupted run: each file is exactly what its issued
+    # record and document id give
+    template = Template.for_spec()
+    entries = {e["file"]: e for e in read_issued(out)}
+    for pdf in sorted(out.glob("*.pdf"))[::37]:
+        entry = entries[pdf.name]
+        expected = template.fill(entry["values"], doc_id=entry["document"]).data
+        assert hashlib.sha256(pdf.read_bytes()).hexdigest() == hashlib.sha256(expected).hexdigest()
+    again = run("fill", str(data), "-o", str(out), "-q")
+    assert "400 already done" in again.stderr
+
+
+def test_a_changed_record_does_not_overwrite_an_earlier_file_unless_asked(tmp_path: Path) -> None:
+    list(fill_many(SAMPLES[:1], tmp_path))
+    changed = [dict(SAMPLES[0], schooljaar="2027-2028")]
+    [result] = fill_many(changed, tmp_path)
+    assert result.status == "failed" and "--overwrite" in result.reason
+    [result] = fill_many(changed, tmp_path, overwrite=True)
+    assert result.status == "ok"
+    assert PdfReader(tmp_path / result.file).get_fields()["schooljaar"]["/V"] == "2027-2028"
+
+
+def test_the_report_lists_every_row_and_the_exit_code_says_a_row_failed(tmp_path: Path) -> None:
+    rows = [dict(SAMPLES[0]), dict(SAMPLES[1], **{"leerling.klas": "3B\n4A"})]
+    data = tmp_path / "rij.json"
+    data.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("fill", str(data), "-o", str(out), "--report", str(tmp_path / "rapport.jsonl"), "-q")
+    assert result.returncode == 1
+    lines = [json.loads(x) for x in (tmp_path / "rapport.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(x["row"], x["status"]) for x in lines] == [(1, "ok"), (2, "failed")]
+    assert "leerling.klas" in lines[1]["reason"]
+    assert "1 failed" in result.stderr
+
+
+def test_two_jobs_fill_the_same_files_as_one(tmp_path: Path) -> None:
+    one = list(fill_many(SAMPLES * 3, tmp_path / "a", identity_by_row=True))
+    two = list(fill_many(SAMPLES * 3, tmp_path / "b", identity_by_row=True, jobs=2))
+    assert [(r.row, r.status, r.file) for r in one] == [(r.row, r.status, r.file) for r in two]
+
+
+@pytest.mark.slow
+def test_ten_thousand_records_fill_in_bounded_memory(tmp_path: Path) -> None:
+    code = (
+        "import json,sys,resource;from pathlib import Path;from oppforms.batch import fill_many;"
+        "recs=json.loads(Path(sys.argv[1]).read_text(encoding='utf-8'));"
+        "ok=sum(r.status=='ok' for r in fill_many((recs[i%12] for i in range(10000)),Path(sys.argv[2]),identity_by_row=True));"
+        "print(ok, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(SAMPLES_JSON), str(tmp_path)], capture_output=True, text=True, check=True, timeout=1200)
+    ok, rss_kb = map(int, out.stdout.split())
+    assert ok == 10000
+    assert rss_kb / 1024 < 200, f"peak memory {rss_kb / 1024:.0f} MB"
