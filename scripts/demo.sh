@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run the main job on the samples: write the blank form and list its fields.
+# Set up and run the main job on the samples: write the blank form, list its fields, and
+# fill the sample spreadsheet (one PDF per pupil, plus one merged file for printing).
 # Usage: bash scripts/demo.sh   (output in out/)
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -7,3 +8,5 @@ say "writing the blank form to out/opp-kort-leeg.pdf"
 .venv/bin/oppforms blank -o out/opp-kort-leeg.pdf
 say "the form's fields"
 .venv/bin/oppforms fields
+say "filling samples/opp-leerlingen.xlsx into out/ingevuld/"
+.venv/bin/oppforms fill samples/opp-leerlingen.xlsx -o out/ingevuld --merged out/afdrukken.pdf
