@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 from functools import lru_cache
 
 from pypdf.generic import IndirectObject
@@ -86,8 +87,8 @@ def _qr_image(text: str) -> tuple[int, int, str]:
     import zxingcpp
 
     code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
-    view = memoryview(code.to_image(scale=1, add_quiet_zones=False))
-    rows, cols = view.shape
+    view = memoryview(code.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
+    rows, cols = cast(tuple[int, int], view.shape)
     bits = view.tobytes().translate(_BITS).decode("ascii")
     width = (cols + 7) // 8
     packed = b"".join(

@@ -21,7 +21,8 @@ import io
 import re
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, cast
 
 from pypdf import PdfReader
@@ -174,7 +175,7 @@ class _Slot:
     ref: int
     prefix: bytes  # the field dictionary without /V (and /AP when field and widget are one)
     merged: bool
-    widgets: list[_Widget] = field(default_factory=list)
+    widgets: list[_Widget] = dc_field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -245,11 +246,11 @@ class Template:
 
         self.pages: list[_Page] = []
         for page in reader.pages:
-            ref = cast(IndirectObject, page.indirect_reference).idnum
+            page_ref = cast(IndirectObject, page.indirect_reference).idnum
             contents = [cast(IndirectObject, c).idnum for c in cast(ArrayObject, page.raw_get("/Contents"))]
             self.pages.append(
                 _Page(
-                    ref=ref,
+                    ref=page_ref,
                     prefix=_dict_prefix(page, {"/Contents", "/Annots", "/Resources"}),
                     contents=contents,
                     annots=_serialise(cast(PdfObject, page.raw_get("/Annots"))) if "/Annots" in page else b"[]",
