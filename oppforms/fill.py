@@ -310,117 +310,108 @@ class Template:
         multiline text continues on added pages and is never cut.
         """
         spec = self.spec
-        vs = spec.values
         out = _Update(self.size)
-        continued: list[tuple[_Slot, str]] = []
-        shrunk: list[str] = []
-        appearances: list[tuple[_Widget, int]] = []  # for flattening
-
-        pending: list[tuple[_Slot, _Widget, Fitted]] = []
-        for slot in self.slots:
-            f = slot.field
-            if f.kind is FieldKind.SIGNATURE:
-                continue
-            shown = display_value(f, values.get(f.name, ""))
-            if not shown:
-                continue
-            fitted_first: Fitted | None = None
-            for widget in slot.widgets:
-                inner_w = widget.rect.width - 2 * vs.padding
-                inner_h = widget.rect.height - 2 * vs.padding
-                fitted = fit_text(
-                    shown,
-                    self.value_metrics,
-                    width=inner_w,
-                    height=inner_h,
-                    size=vs.size,
-                    min_size=vs.min_size,
-                    leading=vs.leading,
-                    multiline=f.multiline,
-                )
-                if fitted.rest and not f.multiline:
-                    raise RecordError(
-                        f"{f.name}: too long for its box on the form, even at {fmt(vs.min_size)} pt "
-                        f"({len(shown)} characters)",
-                        row=row,
-                        field=f.name,
-                    )
-                pending.append((slot, widget, fitted))
-                if fitted_first is None:
-                    fitted_first = fitted
-                    if fitted.size < vs.size:
-                        shrunk.append(f.name)
-                    if fitted.rest:
-                        continued.append((slot, fitted.rest))
+        filled = [
+            (slot, shown)
+            for slot in self.slots
+            if slot.field.kind is not FieldKind.SIGNATURE
+            and (shown := display_value(slot.field, values.get(slot.field.name, "")))
+        ]
+        laid_out = [(slot, widget, self._fit(slot.field, widget, shown, row)) for slot, shown in filled for widget in slot.widgets]
+        firsts = [(slot, fitted) for slot, widget, fitted in laid_out if widget is slot.widgets[0]]
+        shrunk = tuple(slot.field.name for slot, fitted in firsts if fitted.size < spec.values.size)
+        continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
 
         # continuation pages come after the form's own pages, in form order
         page_count = len(self.pages)
-        continuation_pages: list[tuple[_Slot, list[str], bool, bool]] = []
+        continuation_pages: list[tuple[Field, list[str], bool, bool]] = []
         first_page_of: dict[str, int] = {}
         for slot, rest in continued:
             chunks = self._paginate(rest)
             first_page_of[slot.field.name] = page_count + len(continuation_pages) + 1
             for i, lines in enumerate(chunks):
-                continuation_pages.append((slot, lines, i > 0, i < len(chunks) - 1))
+                continuation_pages.append((slot.field, lines, i > 0, i < len(chunks) - 1))
         total_pages = page_count + len(continuation_pages)
 
-        # appearance streams and field dictionaries
-        ap_of_widget: dict[int, int] = {}
-        for slot, widget, fitted in pending:
-            marker = ""
-            if fitted.rest:
-                marker = spec.continuation.marker.format(page=first_page_of[slot.field.name])
-            ap_ref = out.add(self._appearance(widget.rect, fitted, slot.field.multiline, marker))
-            ap_of_widget[widget.ref] = ap_ref
-            appearances.append((widget, ap_ref))
-        for slot in self.slots:
-            f = slot.field
-            if f.kind is FieldKind.SIGNATURE:
-                continue
-            shown = display_value(f, values.get(f.name, ""))
-            if not shown:
-                continue
+        # an appearance stream per filled widget, then the field dictionaries with /V
+        appearances: dict[int, tuple[_Widget, int]] = {}
+        for slot, widget, fitted in laid_out:
+            marker = spec.continuation.marker.format(page=first_page_of[slot.field.name]) if fitted.rest else ""
+            appearances[widget.ref] = (widget, out.add(self._appearance(widget.rect, fitted, slot.field.multiline, marker)))
+        for slot, shown in filled:
             v = b"/V " + pdf_text(shown)
             if slot.merged:
-                w = slot.widgets[0]
-                out.set(slot.ref, slot.prefix + v + b"/AP<</N %d 0 R>>>>" % ap_of_widget[w.ref])
+                out.set(slot.ref, slot.prefix + v + b"/AP<</N %d 0 R>>>>" % appearances[slot.widgets[0].ref][1])
             else:
                 out.set(slot.ref, slot.prefix + v + b">>")
                 for w in slot.widgets:
-                    out.set(w.ref, w.prefix + b"/AP<</N %d 0 R>>>>" % ap_of_widget[w.ref])
+                    out.set(w.ref, w.prefix + b"/AP<</N %d 0 R>>>>" % appearances[w.ref][1])
 
-        # marks streams of the form's pages, and the continuation pages
+        # marks streams of the form's pages (header, footer, page codes), continuation pages
         person = values.get(spec.records.person, "")
         for i, page in enumerate(self.pages):
             marks = marks_content(spec, i + 1, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
             out.set(page.contents[1], _stream(b"", marks))
-        new_page_refs: list[int] = []
-        for n, (slot, lines, again, more) in enumerate(continuation_pages):
-            page_no = page_count + n + 1
-            content = self._continuation_content(slot.field, person, lines, again, page_no + 1 if more else 0)
-            marks = marks_content(spec, page_no, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
-            c_ref = out.add(_stream(b"", content))
-            m_ref = out.add(_stream(b"", marks))
-            new_page_refs.append(
-                out.add(
-                    b"<</Type/Page/Parent %d 0 R/MediaBox[0 0 %s %s]/Resources%s/Contents[%d 0 R %d 0 R]>>"
-                    % (
-                        self.pages_ref,
-                        fmt(spec.page_width).encode(),
-                        fmt(spec.page_height).encode(),
-                        self.font_resources,
-                        c_ref,
-                        m_ref,
-                    )
-                )
-            )
+        new_page_refs = [
+            self._add_continuation_page(out, field, lines, again, page_count + n + 1, more, total_pages, doc_id, person)
+            for n, (field, lines, again, more) in enumerate(continuation_pages)
+        ]
         if flatten:
-            self._flatten(out, appearances)
+            self._flatten(out, list(appearances.values()))
         if new_page_refs:
-            kids = b" ".join(b"%d 0 R" % p.ref for p in self.pages) + b" " + b" ".join(b"%d 0 R" % r for r in new_page_refs)
+            kids = b" ".join([*(b"%d 0 R" % p.ref for p in self.pages), *(b"%d 0 R" % r for r in new_page_refs)])
             out.set(self.pages_ref, self.pages_prefix + b"/Kids[" + kids + b"]/Count %d>>" % total_pages)
         data = out.finish(self)
-        return FilledForm(data, total_pages, tuple(s.field.name for s, _ in continued), tuple(shrunk))
+        return FilledForm(data, total_pages, tuple(slot.field.name for slot, _ in continued), shrunk)
+
+    def _fit(self, f: Field, widget: _Widget, shown: str, row: int | None) -> Fitted:
+        vs = self.spec.values
+        fitted = fit_text(
+            shown,
+            self.value_metrics,
+            width=widget.rect.width - 2 * vs.padding,
+            height=widget.rect.height - 2 * vs.padding,
+            size=vs.size,
+            min_size=vs.min_size,
+            leading=vs.leading,
+            multiline=f.multiline,
+        )
+        if fitted.rest and not f.multiline:
+            raise RecordError(
+                f"{f.name}: too long for its box on the form, even at {fmt(vs.min_size)} pt ({len(shown)} characters)",
+                row=row,
+                field=f.name,
+            )
+        return fitted
+
+    def _add_continuation_page(
+        self,
+        out: _Update,
+        field: Field,
+        lines: list[str],
+        again: bool,
+        page_no: int,
+        more: bool,
+        total_pages: int,
+        doc_id: str,
+        person: str,
+    ) -> int:
+        spec = self.spec
+        content = self._continuation_content(field, person, lines, again, page_no + 1 if more else 0)
+        marks = marks_content(spec, page_no, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
+        c_ref = out.add(_stream(b"", content))
+        m_ref = out.add(_stream(b"", marks))
+        return out.add(
+            b"<</Type/Page/Parent %d 0 R/MediaBox[0 0 %s %s]/Resources%s/Contents[%d 0 R %d 0 R]>>"
+            % (
+                self.pages_ref,
+                fmt(spec.page_width).encode(),
+                fmt(spec.page_height).encode(),
+                self.font_resources,
+                c_ref,
+                m_ref,
+            )
+        )
 
     def _appearance(self, rect: PdfRect, fitted: Fitted, multiline: bool, marker: str) -> bytes:
         vs = self.spec.values
