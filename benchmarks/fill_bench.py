@@ -184,6 +184,18 @@ def main() -> None:
     mu = pymupdf_fill(template)
     if mu is not None:
         rows.append(("PyMuPDF (test-only peer)", timed(mu, recs, args.peer_forms)))
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(dist: str) -> str:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "?"
+
+    print(
+        "versions: "
+        + ", ".join(f"{d} {ver(d)}" for d in ("oppforms", "pypdf", "PyPDFForm", "PyMuPDF") if ver(d) != "?")
+    )
     base = rows[0][1]
     print(f"Filling the OPP korte versie, one core, {os.cpu_count()} CPUs on this machine")
     print(f"{'tool':<28} {'ms/form':>9} {'vs oppforms':>12}")
