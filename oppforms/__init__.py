@@ -37,11 +37,24 @@ def __getattr__(name: str) -> object:
         from . import sources
 
         return getattr(sources, name)
+    if name in {"extract_many", "read_pdf", "FileResult", "Limits"}:
+        from . import extract
+
+        return getattr(extract, name)
+    if name == "open_writer":
+        from .exports import open_writer
+
+        return open_writer
     raise AttributeError(name)
 
 __all__ = [
     "BatchIncomplete",
+    "FileResult",
     "FillResult",
+    "Limits",
+    "extract_many",
+    "open_writer",
+    "read_pdf",
     "RecordIn",
     "Template",
     "check_record",

@@ -41,6 +41,7 @@ from typing import Literal
 from ._io import atomic_write_bytes
 from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import Template
+from .issued import STATE_DIR, read_issued
 from .spec import FormSpec, current_spec, load_spec, spec_path
 from .sources import EXTRA, SourceReader, read_records
 from .values import coercer_for
@@ -48,7 +49,6 @@ from .values import coercer_for
 Status = Literal["ok", "skipped", "failed"]
 OnDuplicate = Literal["error", "first", "last", "all"]
 
-STATE_DIR = ".oppforms"
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _MAX_COMPONENT_BYTES = 120
@@ -200,21 +200,6 @@ def record_hash(values: Mapping[str, str], *, flatten: bool, version: str, encry
         sort_keys=True,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def read_issued(out_dir: Path) -> Iterator[dict[str, object]]:
-    """Every entry of the issued registry of a fill output folder, oldest first per file;
-    lines that a kill cut short are skipped."""
-    folder = Path(out_dir) / STATE_DIR / "issued"
-    for path in sorted(folder.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict) and "document" in entry:
-                    yield entry
 
 
 _REGISTRY: dict[str, object] = {}  # out_dir → this process's open registry file

@@ -221,6 +221,211 @@ def fill(
         raise BatchIncomplete(f"{len(failed)} row(s) not filled; see {report}")
 
 
+EPILOG_EXTRACT = """Examples:
+
+\b
+  oppforms extract terug/ -o opp-terug.xlsx
+  oppforms extract terug/*.pdf --password geheim -o records.jsonl --report verslag.csv
+  oppforms extract 004512.pdf -o 004512.xfdf
+  oppforms extract terug/ -o xfdf/ --format xfdf      (one XFDF file per form)
+"""
+
+
+@cli.command(epilog=EPILOG_EXTRACT)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+              help="Where to write the records: .json, .jsonl, .csv, .xlsx, .xfdf or .fdf (by extension). "
+                   "Default: JSON on stdout.")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "xlsx", "xfdf", "fdf"]),
+              help="The output format, whatever the extension; with a folder as OUTPUT (xfdf or fdf), "
+                   "one file per record.")
+@click.option("--password", "passwords", multiple=True, metavar="PASSWORD",
+              help="Password for encrypted PDFs (give it more than once to try several).")
+@click.option("--issued", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The output folder of an earlier `oppforms fill`: scanned pages are verified against what was issued.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes.")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True, metavar="SECONDS",
+              help="Time allowed per file (plus 2 s per page).")
+@click.option("--memory", type=click.IntRange(64, 1 << 20), default=1024, show_default=True, metavar="MB",
+              help="Memory allowed per file.")
+@click.option("--delimiter", type=click.Choice([";", ",", "tab"]), default=";", show_default=True,
+              help="CSV: the delimiter.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Per-file report, .csv or .jsonl: source, status, forms, reason, notes.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file lines for files that were read well.")
+def extract(
+    inputs: tuple[Path, ...],
+    output: Path | None,
+    fmt: str | None,
+    passwords: tuple[str, ...],
+    issued: Path | None,
+    jobs: int,
+    timeout: float,
+    memory: int,
+    delimiter: str,
+    report_file: Path | None,
+    quiet: bool,
+) -> None:
+    """Read returned forms back: filled in any viewer, flattened, printed to PDF or signed.
+
+    INPUT is a PDF, an image or a folder (searched recursively). Every file gets a status
+    (ok, ok with warnings, needs review, not this form, encrypted, malformed, needs OCR)
+    on stderr; the records go to OUTPUT. Exit code 0 when every file was read well, 1
+    when some need attention (see the statuses), 3 when none could be read, 4 when none
+    is this form.
+    """
+    import logging
+    import textwrap
+
+    from .errors import (
+        BatchIncomplete,
+        InputError,
+        MissingDependencyError,
+        NotThisFormError,
+        UsageError,
+    )
+    from .exports import export_format, open_writer
+    from .extract import Limits, extract_many, find_inputs
+    from .records import FileStatus
+    from .spec import current_spec
+
+    # pdfminer (under pdfplumber) logs every oddity of a returned PDF; the status says enough
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    spec = current_spec()
+    items = find_inputs(inputs)
+    if not items:
+        raise InputError("no PDF or image files found in " + ", ".join(str(p) for p in inputs))
+    writer = None
+    if output is not None:
+        chosen = export_format(output, fmt)
+        if chosen in ("xfdf", "fdf") and not output.is_dir() and not str(output).endswith(("/", "\\")) and len(items) > 1:
+            raise UsageError(
+                f"{output}: an {chosen.upper()} file holds one form; for one file per form give a folder "
+                f"(-o {output.with_suffix('')}/ --format {chosen})"
+            )
+        writer = open_writer(output, spec, fmt=chosen, delimiter="\t" if delimiter == "tab" else delimiter)
+    elif fmt not in (None, "json"):
+        raise UsageError("--format needs --output (without it, JSON goes to stdout)")
+
+    results = []
+    counts: dict[str, int] = {}
+    forms = 0
+    show_bar = not quiet and sys.stderr.isatty()
+    out = click.get_text_stream("stdout")
+    first = True
+    later: list[str] = []
+    try:
+        if writer is None:
+            out.write("[")
+        with click.progressbar(length=len(items), label="reading", file=sys.stderr, show_eta=True,
+                               show_pos=True) if show_bar else _NoBar() as bar:
+            for result in extract_many(items, jobs=jobs, limits=Limits(seconds=timeout, memory_mb=memory),
+                                       passwords=passwords, issued=issued, spec=spec):
+                bar.update(1)
+                results.append(_FileLine(result.source, str(result.status), len(result.records), result.reason,
+                                         result.notes, result.dependency))
+                counts[str(result.status)] = counts.get(str(result.status), 0) + 1
+                for record in result.records:
+                    forms += 1
+                    if writer is not None:
+                        writer.write(record)
+                    else:
+                        text = json.dumps(record.to_json(), ensure_ascii=False, indent=2)
+                        out.write(("\n" if first else ",\n") + textwrap.indent(text, "  "))
+                        first = False
+                if quiet and result.status is FileStatus.OK:
+                    continue
+                if show_bar:  # said after the bar, which owns the line meanwhile
+                    if result.status is not FileStatus.OK:
+                        later.append(_status_line(result))
+                else:
+                    click.echo(_status_line(result), err=True)
+        for line in later:
+            click.echo(line, err=True)
+        if writer is None:
+            out.write("\n]\n" if not first else "]\n")
+            out.flush()
+        else:
+            writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if report_file is not None:
+        _write_extract_report(results, report_file)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    where = f"; wrote {output}" if output is not None else ""
+    files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
+    click.echo(f"{files}, {forms} form{'s' if forms != 1 else ''} read: {summary}{where}", err=True)
+
+    statuses = {line.status for line in results}
+    missing = [line.dependency for line in results if line.dependency]
+    if missing:
+        raise MissingDependencyError(missing[0])
+    if statuses == {str(FileStatus.NOT_THIS_FORM)}:
+        raise NotThisFormError("none of the files is an OPP korte versie form")
+    unreadable = {str(FileStatus.MALFORMED), str(FileStatus.ENCRYPTED), str(FileStatus.NOT_THIS_FORM)}
+    if forms == 0 and statuses <= unreadable:
+        raise InputError("none of the files could be read")
+    if statuses - {str(FileStatus.OK), str(FileStatus.WARNINGS)}:
+        bad = sum(1 for line in results if line.status not in (str(FileStatus.OK), str(FileStatus.WARNINGS)))
+        raise BatchIncomplete(f"{bad} file(s) need attention (see the status of each above)")
+
+
+class _FileLine:
+    """One input file in the summary and the report (no pupil data)."""
+
+    __slots__ = ("dependency", "forms", "notes", "reason", "source", "status")
+
+    def __init__(self, source: str, status: str, forms: int, reason: str, notes: tuple[str, ...], dependency: str) -> None:
+        self.source, self.status, self.forms, self.reason, self.notes, self.dependency = (
+            source, status, forms, reason, notes, dependency,
+        )
+
+
+def _status_line(result: Any) -> str:
+    """One file's status on stderr: never values, only counts, reasons and notes."""
+    parts = [f"{result.status!s:<17} {result.source}"]
+    details = []
+    if result.reason:
+        details.append(result.reason)
+    review = sum(len(r.review) for r in result.records)
+    warnings = sum(len(r.warnings) for r in result.records) - result.notices
+    if len(result.records) > 1:
+        details.append(f"{len(result.records)} forms")
+    if review:
+        details.append(f"{review} to review")
+    if warnings:
+        details.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    details.extend(result.notes)
+    if details:
+        parts.append(": " + "; ".join(details))
+    return "".join(parts)
+
+
+def _write_extract_report(lines: list[_FileLine], path: Path) -> None:
+    import csv
+    import io
+
+    from ._io import atomic_write_bytes
+
+    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        text = "".join(
+            json.dumps({"source": x.source, "status": x.status, "forms": x.forms, "reason": x.reason,
+                        "notes": list(x.notes)}, ensure_ascii=False) + "\n"
+            for x in lines
+        )
+    else:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(["source", "status", "forms", "reason", "notes"])
+        for x in lines:
+            w.writerow([x.source, x.status, x.forms, x.reason, "; ".join(x.notes)])
+        text = buf.getvalue()
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
 class _NoBar:
     def __enter__(self) -> _NoBar:
         return self

@@ -1,4 +1,5 @@
-"""Sources: rows from CSV, XLSX, JSON and JSON Lines files → raw records keyed by field name.
+"""Sources: rows from CSV, XLSX, JSON, JSON Lines, XFDF and FDF files → raw records keyed by
+field name.
 
 :func:`read_records` checks a file's header (or keys) once, up front, and returns a
 :class:`SourceReader` that streams one :class:`SourceRow` per data row. Problems come in two
@@ -12,7 +13,12 @@ sizes:
 Values are *not* coerced here (that is :mod:`oppforms.values`); they keep the type the file
 gave them: CSV cells are always text (leading zeros survive), XLSX cells are text, numbers or
 dates (a date cell becomes a ``datetime.date``), JSON values are what JSON has (lists stay
-lists, for numbered lines).
+lists, for numbered lines). A CSV cell that starts with an apostrophe before ``=``, ``+``,
+``-``, ``@`` (and the other characters :data:`oppforms.exports.FORMULA_TRIGGERS` names) is
+read without that apostrophe: it is how an export protects such cells from being run as
+formulas (:func:`oppforms.exports.protect_cell`). An XFDF or FDF file (Acrobat's and
+pdftk's interchange formats, as ``oppforms extract`` or ``pdftk generate_fdf`` write them)
+holds one record, row 1, its fields named by their full (dotted) names.
 
 Row numbers (``SourceRow.row``) are what a user finds the row by: for CSV and XLSX the row
 number Excel shows (the header is usually row 1, the first data row row 2; a CSV record
@@ -55,6 +61,7 @@ from types import TracebackType
 from typing import IO, Any, Self
 
 from .errors import InputError, RecordError, UsageError
+from .exports import unprotect_cell
 from .records import record_schema
 from .spec import FormSpec
 
@@ -77,6 +84,8 @@ FORMATS: Mapping[str, str] = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".xfdf": "xfdf",
+    ".fdf": "fdf",
 }
 _REFUSED = {
     ".xls": "the old Excel format (.xls) cannot be read: save it as .xlsx",
@@ -543,6 +552,8 @@ class _CsvReader(SourceReader):
 
 
 def _cell_text(cell: str) -> str:
+    if cell.startswith("'"):
+        return unprotect_cell(cell)
     if cell.startswith('="'):
         m = _EXCEL_TEXT_FORMULA.fullmatch(cell)
         if m and '"' not in m.group(1).replace('""', ""):
@@ -900,6 +911,148 @@ class _JsonLinesReader(_JsonBase):
                 yield result
 
 
+class _InterchangeReader(_JsonBase):
+    """XFDF and FDF: one record per file, keys are the fields' full names."""
+
+    __slots__ = ("_record",)
+    #: Larger interchange files are refused unread (a form's values are a few kilobytes).
+    MAX_BYTES = 16 << 20
+
+    def __init__(self, path: Path, spec: FormSpec, fmt: str, *, mapping: _Mapping, ignore_unknown: bool) -> None:
+        super().__init__(path, spec, fmt, mapping=mapping, ignore_unknown=ignore_unknown)
+        try:
+            size = path.stat().st_size
+            if size > self.MAX_BYTES:
+                raise self._fail(f"too large for an {fmt.upper()} file ({size} bytes)")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise self._fail(f"cannot read the file ({exc.strerror})") from exc
+        pairs = _xfdf_fields(data, self._fail) if fmt == "xfdf" else _fdf_fields(data, self._fail)
+        record: dict[str, object] = {}
+        for name, value in pairs:
+            if name in record and record[name] != value:
+                raise self._fail(f'the field "{name}" is given twice')
+            record[name] = value
+        if not record:
+            raise self._fail("holds no field values")
+        self._check_keys(list(record))
+        self._record = record
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        row = self._record_row(dict(self._record), 1)
+        if row is not None:
+            yield row
+
+
+def _xfdf_fields(data: bytes, fail: Callable[[str], InputError]) -> list[tuple[str, str]]:
+    """(full name, value) of every field in an XFDF document; several values (a list box)
+    are joined with line breaks."""
+    import xml.etree.ElementTree as ET
+
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise fail("not accepted: the XML declares a document type or entities")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise fail(f"not valid XFDF ({exc})") from None
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    if local(root.tag) != "xfdf":
+        raise fail("not an XFDF document (no <xfdf> element)")
+    out: list[tuple[str, str]] = []
+
+    def walk(element: ET.Element, prefix: str) -> None:
+        for child in element:
+            if local(child.tag) != "field":
+                continue
+            name = child.get("name", "")
+            full = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            values = [v.text or "" for v in child if local(v.tag) == "value"]
+            if values:
+                out.append((full, "\n".join(values)))
+            walk(child, full)
+
+    for fields in (c for c in root if local(c.tag) == "fields"):
+        walk(fields, "")
+    return out
+
+
+def _fdf_fields(data: bytes, fail: Callable[[str], InputError]) -> list[tuple[str, str]]:
+    """(full name, value) of every field in an FDF document (its objects read with pypdf's
+    object parser; references resolved among the file's own objects)."""
+    from pypdf.errors import PdfReadError
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        IndirectObject,
+        NameObject,
+        read_object,
+    )
+
+    if not data.lstrip()[:5] == b"%FDF-":
+        raise fail("not an FDF file (no %FDF- header)")
+    objects: dict[int, object] = {}
+    for m in re.finditer(rb"(?<![\d.])(\d+)\s+(\d+)\s+obj\b", data):
+        stream = io.BytesIO(data)
+        start = m.end()
+        while start < len(data) and data[start : start + 1] in b" \t\r\n\x0c\x00":
+            start += 1
+        stream.seek(start)
+        try:
+            objects[int(m.group(1))] = read_object(stream, None)
+        except (PdfReadError, ValueError, KeyError, RecursionError) as exc:
+            raise fail(f"not a readable FDF file (object {int(m.group(1))}: {type(exc).__name__})") from None
+
+    def resolve(obj: object, depth: int = 0) -> object:
+        while isinstance(obj, IndirectObject) and depth < 32:
+            obj = objects.get(obj.idnum)
+            depth += 1
+        return obj
+
+    def text(obj: object) -> str:
+        obj = resolve(obj)
+        if isinstance(obj, NameObject):
+            return str(obj)[1:]
+        if isinstance(obj, str):
+            return str(obj)
+        if isinstance(obj, bytes):
+            return obj.decode("latin-1")
+        if isinstance(obj, ArrayObject):
+            return "\n".join(text(item) for item in obj)
+        return ""
+
+    root = next(
+        (o for o in objects.values() if isinstance(o, DictionaryObject) and isinstance(resolve(o.get("/FDF")), DictionaryObject)),
+        None,
+    )
+    if root is None:
+        raise fail("not an FDF file (no /FDF dictionary)")
+    fdf = resolve(root.get("/FDF"))
+    assert isinstance(fdf, DictionaryObject)
+    out: list[tuple[str, str]] = []
+    seen: set[int] = set()
+
+    def walk(items: object, prefix: str, depth: int) -> None:
+        items = resolve(items)
+        if not isinstance(items, ArrayObject) or depth > 32:
+            return
+        for item in items:
+            node = resolve(item)
+            if not isinstance(node, DictionaryObject) or id(node) in seen:
+                continue
+            seen.add(id(node))
+            partial = text(node.get("/T")) if "/T" in node else ""
+            full = f"{prefix}.{partial}" if prefix and partial else (partial or prefix)
+            if "/V" in node:
+                out.append((full, text(node.get("/V"))))
+            walk(node.get("/Kids"), full, depth + 1)
+
+    walk(fdf.get("/Fields"), "", 0)
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Encodings
 
@@ -1027,6 +1180,8 @@ def read_records(
         raise UsageError(f"{path}: a delimiter only applies to CSV files")
     if encoding is not None and fmt == "xlsx":
         raise UsageError(f"{path}: an encoding does not apply to .xlsx workbooks")
+    if encoding is not None and fmt in ("xfdf", "fdf"):
+        raise UsageError(f"{path}: an encoding does not apply to {fmt.upper()} files (they say their own)")
     if extra_columns:
         mapping = {**(mapping or {}), **{c: EXTRA + c for c in extra_columns}}
     checked = _check_mapping(mapping, _matcher(spec))
@@ -1043,6 +1198,8 @@ def read_records(
         reader = _XlsxReader(path, spec, sheet=sheet, mapping=checked, ignore_unknown=ignore_unknown)
     elif fmt == "json":
         reader = _JsonReader(path, spec, encoding=encoding, mapping=checked, ignore_unknown=ignore_unknown)
+    elif fmt in ("xfdf", "fdf"):
+        reader = _InterchangeReader(path, spec, fmt, mapping=checked, ignore_unknown=ignore_unknown)
     else:
         reader = _JsonLinesReader(path, spec, encoding=encoding, mapping=checked, ignore_unknown=ignore_unknown)
     missing = [c for c in extra_columns if EXTRA + c not in reader.extras]

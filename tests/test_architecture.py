@@ -14,14 +14,14 @@ from .conftest import ROOT
 PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version"},
-    {"spec", "fonts", "_io", "pagecode"},
+    {"spec", "fonts", "_io", "pagecode", "issued"},
     {"typeset", "records", "values"},
     {"draw"},
-    {"build", "sources", "fill", "extract", "template"},
+    {"build", "sources", "fill", "extract", "exports", "scan", "template"},
     {"batch"},
     {"cli", "__main__", "__init__"},
 ]
-NEVER = {("fill", "extract"), ("extract", "fill")}
+NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch")}
 
 
 def layer_of(module: str) -> int:

@@ -1,0 +1,306 @@
+"""One PDF → its records and a status: triage first, then the cheapest method that works.
+
+1. Open it (qpdf, through pikepdf: damaged cross-reference tables are repaired; an
+   encrypted file opens with one of the passwords given, or is reported at once).
+2. Note what it would have a viewer run (:mod:`.actions`); nothing is ever run.
+3. Which form is it (:mod:`.detect`): the metadata stamp, else the field names, else the
+   page text.
+4. Fields present → values from the field tree (:mod:`.live`, method ``acroform``); no
+   fields → the text inside each box (:mod:`.flat`, method ``text``); pages that are only
+   images → status "needs OCR" (the caller hands the file to the scanned-forms reader).
+
+This runs in-process and unbounded: :mod:`.sandbox` runs it in worker processes with time
+and memory limits, which is how the command line and :func:`oppforms.extract.extract_many`
+use it. Messages (``reason``, ``notes``) name files, fields and pages, never values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from ..records import FileStatus, Record
+from ..spec import FormSpec, current_spec
+from .acroform import FieldTree, field_tree
+from .actions import find_actions
+from .detect import metadata_stamp, shipped_spec
+from .flat import read_text_forms
+from .live import digital_findings, read_live
+from .pages import PageContent, read_pages
+
+__all__ = ["FileResult", "read_pdf", "status_of"]
+
+#: Share of the form's fields a field tree must hold to be read as that form.
+FIELD_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """How reading one input file ended: its status, the records read from it (none, one,
+    or several for a PDF of several forms), why it ended so, notes (things found on the
+    way, such as actions), its page count, when a missing library or program stopped it,
+    what to install, and how many of its record's warnings (the first ones) are notices,
+    not problems (who signed digitally, and when; they name the signer). ``reason`` and
+    ``notes`` never hold pupil data, so they may be shown and logged."""
+
+    source: str
+    status: FileStatus
+    records: tuple[Record, ...] = ()
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+    pages: int = 0
+    dependency: str = ""
+    notices: int = 0
+
+
+def status_of(records: Sequence[Record], *, warnings: bool) -> FileStatus:
+    """The status of a file that gave ``records``: needs review when a person must look
+    at something, ok with warnings when something is worth knowing, else ok."""
+    if any(r.review for r in records):
+        return FileStatus.REVIEW
+    if warnings:
+        return FileStatus.WARNINGS
+    return FileStatus.OK
+
+
+class _Input:
+    """A PDF to read: a file (opened by qpdf directly, which is much faster than through a
+    Python stream) or bytes in memory; its bytes are read only when needed (signature byte
+    ranges, the text layer)."""
+
+    __slots__ = ("_data", "path")
+
+    def __init__(self, *, path: Path | None = None, data: bytes | None = None) -> None:
+        self.path = path
+        self._data = data
+
+    def data(self) -> bytes:
+        if self._data is None:
+            assert self.path is not None
+            self._data = self.path.read_bytes()
+        return self._data
+
+    def open(self, password: str) -> pikepdf.Pdf:
+        if self.path is not None:
+            return pikepdf.open(self.path, password=password)
+        return pikepdf.open(io.BytesIO(self.data()), password=password)
+
+
+def _open(source: _Input, passwords: Sequence[str]) -> pikepdf.Pdf | FileResult:
+    tried = list(dict.fromkeys([*passwords, ""])) if passwords else [""]
+    for password in tried:
+        try:
+            return source.open(password)
+        except pikepdf.PasswordError:
+            continue
+        except OSError as exc:
+            return FileResult("", FileStatus.MALFORMED, reason=f"cannot read the file ({exc.strerror or exc})")
+        except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
+            return FileResult("", FileStatus.MALFORMED, reason=f"not a readable PDF ({_short(exc, source.path)})")
+    if passwords:
+        reason = "encrypted, and none of the passwords given opens it"
+    else:
+        reason = "encrypted with a password (give it with --password)"
+    return FileResult("", FileStatus.ENCRYPTED, reason=reason)
+
+
+_QPDF_INPUT = re.compile(r"^(?:stream\s+)?<[^>]*>\s*(?:\(object \d+ \d+\))?\s*:?\s*|^in-memory file:?\s*")
+
+
+_OBJECT = re.compile(r"^\s*\(object \d+ \d+(?:, offset \d+)?\)\s*:?\s*")
+
+
+def _short(exc: BaseException, path: Path | None = None) -> str:
+    """qpdf's message without the name of the input (the file is named beside it anyway):
+    it is about the file's structure, no content of the file."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if path is not None and text.startswith(str(path)):
+        text = _OBJECT.sub("", text[len(str(path)) :].lstrip(": "))
+    return _QPDF_INPUT.sub("", text).strip(" :")[:160] or type(exc).__name__
+
+
+def read_pdf(
+    path: Path,
+    *,
+    passwords: Sequence[str] = (),
+    source: str | None = None,
+    on_pages: Callable[[int], None] | None = None,
+) -> FileResult:
+    """Read one PDF file into records (see the module). ``source`` is how the file is
+    named in records and messages (default: the path as given); ``on_pages`` is called
+    with the page count once the file is open (the sandbox grants more time to longer
+    files). Never raises for a bad input file: the status says what happened."""
+    name = str(path) if source is None else source
+    return _read_input(_Input(path=Path(path)), source=name, passwords=passwords, on_pages=on_pages)
+
+
+def read_pdf_bytes(
+    data: bytes,
+    *,
+    source: str,
+    passwords: Sequence[str] = (),
+    on_pages: Callable[[int], None] | None = None,
+) -> FileResult:
+    """Like :func:`read_pdf`, for a PDF in memory."""
+    return _read_input(_Input(data=data), source=source, passwords=passwords, on_pages=on_pages)
+
+
+def _read_input(
+    source_input: _Input, *, source: str, passwords: Sequence[str], on_pages: Callable[[int], None] | None
+) -> FileResult:
+    opened = _open(source_input, passwords)
+    if isinstance(opened, FileResult):
+        return FileResult(source, opened.status, reason=opened.reason)
+    with opened as pdf:
+        notes: list[str] = []
+        try:
+            page_count = len(pdf.pages)
+        except (pikepdf.PdfError, RuntimeError, RecursionError) as exc:
+            return FileResult(
+                source, FileStatus.MALFORMED, reason=f"a broken page tree ({_short(exc, source_input.path)})"
+            )
+        if on_pages is not None:
+            on_pages(page_count)
+        tree = field_tree(pdf)
+        for kind in find_actions(pdf, tree.action_nodes):
+            notes.append(f"holds {kind}, which was not run")
+        repaired = bool(pdf.get_warnings())  # (reading them clears them)
+        if pdf.is_encrypted:
+            notes.append("encrypted; opened with " + ("a password given" if passwords else "no password"))
+        if repaired:
+            notes.append("damaged; repaired while reading")
+        rewrite = pdf.is_encrypted or repaired
+        saved: list[bytes] = []
+
+        def text_data() -> bytes:
+            """The bytes for the text layer: decrypted and repaired when it had to be."""
+            if not rewrite:
+                return source_input.data()
+            if not saved:
+                buf = io.BytesIO()
+                pdf.save(buf)
+                saved.append(buf.getvalue())
+            return saved[0]
+
+        result = _read(pdf, tree, source_input.data, text_data, source, notes)
+        return FileResult(
+            source, result.status, result.records, result.reason, tuple(notes), page_count, notices=result.notices
+        )
+
+
+Bytes = Callable[[], bytes]
+
+
+def _read(pdf: pikepdf.Pdf, tree: FieldTree, data: Bytes, text_data: Bytes, source: str, notes: list[str]) -> FileResult:
+    current = current_spec()
+    stamp = metadata_stamp(pdf, current)
+    spec: FormSpec | None = None
+    if stamp is not None:
+        if stamp.form != current.form_id:
+            return FileResult(source, FileStatus.NOT_THIS_FORM, reason=f"another form ({stamp.form})")
+        spec = shipped_spec(stamp.form, stamp.version)
+        if spec is None:
+            return FileResult(
+                source,
+                FileStatus.NOT_THIS_FORM,
+                reason=f"{stamp.form} version {stamp.version}, which this oppforms does not know (update oppforms)",
+            )
+    names = {f.name for f in (spec or current).fields}
+    present = len(names & tree.fields.keys())
+    if spec is None and present >= FIELD_SHARE * len(names):
+        spec = current
+    if spec is not None and present >= FIELD_SHARE * len(names):
+        return _read_live(pdf, data, text_data, tree, spec, source, notes)
+    return _read_text(pdf, data, text_data, spec, source, notes, tree)
+
+
+def _with_digital_signatures(
+    record: Record, pdf: pikepdf.Pdf, data: Bytes, tree: FieldTree
+) -> tuple[tuple[Record, ...], int]:
+    """``record`` (read from the page text) with what the file's digital signatures say;
+    an earlier revision's values are read from its page text too."""
+    spec = shipped_spec(record.form, record.version) or current_spec()
+
+    def values_at(earlier: bytes) -> Mapping[str, str] | None:
+        try:
+            reading = read_text_forms(read_pages(earlier), source=record.source, spec=spec)
+        except Exception:  # noqa: BLE001 - a revision that cannot be read is reported as such
+            return None
+        return reading.records[0].fields if len(reading.records) == 1 else None
+
+    found = digital_findings(pdf, data, tree, spec, values_now=record.fields, values_at=values_at)
+    if not found.notices:
+        return (record,), 0
+    signed = {**record.signed, **dict.fromkeys(found.signed, True)}
+    updated = dataclasses.replace(
+        record,
+        signed=signed,
+        review=record.review + found.review,
+        warnings=tuple(dict.fromkeys([*found.notices, *record.warnings])),
+    )
+    return (updated,), len(dict.fromkeys(found.notices))
+
+
+def _page_reader(text_data: Bytes) -> Callable[[set[int]], Mapping[int, PageContent]]:
+    def read(indexes: set[int]) -> Mapping[int, PageContent]:
+        if not indexes:
+            return {}
+        out: dict[int, PageContent] = {}
+        for content in read_pages(text_data(), first=max(indexes) + 1):
+            if content.index in indexes:
+                out[content.index] = content
+        return out
+
+    return read
+
+
+def _read_live(
+    pdf: pikepdf.Pdf, data: Bytes, text_data: Bytes, tree: FieldTree, spec: FormSpec, source: str, notes: list[str]
+) -> FileResult:
+    def fallback(s: FormSpec) -> Record | None:
+        reading = read_text_forms(read_pages(text_data()), source=source, spec=s)
+        return reading.records[0] if reading.records else None
+
+    record, notices = read_live(
+        pdf, data, tree, spec, source, page_reader=_page_reader(text_data), text_fallback=fallback
+    )
+    problems = len(record.warnings) > notices or bool(notes)
+    return FileResult(source, status_of([record], warnings=problems), (record,), notices=notices)
+
+
+def _read_text(
+    pdf: pikepdf.Pdf,
+    data: Bytes,
+    text_data: Bytes,
+    spec: FormSpec | None,
+    source: str,
+    notes: list[str],
+    tree: FieldTree,
+) -> FileResult:
+    reading = read_text_forms(read_pages(text_data()), source=source, spec=spec)
+    if reading.problem:
+        return FileResult(source, FileStatus.NOT_THIS_FORM, reason=reading.problem)
+    if reading.records:
+        records, notices = reading.records, 0
+        if len(records) == 1 and any(f.kind == "/Sig" for f in tree.fields.values()):
+            # a flattened form signed digitally afterwards: its signatures still count
+            records, notices = _with_digital_signatures(records[0], pdf, data, tree)
+        warnings = bool(notes) or any(len(r.warnings) > notices for r in records)
+        return FileResult(source, status_of(records, warnings=warnings), records, notices=notices)
+    if reading.scanned_pages and not reading.text_pages:
+        return FileResult(source, FileStatus.NEEDS_OCR, reason="its pages are images without a text layer (scanned)")
+    if spec is not None:
+        return FileResult(
+            source, FileStatus.NOT_THIS_FORM, reason="marked as this form, but its pages do not show the form"
+        )
+    if tree.xfa and not tree.fields:
+        return FileResult(source, FileStatus.NOT_THIS_FORM, reason="an XFA form, not the OPP korte versie")
+    if tree.fields:
+        return FileResult(source, FileStatus.NOT_THIS_FORM, reason="a form with other fields, not the OPP korte versie")
+    return FileResult(source, FileStatus.NOT_THIS_FORM, reason="not the OPP korte versie")

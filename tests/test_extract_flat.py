@@ -1,0 +1,209 @@
+"""Reading forms without fields: flattened, printed to PDF, re-distilled, scanned.
+
+The form is filled by oppforms, flattened (oppforms itself, or qpdf's
+``--flatten-annotations=all``), then re-distilled by Ghostscript's ``pdfwrite`` as a
+"print to PDF" does, sometimes scaled and shifted as a printer driver's "fit to page" does.
+Values come back exactly up to white space: where a line ended, the page cannot always
+tell whether the writer pressed Enter or the box was full.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from oppforms.extract import FileResult, read_pdf_bytes
+from oppforms.records import FileStatus, Record
+from oppforms.spec import FormSpec
+
+from .test_extract_live import LONG, SAMPLES, expected, fill_pdf, only_record
+
+needs_gs = pytest.mark.skipif(
+    shutil.which("gs") is None or shutil.which("qpdf") is None, reason="Ghostscript and qpdf are not installed"
+)
+
+
+def read(data: bytes) -> FileResult:
+    return read_pdf_bytes(data, source="terug.pdf")
+
+
+def assert_same_up_to_white_space(got: Record, values: dict[str, str]) -> None:
+    """The same words in the same order: no word lost, changed, split or glued to the next."""
+    want = expected(values)
+    for name, value in want.items():
+        assert got.fields[name].split() == value.split(), name
+
+
+def strip_metadata(data: bytes) -> bytes:
+    """Without the oppforms stamp, so the form must be recognised from its pages."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if "/Info" in pdf.trailer:
+            del pdf.trailer["/Info"]
+        if "/Metadata" in pdf.Root:
+            del pdf.Root["/Metadata"]
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def redistill(data: bytes, tmp: Path, *, transform: str = "") -> bytes:
+    """qpdf flattens every annotation into the page, then Ghostscript re-distills it (the
+    way printing to PDF rewrites a file); ``transform`` is PostScript run at each page's
+    start (a printer driver's scaling and shifting)."""
+    src, flat, out = tmp / "in.pdf", tmp / "flat.pdf", tmp / "out.pdf"
+    src.write_bytes(data)
+    subprocess.run(["qpdf", "--flatten-annotations=all", str(src), str(flat)], check=True, timeout=120)
+    cmd = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite", f"-sOutputFile={out}"]
+    if transform:
+        cmd += ["-c", f"<</BeginPage {{{transform}}}>> setpagedevice", "-f"]
+    subprocess.run([*cmd, str(flat)], check=True, timeout=120)
+    return strip_metadata(out.read_bytes())
+
+
+# ---------------------------------------------------------------------------------------
+# Flattened by oppforms
+
+
+@pytest.mark.parametrize("record", SAMPLES, ids=[r["leerling.nummer"] for r in SAMPLES])
+def test_every_flattened_sample_reads_back_exactly_up_to_white_space(record: dict[str, str]) -> None:
+    result = read(fill_pdf(record, flatten=True))
+    got = only_record(result)
+    assert got.method == "text"
+    assert result.status is FileStatus.OK, (got.warnings, got.review)
+    assert_same_up_to_white_space(got, record)
+    assert got.document == "TEST-CASE"
+
+
+def test_numbered_lines_and_blank_lines_keep_their_breaks() -> None:
+    values = {
+        "leerling.nummer": "000001",
+        "doelen.leerling": "1. Eerste doel\n2. Tweede doel\n\nEvaluatie in januari",
+        "wijzer.informatie": "Kort.\nNog een regel.",
+    }
+    got = only_record(read(fill_pdf(values, flatten=True)))
+    assert got.fields["doelen.leerling"] == values["doelen.leerling"]
+    assert got.fields["wijzer.informatie"] == values["wijzer.informatie"]
+
+
+def test_a_form_recognised_only_by_its_page_text_is_read() -> None:
+    data = strip_metadata(fill_pdf(SAMPLES[1], flatten=True))
+    got = only_record(read(data))
+    assert_same_up_to_white_space(got, SAMPLES[1])
+
+
+def test_a_merged_print_file_gives_one_record_per_form(tmp_path: Path) -> None:
+    merged = pikepdf.new()
+    for i, record in enumerate(SAMPLES[:3]):
+        with pikepdf.open(io.BytesIO(fill_pdf(record, flatten=True, doc_id=f"DOC{i}-AAAA"))) as pdf:
+            merged.pages.extend(pdf.pages)
+            if len(pdf.pages) % 2:
+                merged.add_blank_page()
+    out = io.BytesIO()
+    merged.save(out)
+    result = read(out.getvalue())
+    assert [r.document for r in result.records] == ["DOC0-AAAA", "DOC1-AAAA", "DOC2-AAAA"]
+    for got, record in zip(result.records, SAMPLES[:3], strict=True):
+        assert_same_up_to_white_space(got, record)
+
+
+def test_pages_in_another_order_are_put_back_by_their_footer() -> None:
+    with pikepdf.open(io.BytesIO(fill_pdf(LONG, flatten=True))) as pdf:
+        order = [6, 2, 0, 4, 1, 5, 3]
+        pages = [pdf.pages[i] for i in order]
+        shuffled = pikepdf.new()
+        shuffled.pages.extend(pages)
+        out = io.BytesIO()
+        shuffled.save(out)
+    got = only_record(read(out.getvalue()))
+    assert_same_up_to_white_space(got, LONG)
+
+
+def test_a_missing_page_is_handed_to_a_person(spec: FormSpec) -> None:
+    with pikepdf.open(io.BytesIO(fill_pdf(SAMPLES[0], flatten=True))) as pdf:
+        del pdf.pages[1]
+        out = io.BytesIO()
+        pdf.save(out)
+    result = read(out.getvalue())
+    got = only_record(result)
+    assert result.status is FileStatus.REVIEW
+    assert [(r.page, r.reason) for r in got.review] == [(2, "page 2 of the form is missing")]
+    assert got.fields["acties.leerling.acties"] == ""
+    assert got.fields["wijzer.informatie"] == expected(SAMPLES[0])["wijzer.informatie"]
+
+
+def _image_pdf(data: bytes, tmp: Path) -> bytes:
+    """The pages as images only, as a scanner makes them."""
+    from PIL import Image
+
+    src = tmp / "form.pdf"
+    src.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(src), str(tmp / "p")], check=True, timeout=120)
+    images = [Image.open(p).convert("RGB") for p in sorted(tmp.glob("p-*.png"))]
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=40)
+    return out.getvalue()
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
+def test_pages_without_a_text_layer_need_ocr(tmp_path: Path) -> None:
+    result = read(_image_pdf(fill_pdf(SAMPLES[0], flatten=True), tmp_path))
+    assert result.status is FileStatus.NEEDS_OCR and not result.records
+    assert "scanned" in result.reason
+
+
+def test_a_shape_drawn_in_a_signature_box_of_a_flattened_form_signs_it(spec: FormSpec) -> None:
+    box = spec.field("akkoord.opvoeders.start.handtekening").rect
+    x, y = box.x0 + 10, box.y0 + 20
+    ink = f"q 0 0 1 RG 1.5 w {x} {y} m {x + 30} {y + 25} {x + 50} {y - 5} {x + 80} {y + 15} c S Q".encode()
+    with pikepdf.open(io.BytesIO(fill_pdf(SAMPLES[0], flatten=True))) as pdf:
+        pdf.pages[2].contents_add(pikepdf.Stream(pdf, ink))
+        out = io.BytesIO()
+        pdf.save(out)
+    got = only_record(read(out.getvalue()))
+    assert got.signed["akkoord.opvoeders.start.handtekening"] is True
+    assert sum(got.signed.values()) == 1
+
+
+def test_a_name_typed_into_a_signature_box_is_no_signature_but_is_shown_to_a_person(spec: FormSpec) -> None:
+    box = spec.field("akkoord.leerling.eind.handtekening").rect
+    text = f"BT /F1 11 Tf {box.x0 + 8} {box.y0 + 30} Td <0017002C> Tj ET".encode()
+    with pikepdf.open(io.BytesIO(fill_pdf(SAMPLES[0], flatten=True))) as pdf:
+        pdf.pages[2].contents_add(pikepdf.Stream(pdf, text))
+        out = io.BytesIO()
+        pdf.save(out)
+    got = only_record(read(out.getvalue()))
+    assert got.signed["akkoord.leerling.eind.handtekening"] is False
+    assert [r.field for r in got.review] == ["akkoord.leerling.eind.handtekening"]
+
+
+# ---------------------------------------------------------------------------------------
+# Flattened by qpdf and re-distilled by Ghostscript
+
+
+@needs_gs
+@pytest.mark.parametrize("record", [SAMPLES[0], LONG, SAMPLES[5]], ids=lambda r: r["leerling.nummer"])
+def test_a_form_flattened_and_printed_to_pdf_reads_back_exactly_up_to_white_space(
+    record: dict[str, str], tmp_path: Path
+) -> None:
+    data = redistill(fill_pdf(record), tmp_path)
+    result = read(data)
+    got = only_record(result)
+    assert got.method == "text"
+    assert result.status is FileStatus.OK, (got.warnings, got.review)
+    assert_same_up_to_white_space(got, record)
+
+
+@needs_gs
+@pytest.mark.parametrize("transform", ["12 -9 translate 0.96 0.96 scale", "-6 14 translate 1.02 1.02 scale"])
+def test_a_printed_page_that_was_scaled_and_shifted_is_aligned_on_the_forms_own_print(
+    transform: str, tmp_path: Path
+) -> None:
+    data = redistill(fill_pdf(LONG), tmp_path, transform=transform)
+    got = only_record(read(data))
+    assert not got.review
+    assert_same_up_to_white_space(got, LONG)
