@@ -297,6 +297,15 @@ def extract(
     if not items:
         raise InputError("no PDF or image files found in " + ", ".join(str(p) for p in inputs))
     writer = None
+    html_report: Path | None = None
+    review_dir: Path | None = None
+    if output is not None and output.suffix.lower() in (".html", ".htm"):
+        # -o report.html: the review report alone (records inside it), crops beside it
+        html_report, review_dir, output = output, output.with_name(output.stem + "-crops"), None
+    elif output is not None:
+        # the review report and its crops go beside the records
+        html_report = output.with_name(output.stem + "-review.html")
+        review_dir = output.with_name(output.stem + "-review")
     if output is not None:
         chosen = export_format(output, fmt)
         if chosen in ("xfdf", "fdf") and not output.is_dir() and not str(output).endswith(("/", "\\")) and len(items) > 1:
@@ -307,6 +316,7 @@ def extract(
         writer = open_writer(output, spec, fmt=chosen, delimiter="\t" if delimiter == "tab" else delimiter)
     elif fmt not in (None, "json"):
         raise UsageError("--format needs --output (without it, JSON goes to stdout)")
+    to_review = []
 
     results = []
     counts: dict[str, int] = {}
@@ -316,18 +326,23 @@ def extract(
     first = True
     later: list[str] = []
     try:
-        if writer is None:
+        stdout_json = writer is None and html_report is None
+        if stdout_json:
             out.write("[")
         with click.progressbar(length=len(items), label="reading", file=sys.stderr, show_eta=True,
                                show_pos=True) if show_bar else _NoBar() as bar:
             for result in extract_many(items, jobs=jobs, limits=Limits(seconds=timeout, memory_mb=memory),
-                                       passwords=passwords, issued=issued, spec=spec):
+                                       passwords=passwords, issued=issued, spec=spec, review_dir=review_dir):
                 bar.update(1)
                 results.append(_FileLine(result.source, str(result.status), len(result.records), result.reason,
                                          result.notes, result.dependency))
                 counts[str(result.status)] = counts.get(str(result.status), 0) + 1
                 for record in result.records:
                     forms += 1
+                    if record.review:
+                        to_review.append(record)
+                    if html_report is not None and output is None:
+                        continue
                     if writer is not None:
                         writer.write(record)
                     else:
@@ -343,10 +358,10 @@ def extract(
                     click.echo(_status_line(result), err=True)
         for line in later:
             click.echo(line, err=True)
-        if writer is None:
+        if stdout_json:
             out.write("\n]\n" if not first else "]\n")
             out.flush()
-        else:
+        elif writer is not None:
             writer.close()
     except BaseException:
         if writer is not None:
@@ -354,6 +369,11 @@ def extract(
         raise
     if report_file is not None:
         _write_extract_report(results, report_file)
+    if html_report is not None and (to_review or output is None):
+        from .scan import write_review_html
+
+        write_review_html(sorted(to_review, key=lambda r: -len(r.review)), html_report)
+        click.echo(f"review: {sum(len(r.review) for r in to_review)} item(s) to check in {html_report}", err=True)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     where = f"; wrote {output}" if output is not None else ""
     files = f"{len(results)} file{'s' if len(results) != 1 else ''}"

@@ -142,7 +142,9 @@ def test_scans_go_to_the_scanned_forms_reader_with_the_issued_folder(
 ) -> None:
     calls: list[dict[str, Any]] = []
 
-    def read_scanned(path: Path, spec: Any, *, issued: Path | None, jobs: int = 1) -> list[Record]:
+    def read_scanned(
+        path: Path, spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
+    ) -> list[Record]:
         calls.append({"path": path, "issued": issued, "jobs": jobs, "form": spec.form_id})
         fields = expected(SAMPLES[0])
         signed = {f.name: False for f in spec.signature_fields}
@@ -178,7 +180,9 @@ def test_a_scanned_forms_reader_missing_a_library_exits_with_5(
 ) -> None:
     from oppforms.errors import MissingDependencyError
 
-    def read_scanned(path: Path, spec: Any, *, issued: Path | None, jobs: int = 1) -> list[Record]:
+    def read_scanned(
+        path: Path, spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
+    ) -> list[Record]:
         raise MissingDependencyError("reading scanned forms needs tesseract: apt-get install tesseract-ocr")
 
     monkeypatch.setattr(extract_run, "scanned_reader", lambda: read_scanned)
@@ -222,3 +226,39 @@ def test_ctrl_c_stops_cleanly_with_130_and_leaves_no_file_and_no_worker(tmp_path
         time.sleep(0.1)
     else:
         pytest.fail("worker processes were left running")
+
+
+def test_review_items_of_scans_go_to_an_html_report_with_their_crops_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    from oppforms.records import ReviewItem, empty_values
+    from oppforms.spec import current_spec
+
+    seen: dict[str, Path | None] = {}
+
+    def read_scanned(
+        path: Path, spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
+    ) -> list[Record]:
+        seen["review_dir"] = review_dir
+        assert review_dir is not None
+        review_dir.mkdir(parents=True, exist_ok=True)
+        crop = review_dir / "ABCD1234-p1-doelen.school-1.png"
+        Image.new("L", (40, 20), 90).save(crop)
+        fields, signed = empty_values(current_spec())
+        item = ReviewItem("handwriting added on paper", "doelen.school", 1, (10.0, 10.0, 50.0, 30.0), str(crop))
+        return [Record(str(path), "opp-kort", "1", "scan", fields, signed, (item,), (), "ABCD-1234")]
+
+    monkeypatch.setattr(extract_run, "scanned_reader", lambda: read_scanned)
+    report = tmp_path / "controle.html"
+    code = main("extract", str(_scanned_pdf(tmp_path)), "-o", str(report))
+    assert code == 1  # a form needs review
+    html = report.read_text(encoding="utf-8")
+    assert "handwriting added on paper" in html and "doelen.school" in html
+    assert "data:image/png;base64," in html
+    assert seen["review_dir"] == tmp_path / "controle-crops"
+    out = tmp_path / "terug.json"
+    main("extract", str(_scanned_pdf(tmp_path)), "-o", str(out))
+    assert (tmp_path / "terug-review.html").exists() and seen["review_dir"] == tmp_path / "terug-review"
+    assert json.loads(out.read_text(encoding="utf-8"))[0]["review"][0]["crop"].endswith(".png")

@@ -101,6 +101,7 @@ class _Scan:
     spec: FormSpec
     issued: Path | None
     jobs: int
+    review_dir: Path | None = None
 
     def read(self, item: Input, earlier: FileResult | None) -> FileResult:
         what = earlier.reason if earlier is not None and earlier.reason else "an image file"
@@ -116,7 +117,12 @@ class _Scan:
         if isinstance(reader, MissingDependencyError):
             return FileResult(item.source, FileStatus.NEEDS_OCR, reason=str(reader), dependency=str(reader))
         try:
-            records = tuple(reader(item.path, self.spec, issued=self.issued, jobs=self.jobs))
+            if self.review_dir is not None:
+                records = tuple(
+                    reader(item.path, self.spec, issued=self.issued, jobs=self.jobs, review_dir=self.review_dir)
+                )
+            else:
+                records = tuple(reader(item.path, self.spec, issued=self.issued, jobs=self.jobs))
         except MissingDependencyError as exc:
             return FileResult(item.source, FileStatus.NEEDS_OCR, reason=str(exc), dependency=str(exc))
         except NotThisFormError as exc:
@@ -138,6 +144,7 @@ def extract_many(
     passwords: Sequence[str] = (),
     issued: Path | None = None,
     spec: FormSpec | None = None,
+    review_dir: Path | None = None,
 ) -> Iterator[FileResult]:
     """Read every input (paths as :func:`find_inputs` takes them, or inputs it found);
     yield one result per file, in order.
@@ -145,9 +152,10 @@ def extract_many(
     ``jobs`` worker processes read PDFs, each file under ``limits``; ``passwords`` are
     tried on encrypted files; ``issued`` (the output folder of an earlier ``oppforms
     fill``) is passed to the scanned-forms reader to verify scans against what was
-    issued. A file that cannot be read is a result, never an exception."""
+    issued; ``review_dir`` is where the scanned-forms reader saves the crops a person must
+    look at. A file that cannot be read is a result, never an exception."""
     items = [x for p in paths for x in ([p] if isinstance(p, Input) else find_inputs([p]))]
-    scan = _Scan(spec or current_spec(), issued, jobs)
+    scan = _Scan(spec or current_spec(), issued, jobs, review_dir)
     sandbox = Sandbox(jobs=jobs, limits=limits or Limits(), passwords=passwords)
     pdf_results: Generator[FileResult, None, None] = sandbox.read((i.path, i.source) for i in items if i.kind == "pdf")
     try:

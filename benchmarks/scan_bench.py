@@ -1,0 +1,201 @@
+"""Scan benchmark: synthetic scans (benchmarks/scangen.py) read back, against issue 5's targets.
+
+    python benchmarks/scan_bench.py [--forms N] [--profile office] [--dpi 300 200] [--jobs 2] [--seed 1]
+
+For each resolution it generates one scanner PDF of ``forms`` filled forms (shuffled pages,
+some turned 180°, one page missing, one twice, blank backs with show-through, signatures,
+dust, handwriting, degraded by the profile), reads it with and without ``--issued``, and
+prints one table:
+
+- page identity: scanned pages identified as the right document and page (blank backs as blank);
+- assembly: forms whose missing and duplicated pages are reported exactly;
+- typed fields exact: text and date fields on pages that came back, not touched by the
+  generator's handwriting, whose value equals the one filled in (exactly, line breaks and all);
+- accepted and wrong accepted: fields not sent to review, and those among them that are wrong
+  (the target is 0);
+- signatures right / sent to review; empty boxes reported signed (must be 0);
+- handwriting flagged: marks of 3 mm or more with a review item on their box or field; and
+  handwriting items where the generator drew none (false alarms);
+- pages per second per core: pages read / seconds spent reading them (one core per page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.scangen import Batch, Scenario, generate  # noqa: E402
+from oppforms.records import Record  # noqa: E402
+from oppforms.scan.assemble import assemble  # noqa: E402
+from oppforms.scan.images import list_pages  # noqa: E402
+from oppforms.scan.page import PageResult, Settings, engine  # noqa: E402
+from oppforms.scan.pipeline import load_issued, read_pages  # noqa: E402
+from oppforms.scan.text import normalise_space  # noqa: E402
+from oppforms.spec import FormSpec, current_spec  # noqa: E402
+
+
+@dataclass
+class Score:
+    label: str
+    pages: int = 0
+    pages_right: int = 0
+    forms: int = 0
+    forms_assembled: int = 0
+    fields: int = 0
+    exact: int = 0
+    exact_text: int = 0
+    accepted: int = 0
+    wrong_accepted: int = 0
+    wrong_text_accepted: int = 0
+    signatures: int = 0
+    signatures_right: int = 0
+    signatures_review: int = 0
+    empty_signed: int = 0
+    marks: int = 0
+    marks_flagged: int = 0
+    false_hand: int = 0
+    seconds: float = 0.0
+    read_pages: int = 0
+
+    def pct(self, a: int, b: int) -> str:
+        return f"{100.0 * a / b:.2f} % ({a}/{b})" if b else "–"
+
+
+def run(batch: Batch, spec: FormSpec, *, with_issued: bool, jobs: int, label: str) -> Score:
+    registry = load_issued(batch.issued, spec) if with_issued else None
+    review_dir = Path(tempfile.mkdtemp(prefix="scan-bench-review-"))
+    settings = Settings(spec=spec, issued=registry, review_dir=str(review_dir))
+    refs = list_pages(batch.pdf)
+    results = list(read_pages(refs, settings, jobs=jobs, ocr=None))
+    records = assemble(results, spec, issued=registry, alphabet=engine().alphabet, source=str(batch.pdf))
+    return score(batch, spec, results, records, label)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float], pad: float = 4.0) -> bool:
+    return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]
+
+
+def score(batch: Batch, spec: FormSpec, results: list[PageResult], records: list[Record], label: str) -> Score:
+    s = Score(label)
+    for truth, res in zip(batch.pages, results, strict=True):
+        s.pages += 1
+        if truth.document == "":
+            s.pages_right += res.kind == "blank"
+        else:
+            s.pages_right += res.kind == "form" and res.code is not None and res.code.document == truth.document and res.page_no == truth.page_no
+        if res.kind == "form":
+            s.read_pages += 1
+            s.seconds += res.seconds
+    by_doc = {r.document: r for r in records}
+    for doc, form in batch.forms.items():
+        s.forms += 1
+        rec = by_doc.get(doc)
+        if rec is None:
+            continue
+        missing = sorted(i.page for i in rec.review if i.reason.startswith("page ") and "missing" in i.reason and i.page)
+        dups = sorted(int(w.split()[1]) for w in rec.warnings if "scanned more than once" in w)
+        s.forms_assembled += missing == sorted(form.missing) and dups == sorted(form.duplicated) and len(records) == len(batch.forms)
+        present = set(range(1, form.pages + 1)) - set(form.missing)
+        marks = [m for m in batch.marks if m.document == doc and m.page_no in present]
+        marked_fields = {m.field for m in marks if m.field}
+        reviewed = {i.field for i in rec.review if i.field}
+        for f in spec.value_fields:
+            if any(w.page_no not in present for w in f.widgets) or f.name in marked_fields:
+                continue
+            if form.pages > spec.page_count and any(p not in present for p in range(spec.page_count + 1, form.pages + 1)):
+                if f.multiline and len(form.values.get(f.name, "")) > 600:
+                    continue  # may continue on a missing page
+            want = form.values.get(f.name, "")
+            got = rec.fields.get(f.name, "")
+            s.fields += 1
+            s.exact += got == want
+            same_text = normalise_space(got) == normalise_space(want)
+            s.exact_text += same_text
+            if f.name not in reviewed:
+                s.accepted += 1
+                s.wrong_accepted += got != want
+                s.wrong_text_accepted += not same_text
+        for f in spec.signature_fields:
+            if any(w.page_no not in present for w in f.widgets):
+                continue
+            s.signatures += 1
+            signed_truth = form.signed.get(f.name, False)
+            got_signed = rec.signed.get(f.name, False)
+            in_review = f.name in reviewed
+            s.signatures_review += in_review
+            s.signatures_right += got_signed == signed_truth and not in_review
+            s.empty_signed += got_signed and not signed_truth
+        hand_items = [i for i in rec.review if i.reason.startswith("handwriting")]
+        for m in marks:
+            s.marks += 1
+            box = (m.rect.x0, m.rect.y0, m.rect.x1, m.rect.y1)
+            s.marks_flagged += any(
+                i.page == m.page_no and ((i.box is not None and _overlap(i.box, box)) or (m.field and i.field == m.field))
+                for i in rec.review
+            )
+        for i in hand_items:
+            if i.box is None:
+                continue
+            if not any(m.page_no == i.page and _overlap(i.box, (m.rect.x0, m.rect.y0, m.rect.x1, m.rect.y1), 12) for m in marks):
+                s.false_hand += 1
+    return s
+
+
+def table(scores: list[Score]) -> str:
+    rows: list[tuple[str, Callable[[Score], str]]] = [
+        ("page identity (target ≥ 99.9 %)", lambda s: s.pct(s.pages_right, s.pages)),
+        ("assembly: missing/duplicate reported (100 %)", lambda s: s.pct(s.forms_assembled, s.forms)),
+        ("typed fields exact", lambda s: s.pct(s.exact, s.fields)),
+        ("typed fields exact but for line breaks the paper cannot show", lambda s: s.pct(s.exact_text, s.fields)),
+        ("typed fields accepted without review", lambda s: s.pct(s.accepted, s.fields)),
+        ("wrong values among accepted (target 0)", lambda s: str(s.wrong_accepted)),
+        ("… of which the text is wrong (not only a line break)", lambda s: str(s.wrong_text_accepted)),
+        ("signatures right (≥ 99.5 %)", lambda s: s.pct(s.signatures_right, s.signatures)),
+        ("signatures sent to review (≤ 5 %)", lambda s: s.pct(s.signatures_review, s.signatures)),
+        ("empty boxes reported signed (0)", lambda s: str(s.empty_signed)),
+        ("handwriting ≥ 3 mm flagged (≥ 98 %)", lambda s: s.pct(s.marks_flagged, s.marks)),
+        ("handwriting false alarms", lambda s: str(s.false_hand)),
+        ("pages per second per core", lambda s: f"{s.read_pages / s.seconds:.2f}" if s.seconds else "–"),
+    ]
+    head = "| measure | " + " | ".join(s.label for s in scores) + " |"
+    sep = "| --- |" + " --- |" * len(scores)
+    lines = [head, sep]
+    for name, fn in rows:
+        lines.append(f"| {name} | " + " | ".join(fn(s) for s in scores) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--forms", type=int, default=6)
+    ap.add_argument("--profile", default="office")
+    ap.add_argument("--dpi", type=int, nargs="+", default=[300, 200])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=None, help="keep the generated scans here")
+    args = ap.parse_args()
+    spec = current_spec()
+    out = args.out or Path(tempfile.mkdtemp(prefix="scan-bench-"))
+    scores = []
+    for dpi in args.dpi:
+        t0 = time.monotonic()
+        batch = generate(Scenario(forms=args.forms, dpi=dpi, profile=args.profile, seed=args.seed), out / f"{dpi}")
+        print(f"{dpi} dpi: {len(batch.pages)} scanned pages, {len(batch.marks)} handwriting marks, generated in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        for with_issued in (True, False):
+            label = f"{args.profile} {dpi} dpi{' --issued' if with_issued else ''}"
+            t0 = time.monotonic()
+            scores.append(run(batch, spec, with_issued=with_issued, jobs=args.jobs, label=label))
+            print(f"  {label}: read in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    print(table(scores))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Reading scanned-in forms back (issue 5): pages identified by their QR codes, aligned on
+their corner marks, read with OCR and, with the issued registry of a fill output folder,
+verified against what was issued.
+
+The seam for ``oppforms extract``::
+
+    read_scanned(path, spec, *, issued=None, jobs=1, review_dir=None) -> list[Record]
+    write_review_html(records, path)
+
+``path`` is a PDF from a scanner, a (multi-page) TIFF, a PNG or JPEG, or a folder of them.
+Every record has ``method == "scan"``; what a person must check is in its ``review`` (with
+crops saved in ``review_dir``). The OCR engine sits behind :class:`OcrEngine`; pass
+``ocr=`` a factory to plug in another (tests use a fake).
+
+OpenCV, numpy and the OCR engine are imported on first use: importing this package is
+cheap, and a missing dependency is a :class:`~oppforms.errors.MissingDependencyError`
+saying what to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import MissingDependencyError
+from ..records import Record
+from ..spec import FormSpec
+
+if TYPE_CHECKING:
+    from .ocr import OcrEngine
+
+__all__ = ["read_scanned", "write_review_html"]
+
+_HINT = "reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy"
+
+
+def read_scanned(
+    path: Path,
+    spec: FormSpec,
+    *,
+    issued: Path | None,
+    jobs: int = 1,
+    review_dir: Path | None = None,
+    ocr: Callable[[], OcrEngine] | None = None,
+    accept_confidence: float = 90.0,
+) -> list[Record]:
+    """One record per form found in the scanned pages of ``path`` (a file or a folder).
+
+    ``issued``: the output folder of an earlier ``oppforms fill``; a box whose OCR text
+    agrees with the issued value (white space, quotes and dashes aside) gets that value
+    exactly; one that disagrees goes to review with both. Without it a value is accepted
+    only when read with at least ``accept_confidence`` (0-100) and consistent with how the
+    form lays text out; the rest goes to review. Pages run in ``jobs`` worker processes.
+    ``review_dir`` receives the crops the review items point at (PNG).
+
+    Raises :class:`~oppforms.errors.InputError` for unreadable input,
+    :class:`~oppforms.errors.NotThisFormError` when no page of the form is found.
+    """
+    try:
+        from .pipeline import read_scanned as impl
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise MissingDependencyError(_HINT) from exc
+    return impl(
+        path, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+    )
+
+
+def write_review_html(records: Sequence[Record], path: Path) -> None:
+    """A self-contained HTML page of every review item of ``records`` (crops inline as
+    data URIs), worst first, written atomically."""
+    from .report import write_review_html as impl
+
+    impl(records, path)

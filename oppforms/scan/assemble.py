@@ -1,0 +1,194 @@
+"""Pages into forms: group the pages read by document id, in page order, whatever order
+they were scanned in; report missing pages, duplicates (the better scan is kept) and pages
+that belong to no form; merge each form's boxes into one :class:`~oppforms.records.Record`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..records import Record, ReviewItem, empty_values
+from ..spec import FormSpec
+from .ink import SignatureVerdict
+from .page import FieldRead, PageResult
+from .text import agrees, first_difference, normalise_space
+
+
+@dataclass(slots=True)
+class _Form:
+    document: str
+    pages: int
+    by_page: dict[int, PageResult] = field(default_factory=dict)
+    duplicates: list[PageResult] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What happened to the pages of one input, for its warnings."""
+
+    blank: int
+    show_through: int
+    foreign: int
+    unknown: int
+    refused: int
+
+
+def assemble(
+    results: Sequence[PageResult],
+    spec: FormSpec,
+    *,
+    issued: Mapping[str, Mapping[str, str]] | None,
+    alphabet: frozenset[str] | None,
+    source: str,
+) -> list[Record]:
+    forms: dict[str, _Form] = {}
+    loose: list[PageResult] = []  # pages of the form that belong to no known document
+    file_warnings: list[str] = []
+    blank = sum(1 for r in results if r.kind == "blank")
+    if blank:
+        through = sum(1 for r in results if r.kind == "blank" and r.show_through)
+        file_warnings.append(
+            f"{blank} blank page(s) dropped (backs of a duplex scan"
+            + (f"; {through} with print showing through from the other side" if through else "")
+            + ")"
+        )
+    for r in results:
+        if r.kind in {"foreign", "unknown", "refused"}:
+            file_warnings.extend(r.warnings)
+    order = 0
+    blank_form_seq = 0
+    last_blank_key = ""
+    for r in results:
+        if r.kind != "form":
+            continue
+        order += 1
+        if r.code is None or not r.code.document:
+            if r.code is not None and not r.code.document:
+                # a page of the blank form (filled in by hand): pages run 1..n per form
+                if not last_blank_key or r.page_no in forms[last_blank_key].by_page:
+                    blank_form_seq += 1
+                    last_blank_key = f"blank-{blank_form_seq}"
+                    forms[last_blank_key] = _Form("", r.code.pages)
+                key = last_blank_key
+            else:
+                loose.append(r)
+                continue
+        else:
+            key = r.code.document
+            if key not in forms:
+                forms[key] = _Form(key, r.code.pages)
+        form = forms[key]
+        form.pages = max(form.pages, r.code.pages if r.code else 0)
+        if r.page_no in form.by_page:
+            kept = form.by_page[r.page_no]
+            if r.quality > kept.quality:
+                form.by_page[r.page_no], r = r, kept
+            form.duplicates.append(r)
+        else:
+            form.by_page[r.page_no] = r
+        form.sources.append(r.source)
+    records = [_record(form, spec, issued, alphabet, source, file_warnings) for form in forms.values()]
+    for r in loose:
+        records.append(_record(_Form("", spec.page_count, {r.page_no: r}), spec, None, alphabet, source, file_warnings, loose=True))
+    return records
+
+
+def _record(
+    form: _Form,
+    spec: FormSpec,
+    issued: Mapping[str, Mapping[str, str]] | None,
+    alphabet: frozenset[str] | None,
+    source: str,
+    file_warnings: list[str],
+    *,
+    loose: bool = False,
+) -> Record:
+    values, signed = empty_values(spec)
+    review: list[ReviewItem] = []
+    warnings = list(file_warnings)
+    expected = issued.get(form.document) if issued is not None and form.document else None
+    if issued is not None and form.document and expected is None:
+        warnings.append(
+            f"document {form.document} is not in the issued registry: its values are read from the paper alone"
+        )
+    pages = sorted(form.by_page.values(), key=lambda r: r.page_no)
+    missing = [n for n in range(1, form.pages + 1) if n not in form.by_page] if not loose else []
+    for n in missing:
+        review.append(ReviewItem(f"page {n} of {form.pages} is missing from the scan", page=n))
+    for d in form.duplicates:
+        warnings.append(f"page {d.page_no} was scanned more than once ({d.label}); the clearer scan is used")
+    for p in pages:
+        warnings.extend(p.warnings)
+        review.extend(p.review)
+
+    reads: dict[str, list[FieldRead]] = {}
+    for p in pages:
+        for fr in p.fields:
+            reads.setdefault(fr.field, []).append(fr)
+    continuations: dict[str, list[str]] = {}
+    for p in pages:
+        if p.continuation is not None and p.continuation.field:
+            continuations.setdefault(p.continuation.field, []).append(p.continuation.text)
+
+    for f in spec.value_fields:
+        got = reads.get(f.name, [])
+        if not got:
+            continue  # its page is missing (reported above): nothing is made up
+        order = {"verified": 0, "accepted": 1, "empty": 2, "review": 3}
+        best = min(got, key=lambda fr: order.get(fr.status, 9))
+        value = best.value
+        status = best.status
+        reason = best.reason
+        if best.continued_on:
+            joined = " ".join([best.read, *continuations.get(f.name, [])])
+            if expected is not None:
+                want = expected.get(f.name, "")
+                if agrees(joined, want, alphabet):
+                    value, status, reason = want, "verified", ""
+                else:
+                    a, b = first_difference(joined, want)
+                    value, status = want, "review"
+                    reason = f"the scan reads differently from the issued value: scan «{a}», issued «{b}»"
+            else:
+                value = normalise_space(joined)
+                status = "review"
+                reason = f"continues on page {best.continued_on}: check the joined text"
+        # a field shown twice (the pupil's name) must read the same in both places
+        if status in {"accepted"} and len(got) > 1:
+            others = [g for g in got if g is not best and g.status in {"accepted", "review"} and g.value]
+            if any(normalise_space(g.value) != normalise_space(value) for g in others):
+                status, reason = "review", "the two places this field is shown read differently"
+        values[f.name] = value
+        if status == "review":
+            review.append(
+                ReviewItem(
+                    reason,
+                    field=f.name,
+                    page=best.page_no,
+                    box=tuple(best.box.as_list()) if best.box else None,  # type: ignore[arg-type]
+                    crop=best.crop,
+                )
+            )
+    for p in pages:
+        for s in p.signatures:
+            signed[s.field] = s.verdict is SignatureVerdict.SIGNED
+    if loose:
+        review.insert(0, ReviewItem("this page could not be matched to a form: its values are on their own", page=pages[0].page_no))
+    return Record(
+        source=source,
+        form=spec.form_id,
+        version=pages[0].code.version if pages and pages[0].code else spec.version,
+        method="scan",
+        fields=values,
+        signed=signed,
+        review=tuple(review),
+        warnings=tuple(dict.fromkeys(warnings)),
+        document=form.document,
+    )
+
+
+def page_label(r: PageResult) -> str:
+    return f"{Path(r.source).name} page {r.page_index + 1}"

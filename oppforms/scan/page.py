@@ -1,0 +1,775 @@
+"""Reading one scanned page: identify, align, read every box, look for added ink.
+
+:func:`read_page` is what a worker process runs per page. It loads the page image, finds
+its page code (or its layout), aligns it, and reads each field box with the OCR engine:
+with the issued values at hand it verifies them, without it accepts a value only when the
+engine is sure and the lines are consistent with how the form wraps text. It measures the
+ink in the signature boxes and looks for ink the form does not account for. The result is
+a small, picklable :class:`PageResult`; crops of what needs review are saved as PNG files
+in the review folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import OppformsError
+from ..fonts import FontMetrics
+from ..geometry import PdfRect, PixelBox, from_pixels, mm, to_pixels
+from ..pagecode import PageCode
+from ..records import ReviewItem
+from ..spec import Field, FieldKind, FormSpec, shipped_pdf_path
+from .images import PageRef, PageRefused, encode_png, load_page
+from .ink import SignatureVerdict, added_ink, remove_scanner_streaks, drop_specks, ink_mask, judge_signature, signature_evidence
+from .locate import (
+    BLANK_INK,
+    Alignment,
+    align,
+    find_codes,
+    from_codes,
+    ink_share,
+    locate_by_layout,
+    upright,
+    warp,
+)
+from .ocr import Gray, OcrEngine, OcrMode, OcrText, OcrTimeout
+from .render import blank_pages
+from .text import (
+    agrees,
+    first_difference,
+    marker_pattern,
+    normalise_space,
+    parse_date,
+    rebuild_paragraphs,
+    shown_date,
+    unsure_breaks,
+)
+
+log = logging.getLogger(__name__)
+
+#: Pages are read re-drawn at this resolution, whatever the scan's own.
+DPI = 300.0
+PX_PER_PT = DPI / 72.0
+PX_PER_MM = DPI / 25.4
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How pages are read (sent to each worker)."""
+
+    spec: FormSpec
+    issued: Mapping[str, Mapping[str, str]] | None  # document id → issued values
+    review_dir: str | None
+    accept_confidence: float = 90.0
+    box_timeout: float = 20.0
+    page_timeout: float = 120.0
+    handwriting_mm: float = 2.5
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRead:
+    """One box read. ``status``: ``verified`` (agrees with the issued value), ``accepted``
+    (read with confidence, no issued value), ``empty``, or ``review``. ``value`` is what the
+    record gets (the issued value when verified); ``read`` the text as the engine read it;
+    ``continued_on`` the page the text continues on (0 when it does not)."""
+
+    field: str
+    page_no: int
+    status: str
+    value: str
+    read: str
+    confidence: float
+    reason: str = ""
+    box: PdfRect | None = None
+    crop: str | None = None
+    continued_on: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRead:
+    field: str
+    page_no: int
+    verdict: SignatureVerdict
+    ink: float
+    streak: bool
+    box: PdfRect
+    crop: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContinuationRead:
+    """The text of a continuation page and the field it continues (by its heading)."""
+
+    field: str | None
+    text: str
+    confidence: float
+    next_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What one page gave. ``kind``: ``form`` (a page of the form, identified by its code
+    or, with ``by_layout``, by its printed layout), ``blank`` (an empty back), ``foreign``
+    (another form's code), ``unknown`` (not recognised), ``refused`` (unreadable image)."""
+
+    source: str
+    page_index: int
+    kind: str
+    code: PageCode | None = None
+    page_no: int = 0
+    by_layout: bool = False
+    quality: float = 0.0
+    alignment: str = ""
+    residual_pt: float = 0.0
+    fields: tuple[FieldRead, ...] = ()
+    signatures: tuple[SignatureRead, ...] = ()
+    continuation: ContinuationRead | None = None
+    review: tuple[ReviewItem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    show_through: bool = False
+    seconds: float = 0.0
+    ocr_seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{Path(self.source).name} page {self.page_index + 1}"
+
+
+# ---------------------------------------------------------------------------------------
+# Per-process state: the engine and the blank form, made once
+
+
+_ENGINE: OcrEngine | None = None
+_FACTORY: Callable[[], OcrEngine] | None = None
+
+
+def set_engine_factory(factory: Callable[[], OcrEngine]) -> None:
+    global _FACTORY, _ENGINE
+    if factory is not _FACTORY:
+        _FACTORY, _ENGINE = factory, None
+
+
+def engine() -> OcrEngine:
+    """This process's engine, made by the factory last set (default: tesseract)."""
+    global _ENGINE
+    if _ENGINE is None:
+        from .ocr import default_engine
+
+        _ENGINE = (_FACTORY or default_engine)()
+    return _ENGINE
+
+
+_METRICS: dict[str, FontMetrics] = {}
+
+
+def value_metrics(spec: FormSpec) -> FontMetrics:
+    name = spec.fonts[spec.values.font]
+    if name not in _METRICS:
+        _METRICS[name] = FontMetrics.shipped(name)
+    return _METRICS[name]
+
+
+class _Clock:
+    def __init__(self, limit: float) -> None:
+        self.start = time.monotonic()
+        self.limit = limit
+        self.ocr = 0.0
+
+    def left(self) -> float:
+        return self.limit - (time.monotonic() - self.start)
+
+
+class _PageTimeout(OppformsError):
+    exit_code = 3
+
+
+# ---------------------------------------------------------------------------------------
+# The page
+
+
+def read_page(ref: PageRef, settings: Settings) -> PageResult:
+    """Read one page (see the module's description). Never raises for a bad page: the
+    result says what happened."""
+    clock = _Clock(settings.page_timeout)
+    spec = settings.spec
+    try:
+        image = load_page(ref)
+    except PageRefused as exc:
+        return PageResult(ref.path, ref.page_index, "refused", warnings=(str(exc),))
+    codes = find_codes(image, spec.form_id)
+    show_through = codes.faint > 0
+    by_layout = False
+    code: PageCode | None = None
+    warnings: list[str] = []
+    if codes.hits:
+        image, codes, _ = upright(image, codes)
+        texts = {h.code for h in codes.hits}
+        code = codes.hits[0].code
+        if len(texts) > 1:
+            warnings.append(f"{ref.label}: its two page codes differ; the first one read is used")
+        coarse = from_codes(spec, codes.hits)
+        if coarse is None:
+            return PageResult(ref.path, ref.page_index, "unknown", warnings=(f"{ref.label}: the page code cannot be placed",))
+        page_no = code.page_no
+    else:
+        if codes.foreign:
+            return PageResult(
+                ref.path, ref.page_index, "foreign", warnings=(f"{ref.label}: a page of another form ({codes.foreign[0]})",)
+            )
+        if ink_share(image) < BLANK_INK:
+            return PageResult(ref.path, ref.page_index, "blank", show_through=show_through)
+        match = locate_by_layout(image, spec, str(shipped_pdf_path(spec)))
+        if match is None:
+            return PageResult(
+                ref.path,
+                ref.page_index,
+                "unknown",
+                warnings=(f"{ref.label}: no readable page code, and the page does not look like a page of the form",),
+            )
+        coarse = match.alignment
+        page_no = match.page_no
+        by_layout = True
+    image, streaks = remove_scanner_streaks(image)
+    alignment = align(image, spec, coarse)
+    if alignment.method == "layout":
+        warnings.append(f"{ref.label}: aligned on the printed layout only (corner marks not found)")
+    elif alignment.method == "qr":
+        warnings.append(f"{ref.label}: aligned on the QR codes (the corner marks were not all found)")
+    canvas = warp(image, spec, alignment.image_from_pdf, DPI)
+    del image
+    if by_layout:
+        code = _footer_code(canvas, spec, page_no, clock)
+    reader = _PageReader(ref, spec, settings, canvas, page_no, code, clock)
+    try:
+        reader.run()
+    except (_PageTimeout, OcrTimeout):
+        reader.review.append(
+            ReviewItem(f"reading the page took longer than {settings.page_timeout:g} s; the rest of it was not read", page=page_no)
+        )
+    if by_layout:
+        where = f"document {code.document}" if code and code.document else "an unknown document"
+        reader.review.insert(
+            0,
+            ReviewItem(
+                f"no readable page code: found as page {page_no} of the form by its printed layout, "
+                f"belonging to {where} by its footer; check the page",
+                page=page_no,
+                crop=reader.save_crop("page", canvas, PixelBox(0, 0, canvas.shape[1], canvas.shape[0]), scale=0.25),
+            ),
+        )
+    confs = [f.confidence for f in reader.fields if f.read]
+    quality = (sum(confs) / len(confs) / 100.0 if confs else 0.5) - min(alignment.residual_pt, 5.0) / 5.0
+    quality += 0.2 if alignment.method == "marks" else 0.0
+    return PageResult(
+        ref.path,
+        ref.page_index,
+        "form",
+        code=code,
+        page_no=page_no,
+        by_layout=by_layout,
+        quality=quality,
+        alignment=alignment.method,
+        residual_pt=alignment.residual_pt if math.isfinite(alignment.residual_pt) else -1.0,
+        fields=tuple(reader.fields),
+        signatures=tuple(reader.signatures),
+        continuation=reader.continuation,
+        review=tuple(reader.review),
+        warnings=tuple(warnings),
+        show_through=show_through,
+        seconds=time.monotonic() - clock.start,
+        ocr_seconds=clock.ocr,
+    )
+
+
+_FOOTER = re.compile(r"pagina\s+(\d+)\s+van\s+(\d+).*?document\s+([A-Z2-7]{4})\s*-\s*([A-Z2-7]{4})", re.IGNORECASE)
+
+
+def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> PageCode | None:
+    """The page code from the printed footer ("pagina N van M · document XXXX-XXXX"), for a
+    page whose QR codes cannot be read."""
+    m = spec.marks
+    style = spec.styles[m.footer_style]
+    rect = PdfRect(m.content.x0, m.footer_baseline - style.size * 0.6, m.footer_right + 4, m.footer_baseline + style.size * 1.4)
+    box = to_pixels(rect, spec.page_height, DPI)
+    crop = canvas[box.top : box.bottom, box.left : box.right]
+    try:
+        t0 = time.monotonic()
+        text = engine().read(_pad(crop), OcrMode.LINE, timeout=min(10.0, max(clock.left(), 1.0))).text
+        clock.ocr += time.monotonic() - t0
+    except OcrTimeout:
+        return None
+    found = _FOOTER.search(text.replace("·", " "))
+    if not found:
+        return None
+    page, pages = int(found.group(1)), int(found.group(2))
+    if page != page_no and page_no <= spec.page_count:
+        return None
+    return PageCode(spec.form_id, spec.version, f"{found.group(3).upper()}-{found.group(4).upper()}", page, pages)
+
+
+def _pad(crop: Gray, margin: int = 12) -> Gray:
+    return np.asarray(cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
+
+
+def _clean_edges(crop: Gray, depth: int = 10) -> Gray:
+    """The crop with remains of the box's frame lines along its edges whitened."""
+    out = crop.copy()
+    mask = ink_mask(crop)
+    h, w = mask.shape
+    for i in range(min(depth, h)):
+        for r in (i, h - 1 - i):
+            if mask[r].sum() > 0.5 * w:
+                out[r] = 255
+    for i in range(min(depth, w)):
+        for c in (i, w - 1 - i):
+            if mask[:, c].sum() > 0.5 * h:
+                out[:, c] = 255
+    return out
+
+
+class _PageReader:
+    def __init__(
+        self,
+        ref: PageRef,
+        spec: FormSpec,
+        settings: Settings,
+        canvas: Gray,
+        page_no: int,
+        code: PageCode | None,
+        clock: _Clock,
+    ) -> None:
+        self.ref = ref
+        self.spec = spec
+        self.settings = settings
+        self.canvas = canvas
+        self.page_no = page_no
+        self.code = code
+        self.clock = clock
+        self.fields: list[FieldRead] = []
+        self.signatures: list[SignatureRead] = []
+        self.review: list[ReviewItem] = []
+        self.continuation: ContinuationRead | None = None
+        self.explained: list[PixelBox] = []
+        self.crops = 0
+        doc = code.document if code else ""
+        self.expected: Mapping[str, str] | None = None
+        if settings.issued is not None and doc:
+            self.expected = settings.issued.get(doc)
+        self.marker = marker_pattern(spec.continuation.marker)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def box(self, rect: PdfRect) -> PixelBox:
+        return to_pixels(rect, self.spec.page_height, DPI)
+
+    def crop(self, b: PixelBox) -> Gray:
+        h, w = self.canvas.shape
+        return self.canvas[max(0, b.top) : min(h, b.bottom), max(0, b.left) : min(w, b.right)]
+
+    def save_crop(self, what: str, image: Gray, b: PixelBox, *, margin: int = 0, scale: float = 1.0) -> str | None:
+        """Save the crop of ``b`` (plus ``margin`` pixels) as PNG in the review folder; its
+        name holds the document id, page and field, never pupil data."""
+        if self.settings.review_dir is None:
+            return None
+        h, w = image.shape
+        part = image[max(0, b.top - margin) : min(h, b.bottom + margin), max(0, b.left - margin) : min(w, b.right + margin)]
+        if scale != 1.0:
+            part = np.asarray(cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        self.crops += 1
+        doc = (self.code.document if self.code and self.code.document else "onbekend").replace("-", "")
+        tag = hashlib.sha1(f"{self.ref.path}:{self.ref.page_index}".encode()).hexdigest()[:6]
+        name = f"{doc}-p{self.page_no}-{what}-{tag}-{self.crops}.png"
+        folder = Path(self.settings.review_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(encode_png(part))
+        return str(folder / name)
+
+    def ocr(self, image: Gray, mode: OcrMode) -> OcrText:
+        left = self.clock.left()
+        if left <= 0:
+            raise _PageTimeout("page time limit")
+        t0 = time.monotonic()
+        try:
+            return engine().read(_pad(image), mode, timeout=min(self.settings.box_timeout, left))
+        finally:
+            self.clock.ocr += time.monotonic() - t0
+
+    # -- the page ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.page_no > self.spec.page_count:
+            self.read_continuation()
+            self.look_for_added_ink(expected=None)
+            return
+        for f, w in self.spec.widgets_on(self.page_no):
+            if f.is_signature:
+                self.read_signature(f, w.rect)
+            else:
+                self.read_field(f, w.rect)
+        blank = blank_pages(str(shipped_pdf_path(self.spec)), DPI, self.spec.page_count)
+        expected = blank[self.page_no - 1] if self.page_no <= len(blank) else None
+        self.look_for_added_ink(expected)
+
+    def read_signature(self, f: Field, rect: PdfRect) -> None:
+        inner = self.box(rect.inset(2.5))
+        evidence = signature_evidence(self.crop(inner), PX_PER_MM)
+        verdict = judge_signature(evidence)
+        self.explained.append(self.box(rect.inset(-1.0)))
+        crop = None
+        if verdict is SignatureVerdict.UNSURE:
+            crop = self.save_crop(f.name, self.canvas, self.box(rect), margin=6)
+            self.review.append(
+                ReviewItem(
+                    "signature box: not clearly signed nor clearly empty" + (" (a streak through it was ignored)" if evidence.streak else ""),
+                    field=f.name,
+                    page=self.page_no,
+                    box=tuple(rect.as_list()),  # type: ignore[arg-type]
+                    crop=crop,
+                )
+            )
+        self.signatures.append(SignatureRead(f.name, self.page_no, verdict, evidence.ink, evidence.streak, rect, crop))
+
+    def read_field(self, f: Field, rect: PdfRect) -> None:
+        spec = self.spec
+        inner = self.box(rect.inset(2.0))
+        crop = _clean_edges(self.crop(inner))
+        mask = drop_specks(ink_mask(crop), max(6, round((0.3 * PX_PER_MM) ** 2)))
+        issued = self.expected.get(f.name, "") if self.expected is not None else None
+        if int(mask.sum()) < 0.5 * PX_PER_MM**2:
+            if issued:
+                self.add(f, "review", "", "", 100.0, "the box is empty on the scan, but a value was issued", rect)
+            else:
+                self.add(f, "verified" if issued is not None else "empty", "", "", 100.0, "", rect)
+            return
+        mode = OcrMode.DATE if f.kind is FieldKind.DATE else OcrMode.BLOCK if f.multiline else OcrMode.LINE
+        result = self.ocr(crop, mode)
+        pad = 12
+        for line in result.lines:
+            for word in line.words:
+                self.explained.append(
+                    PixelBox(
+                        inner.left + word.box.left - pad - 3,
+                        inner.top + word.box.top - pad - 3,
+                        inner.left + word.box.right - pad + 3,
+                        inner.top + word.box.bottom - pad + 3,
+                    )
+                )
+        lines = [line.text for line in result.lines]
+        continued_on = 0
+        if f.multiline and lines:
+            m = self.marker.search("\n".join(lines))
+            if m:
+                continued_on = int(m.group(1))
+                lines = "\n".join(lines)[: m.start()].split("\n")
+        read = "\n".join(lines).strip()
+        conf = result.confidence
+        if f.kind is FieldKind.DATE:
+            if issued is not None:
+                for again in self.retries(crop, mode, read, shown_date(issued)):
+                    if parse_date(again.replace(" ", "")) == issued or agrees(again, shown_date(issued), None):
+                        self.add(f, "verified", issued, again, conf, "", rect)
+                        return
+                self.disagree(f, read, shown_date(issued), issued, conf, rect, inner)
+                return
+            self.judge_unverified(f, rect, inner, crop, result, lines, conf, 0)
+            return
+        if issued is not None:
+            if continued_on:
+                # the box shows only the start; the whole text is checked when the
+                # continuation pages are joined to it (see assemble)
+                self.add(f, "verified", issued, read, conf, "", rect, continued_on=continued_on)
+                return
+            for again in self.retries(crop, mode, read, issued):
+                if agrees(again, issued, self.alphabet()):
+                    self.add(f, "verified", issued, again, conf, "", rect)
+                    return
+            self.disagree(f, read, issued, issued, conf, rect, inner)
+            return
+        self.judge_unverified(f, rect, inner, crop, result, lines, conf, continued_on)
+
+    def judge_unverified(
+        self,
+        f: Field,
+        rect: PdfRect,
+        inner: PixelBox,
+        crop: Gray,
+        result: OcrText,
+        lines: list[str],
+        conf: float,
+        continued_on: int,
+    ) -> None:
+        """A text read without an issued value to check it against: accepted only when the
+        engine is sure, the lines wrap the way the form wraps text, and every word drawn
+        again in the form's font matches the print."""
+        spec = self.spec
+        metrics = value_metrics(spec)
+        vs = spec.values
+        width = rect.width - 2 * vs.padding
+        sizes = [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
+        read = "\n".join(lines).strip()
+        if continued_on:
+            self.add(f, "review", normalise_space(read), read, conf, f"continues on page {continued_on}", rect, continued_on=continued_on)
+            return
+        reason = ""
+        size: float | None = None
+        near = _measured_size(result, metrics)
+        if f.multiline:
+            rebuilt = rebuild_paragraphs(lines, metrics, width, sizes, near=near)
+            if rebuilt is None:
+                reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
+            else:
+                size = rebuilt[1]
+        else:
+            flat = normalise_space(read)
+            size = next((s for s in sizes if metrics.width(flat, s) <= width + 1e-6), None)
+            if size is None:
+                reason = "the text read is wider than the box could show (a misread or handwriting)"
+        printed_lines = lines
+        if size is not None and not reason:
+            checked = self.check_print(crop, result, size)
+            if checked is None:
+                reason = "a word read does not match the print (a letter the engine cannot read, or a misread)"
+            else:
+                printed_lines = checked
+        if f.kind is FieldKind.DATE:
+            value = parse_date("".join(printed_lines).replace(" ", "")) or ""
+            if not value:
+                reason = reason or "not a date the form could show (dd-mm-jjjj)"
+                value = read
+        elif f.multiline:
+            rebuilt = rebuild_paragraphs(printed_lines, metrics, width, sizes, near=size or near)
+            value = rebuilt[0] if rebuilt is not None else read
+            if rebuilt is None and not reason:
+                reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
+            elif rebuilt is not None and not reason and unsure_breaks(printed_lines, metrics, width, rebuilt[1]):
+                reason = "a sentence ends where a line ends: a line break may have been typed there, which the paper cannot show"
+        else:
+            value = normalise_space(" ".join(printed_lines))
+        if not reason and conf < self.settings.accept_confidence:
+            reason = f"read with low confidence ({conf:.0f})"
+        if reason:
+            self.add_review(f, value, read, conf, reason, rect, inner)
+        else:
+            self.add(f, "accepted", value, read, conf, "", rect)
+
+    def check_print(self, crop: Gray, result: OcrText, size: float) -> list[str] | None:
+        """The lines with each word as the print shows it (see :mod:`oppforms.scan.verify`),
+        or None when a word does not match the print."""
+        from .verify import check_word, edge_level
+
+        spec = self.spec
+        metrics = value_metrics(spec)
+        filename = spec.fonts[spec.values.font]
+        px = size * PX_PER_PT
+        h, w = crop.shape
+        pad, m = 12, 8
+        level = edge_level(crop)
+        if level is None:
+            return None
+        out = []
+        for line in result.lines:
+            words = []
+            for word in line.words:
+                b = word.box
+                region = crop[max(0, b.top - pad - m) : min(h, b.bottom - pad + m), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
+                if region.size == 0:
+                    return None
+                printed = check_word(region, word.text, metrics, filename, px, level)
+                if printed is None:
+                    return None
+                words.append(printed)
+            out.append(" ".join(words))
+        return out
+
+    def retries(self, crop: Gray, mode: OcrMode, first: str, issued: str) -> Iterator[str]:
+        """The text read first, then read again from other versions of the crop (larger,
+        binarised, sharpened) while it disagrees with ``issued``: a misread is rarely
+        repeated the same way, and agreeing with the issued value by chance is far less
+        likely than misreading it."""
+        yield first
+        if not issued:
+            return
+        big = np.asarray(cv2.resize(crop, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+        yield self.ocr(big, mode).text
+        _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        yield self.ocr(np.asarray(binary, dtype=np.uint8), mode).text
+        blurred = cv2.GaussianBlur(crop, (0, 0), 1.2)
+        sharp = np.asarray(cv2.addWeighted(crop, 1.8, blurred, -0.8, 0), dtype=np.uint8)
+        yield self.ocr(np.asarray(cv2.resize(sharp, None, fx=1.25, fy=1.25, interpolation=cv2.INTER_CUBIC), dtype=np.uint8), mode).text
+
+    def alphabet(self) -> frozenset[str] | None:
+        return engine().alphabet
+
+    def add(
+        self,
+        f: Field,
+        status: str,
+        value: str,
+        read: str,
+        conf: float,
+        reason: str,
+        rect: PdfRect,
+        *,
+        crop: str | None = None,
+        continued_on: int = 0,
+    ) -> None:
+        self.fields.append(FieldRead(f.name, self.page_no, status, value, read, conf, reason, rect, crop, continued_on))
+
+    def add_review(self, f: Field, value: str, read: str, conf: float, reason: str, rect: PdfRect, inner: PixelBox) -> None:
+        crop = self.save_crop(f.name, self.canvas, inner, margin=8)
+        self.add(f, "review", value, read, conf, reason, rect, crop=crop)
+
+    def disagree(
+        self,
+        f: Field,
+        read: str,
+        shown: str,
+        issued: str,
+        conf: float,
+        rect: PdfRect,
+        inner: PixelBox,
+        *,
+        continued_on: int = 0,
+    ) -> None:
+        a, b = first_difference(read, shown)
+        crop = self.save_crop(f.name, self.canvas, inner, margin=8)
+        self.add(
+            f,
+            "review",
+            issued,
+            read,
+            conf,
+            f"the scan reads differently from the issued value: scan «{a}», issued «{b}»",
+            rect,
+            crop=crop,
+            continued_on=continued_on,
+        )
+
+    def read_continuation(self) -> None:
+        spec = self.spec
+        c = spec.marks.content
+        cont = spec.continuation
+        heading = spec.styles[cont.heading_style]
+        details = spec.styles[cont.details_style]
+        top = c.y1 - 2 * heading.leading - 2 * details.leading - 8
+        head_rect = PdfRect(c.x0, c.y1 - 2 * heading.leading - 2, c.x1, c.y1 + 2)
+        head = self.ocr(self.crop(self.box(head_rect)), OcrMode.BLOCK).text
+        field = _field_by_heading(spec, head)
+        text_rect = PdfRect(c.x0 - 2, c.y0, c.x1 + 2, top + 4)
+        tb = self.box(text_rect)
+        result = self.ocr(_clean_edges(self.crop(tb)), OcrMode.BLOCK)
+        for line in result.lines:
+            for word in line.words:
+                self.explained.append(
+                    PixelBox(tb.left + word.box.left - 15, tb.top + word.box.top - 15, tb.left + word.box.right - 9, tb.top + word.box.bottom - 9)
+                )
+        self.explained.append(self.box(head_rect))
+        self.explained.append(self.box(PdfRect(c.x0, top, c.x1, c.y1)))
+        text = result.text
+        next_page = 0
+        m = self.marker.search(text)
+        if m:
+            next_page = int(m.group(1))
+            text = text[: m.start()]
+        self.continuation = ContinuationRead(field.name if field else None, text.strip(), result.confidence, next_page)
+        if field is None:
+            self.review.append(
+                ReviewItem(
+                    "a continuation page whose heading names no field of the form",
+                    page=self.page_no,
+                    crop=self.save_crop("vervolg", self.canvas, self.box(head_rect), margin=6),
+                )
+            )
+
+    def look_for_added_ink(self, expected: Gray | None) -> None:
+        spec = self.spec
+        m = spec.marks
+        ignore = [self.box(r.inset(-4)) for r in m.qr_rects()]
+        ignore += [self.box(r.inset(-3)) for r in m.corner_rects(spec.page_width, spec.page_height)]
+        header = spec.styles[m.header_style]
+        footer = spec.styles[m.footer_style]
+        qr_left = min(r.x0 for r in m.qr_rects() if r.y0 > spec.page_height / 2) if any(r.y0 > spec.page_height / 2 for r in m.qr_rects()) else m.content.x1
+        ignore.append(self.box(PdfRect(m.header_x - 2, m.header_baseline - header.size * 0.5, qr_left - 2, m.header_baseline + header.size * 1.2)))
+        footer_left = max((r.x1 for r in m.qr_rects() if r.y1 < spec.page_height / 2), default=m.content.x0)
+        ignore.append(self.box(PdfRect(footer_left + 2, m.footer_baseline - footer.size * 0.5, m.footer_right + 2, m.footer_baseline + footer.size * 1.2)))
+        found = added_ink(
+            self.canvas,
+            expected,
+            ignore=ignore,
+            explained=self.explained,
+            pixels_per_mm=PX_PER_MM,
+            min_size_mm=self.settings.handwriting_mm,
+        )
+        for b in found:
+            rect = from_pixels(b, spec.page_height, DPI)
+            name = None
+            for f, w in spec.widgets_on(self.page_no) if self.page_no <= spec.page_count else ():
+                if w.rect.overlaps(rect):
+                    name = f.name
+                    break
+            self.review.append(
+                ReviewItem(
+                    "handwriting or marks added on paper",
+                    field=name,
+                    page=self.page_no,
+                    box=(round(rect.x0, 1), round(rect.y0, 1), round(rect.x1, 1), round(rect.y1, 1)),
+                    crop=self.save_crop("hand", self.canvas, b, margin=round(mm(4) * PX_PER_PT)),
+                )
+            )
+
+
+def _measured_size(result: OcrText, metrics: FontMetrics) -> float | None:
+    """The text size in points that the print measures: the widest line's width in
+    pixels against its width in the font at 1 pt."""
+    best: tuple[int, float] | None = None
+    for line in result.lines:
+        px = line.words[-1].box.right - line.words[0].box.left if line.words else 0
+        em = metrics.width(line.text, 1.0)
+        if em > 0 and (best is None or px > best[0]):
+            best = (px, px / (em * PX_PER_PT))
+    return best[1] if best is not None and best[0] > 60 else None
+
+
+def _prefix_like(issued: str, read: str) -> str:
+    """The start of ``issued`` about as long as ``read`` (for a box whose text continues on
+    another page: the box shows only the start), cut at a word boundary."""
+    flat = normalise_space(issued)
+    n = len(normalise_space(read))
+    if n >= len(flat):
+        return issued
+    cut = flat[: n + 1]
+    best = cut.rfind(" ")
+    candidates = [flat[:best]] if best > 0 else []
+    nxt = flat.find(" ", n)
+    candidates.append(flat[:nxt] if nxt > 0 else flat)
+    return min(candidates, key=lambda s: abs(len(s) - n))
+
+
+def _field_by_heading(spec: FormSpec, heading: str) -> Field | None:
+    import difflib
+
+    text = normalise_space(heading).split("\n")[0]
+    text = re.sub(r"^\W*vervolg\s+van\s*:?\s*", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\(vervolg\)", "", text).strip()
+    best: tuple[float, Field] | None = None
+    for f in spec.value_fields:
+        if not f.multiline:
+            continue
+        ratio = difflib.SequenceMatcher(None, text.lower(), f.label.lower()).ratio()
+        head = difflib.SequenceMatcher(None, text.lower()[: len(f.label) + 5], f.label.lower()).ratio()
+        score = max(ratio, head)
+        if best is None or score > best[0]:
+            best = (score, f)
+    if best is None or best[0] < 0.8:
+        return None
+    return best[1]
