@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up and run the main job on the samples: write the blank form, list its fields, and
-# fill the sample spreadsheet (one PDF per pupil, plus one merged file for printing).
+# Set up and run the main job on the samples: write the blank form and list its fields,
+# fill the sample spreadsheet (one PDF per pupil, plus one merged file for printing), and
+# read the filled forms back into one spreadsheet.
 # Usage: bash scripts/demo.sh   (output in out/)
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -10,3 +11,5 @@ say "the form's fields"
 .venv/bin/oppforms fields
 say "filling samples/opp-leerlingen.xlsx into out/ingevuld/"
 .venv/bin/oppforms fill samples/opp-leerlingen.xlsx -o out/ingevuld --merged out/afdrukken.pdf
+say "reading the filled forms back into out/terug.xlsx"
+.venv/bin/oppforms extract out/ingevuld -o out/terug.xlsx
