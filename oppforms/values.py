@@ -50,6 +50,7 @@ __all__ = [
     "coerce_record",
     "coercer_for",
     "to_iso_date",
+    "trim_multiline",
 ]
 
 #: The range of years a date on the form may have; anything else is a typing mistake
@@ -224,16 +225,7 @@ class Coercer:
         if "\t" in text:
             text = text.replace("\t", " ")
         if rule.multiline:
-            if "\n" in text:
-                lines = [line.rstrip() for line in text.split("\n")]
-                start, end = 0, len(lines)
-                while start < end and not lines[start]:
-                    start += 1
-                while end > start and not lines[end - 1]:
-                    end -= 1
-                text = "\n".join(lines[start:end])
-            else:
-                text = text.rstrip()
+            text = trim_multiline(text)
         else:
             text = text.strip()
             if "\n" in text:
@@ -247,6 +239,20 @@ class Coercer:
             word = "character" if len(chars) == 1 else "characters"
             raise _Problem(f"the form's font cannot draw the {word} {shown}")
         return text
+
+
+def trim_multiline(text: str) -> str:
+    """A multiline value as it is kept: no trailing white space on any line, no blank lines
+    at the start or the end; indentation and inner spaces stay."""
+    if "\n" not in text:
+        return text.rstrip()
+    lines = [line.rstrip() for line in text.split("\n")]
+    start, end = 0, len(lines)
+    while start < end and not lines[start]:
+        start += 1
+    while end > start and not lines[end - 1]:
+        end -= 1
+    return "\n".join(lines[start:end])
 
 
 def _scalar_text(value: object) -> str:

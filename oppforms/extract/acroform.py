@@ -123,7 +123,8 @@ def field_tree(pdf: pikepdf.Pdf) -> FieldTree:
     acroform = as_dict(pdf.Root.get("/AcroForm"))
     if acroform is None:
         return FieldTree(fields, False, False, problems)
-    need = bool(acroform.get("/NeedAppearances", False) is True)
+    asks_viewer = acroform.get("/NeedAppearances", False)  # only read: oppforms never sets it
+    need = asks_viewer is True
     xfa = "/XFA" in acroform
     roots = as_array(acroform.get("/Fields"))
     if roots is None:

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..spec import Field, FieldKind, FormSpec
-from ..values import coercer_for, to_iso_date
+from ..values import coercer_for, to_iso_date, trim_multiline
 
 __all__ = ["Normalized", "normalize_value"]
 
@@ -64,16 +64,7 @@ def normalize_value(raw: str, field: Field, spec: FormSpec) -> Normalized:
         except ValueError as exc:
             return Normalized("", tuple(warnings), f"{exc}; left empty")
     if field.multiline:
-        if "\n" in text:
-            lines = [line.rstrip() for line in text.split("\n")]
-            start, end = 0, len(lines)
-            while start < end and not lines[start]:
-                start += 1
-            while end > start and not lines[end - 1]:
-                end -= 1
-            text = "\n".join(lines[start:end])
-        else:
-            text = text.rstrip()
+        text = trim_multiline(text)  # the same rule as filling
     else:
         text = text.strip()
         if "\n" in text:
