@@ -21,10 +21,14 @@ from .spec import Field, FieldKind, FormSpec, current_spec, load_spec
 
 def __getattr__(name: str) -> object:
     # the heavier parts load on first use, so `import oppforms` and `oppforms --help` stay fast
-    if name in {"fill_many", "FillResult", "RecordIn"}:
+    if name in {"fill_many", "FillResult"}:
         from . import batch
 
         return getattr(batch, name)
+    if name == "RecordIn":
+        from .intake import RecordIn
+
+        return RecordIn
     if name == "Template":
         from .fill import Template
 

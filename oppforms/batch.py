@@ -27,10 +27,7 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
-import string
-import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,15 +40,12 @@ from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import Template
 from .issued import STATE_DIR, read_issued
 from .spec import FormSpec, current_spec, load_spec, spec_path
-from .sources import EXTRA, SourceReader, read_records
+from .intake import RecordIn
+from .naming import Namer
 from .values import coercer_for
 
 Status = Literal["ok", "skipped", "failed"]
-OnDuplicate = Literal["error", "first", "last", "all"]
 
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_MAX_COMPONENT_BYTES = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +64,6 @@ class FillResult:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordIn:
-    """One record to fill: where it came from, its raw values (contract field names as
-    keys), an optional password to encrypt its PDF with, or the error that made it
-    unusable before filling (then ``raw`` is ignored)."""
-
-    source: str
-    row: int
-    raw: Mapping[str, object]
-    password: str | None = None
-    error: RecordError | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _Job:
     source: str
     row: int
@@ -96,74 +77,6 @@ class _Job:
     spec_source: str
     earlier: _Issued | None
     print_copy: bool
-
-
-# ---------------------------------------------------------------------------------------
-# Names
-
-
-def safe_component(text: str) -> str:
-    """One path component made safe on every platform: NFC, no separators, control or
-    reserved characters, no leading/trailing dots or spaces, not a reserved Windows name,
-    at most 120 bytes (longer names keep a hash of the full text so they stay distinct)."""
-    text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("_", text).strip(" .")
-    if not text:
-        return ""
-    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        text = "_" + text
-    raw = text.encode("utf-8")
-    if len(raw) > _MAX_COMPONENT_BYTES:
-        digest = hashlib.sha256(raw).hexdigest()[:8]
-        cut = raw[: _MAX_COMPONENT_BYTES - 9].decode("utf-8", "ignore").rstrip(" .")
-        text = f"{cut}-{digest}"
-    return text
-
-
-class Namer:
-    """Builds each record's relative file name from a pattern such as
-    ``"{leerling.klas}/{leerling.nummer}"`` (``/`` in the pattern makes subfolders; ``{row}``
-    is the record's row). Values never make folders or leave the output folder, and two
-    records never get the same file: a name already given (compared without regard to
-    case or Unicode normalisation, as Windows and macOS do) gets ``-2``, ``-3``, …"""
-
-    def __init__(self, pattern: str, spec: FormSpec) -> None:
-        names = {f.name for f in spec.value_fields} | {"row"}
-        parts = [p for p in pattern.replace("\\", "/").split("/")]
-        if not parts or any(p.strip() in {"", ".", ".."} for p in parts):
-            raise UsageError(f"--name {pattern!r}: every part between slashes needs a field, e.g. {{leerling.nummer}}")
-        for part in parts:
-            for _, ref, spec_, conv in string.Formatter().parse(part):
-                if ref is not None and ref not in names:
-                    raise UsageError(f"--name {pattern!r}: unknown field {{{ref}}}")
-                if spec_ or conv:
-                    raise UsageError(f"--name {pattern!r}: format specs are not supported")
-        self.parts = parts
-        self.fields = tuple(
-            ref for part in parts for _, ref, _, _ in string.Formatter().parse(part) if ref and ref != "row"
-        )
-        self.taken: set[str] = set()
-
-    def name(self, values: Mapping[str, str], row: int) -> str:
-        components = []
-        for part in self.parts:
-            filled = ""
-            for literal, ref, _, _ in string.Formatter().parse(part):
-                filled += literal
-                if ref is not None:
-                    filled += str(row) if ref == "row" else values.get(ref, "")
-            components.append(safe_component(filled) or f"rij-{row}")
-        stem = "/".join(components)
-        candidate, n = stem, 1
-        while self._key(candidate) in self.taken:
-            n += 1
-            candidate = f"{stem}-{n}"
-        self.taken.add(self._key(candidate))
-        return candidate + ".pdf"
-
-    @staticmethod
-    def _key(name: str) -> str:
-        return unicodedata.normalize("NFC", name).casefold()
 
 
 # ---------------------------------------------------------------------------------------
@@ -559,122 +472,6 @@ def write_report(results: Iterable[FillResult], path: Path) -> None:
             w.writerow([r.source, r.row, r.file, r.status, r.reason, r.document, r.pages])
         text = buf.getvalue()
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def default_jobs() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-# ---------------------------------------------------------------------------------------
-# From data files
-
-
-@dataclass(frozen=True, slots=True)
-class ReadOptions:
-    """How data files are read (see :func:`oppforms.sources.read_records`)."""
-
-    delimiter: str | None = None
-    sheet: str | None = None
-    encoding: str | None = None
-    mapping: Mapping[str, str] | None = None
-    ignore_unknown: bool = False
-    password_column: str | None = None
-
-
-def open_sources(paths: Iterable[Path], spec: FormSpec, options: ReadOptions) -> list[SourceReader]:
-    """Open every data file and check its header before anything is filled: a file that
-    cannot be read as records stops the batch at once (:class:`InputError`)."""
-    readers = []
-    try:
-        for path in paths:
-            readers.append(
-                read_records(
-                    Path(path),
-                    spec,
-                    delimiter=options.delimiter,
-                    sheet=options.sheet,
-                    encoding=options.encoding,
-                    mapping=options.mapping,
-                    ignore_unknown=options.ignore_unknown,
-                    extra_columns=(options.password_column,) if options.password_column else (),
-                )
-            )
-    except BaseException:
-        for r in readers:
-            r.close()
-        raise
-    return readers
-
-
-def duplicate_verdicts(
-    readers: Iterable[SourceReader], spec: FormSpec, on_duplicate: OnDuplicate
-) -> tuple[int, dict[tuple[str, int], str]]:
-    """A first pass over the data: the number of rows, and the rows that must not be
-    filled because their key (``leerling.nummer``) repeats, with the reason."""
-    key_field = spec.records.key
-    coercer = coercer_for(spec)
-    rows_of: dict[str, list[tuple[str, int]]] = {}
-    count = 0
-    for reader in readers:
-        for row in reader:
-            count += 1
-            if row.raw is None:
-                continue
-            values, _ = coercer.check({key_field: row.raw.get(key_field)}, row=row.row, source=row.source)
-            key = values.get(key_field, "") if values else ""
-            if key:
-                rows_of.setdefault(key, []).append((row.source, row.row))
-    verdicts: dict[tuple[str, int], str] = {}
-    if on_duplicate == "all":
-        return count, verdicts
-    for places in rows_of.values():
-        if len(places) < 2:
-            continue
-        where = ", ".join(f"{Path(s).name} row {r}" for s, r in places)
-        if on_duplicate == "error":
-            for place in places:
-                verdicts[place] = f"{key_field} appears more than once ({where}); none of them filled (see --on-duplicate)"
-        else:
-            keep = places[0] if on_duplicate == "first" else places[-1]
-            for place in places:
-                if place != keep:
-                    verdicts[place] = (
-                        f"{key_field} appears more than once ({where}); "
-                        f"{Path(keep[0]).name} row {keep[1]} was filled (--on-duplicate {on_duplicate})"
-                    )
-    return count, verdicts
-
-
-def records_from(
-    readers: Iterable[SourceReader],
-    verdicts: Mapping[tuple[str, int], str],
-    *,
-    password_column: str | None = None,
-) -> Iterator[RecordIn]:
-    """The rows of the data files as records to fill; rows refused by the duplicate pass
-    or by the reader come through as errors."""
-    for reader in readers:
-        for row in reader:
-            verdict = verdicts.get((row.source, row.row))
-            if row.error is not None or row.raw is None:
-                yield RecordIn(row.source, row.row, {}, error=row.error)
-            elif verdict:
-                yield RecordIn(row.source, row.row, {}, error=RecordError(verdict, row=row.row))
-            else:
-                raw = dict(row.raw)
-                password = None
-                if password_column is not None:
-                    password = str(raw.pop(EXTRA + password_column, "") or "")
-                    if not password:
-                        yield RecordIn(
-                            row.source,
-                            row.row,
-                            {},
-                            error=RecordError(f"{row.source}, row {row.row}: no password in the password column", row=row.row),
-                        )
-                        continue
-                yield RecordIn(row.source, row.row, raw, password)
-        reader.close()
 
 
 def merge_for_print(files: Iterable[Path], target: Path) -> int:

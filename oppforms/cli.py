@@ -155,16 +155,8 @@ def fill(
     """
     import shutil
 
-    from .batch import (
-        ReadOptions,
-        duplicate_verdicts,
-        fill_many,
-        merge_for_print,
-        open_sources,
-        print_copy_path,
-        records_from,
-        write_report,
-    )
+    from .batch import fill_many, merge_for_print, print_copy_path, write_report
+    from .intake import ReadOptions, duplicate_verdicts, open_sources, records_from
     from .errors import BatchIncomplete
     from .sources import load_mapping
     from .spec import current_spec

@@ -15,9 +15,9 @@ PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version"},
     {"spec", "fonts", "_io", "pagecode", "issued"},
-    {"typeset", "records", "values"},
+    {"typeset", "records", "values", "naming"},
     {"draw"},
-    {"build", "sources", "fill", "extract", "exports", "scan", "template"},
+    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template"},
     {"batch"},
     {"cli", "__main__", "__init__"},
 ]

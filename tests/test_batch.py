@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from oppforms.batch import Namer, fill_many, read_issued, safe_component
+from oppforms.batch import fill_many, read_issued
+from oppforms.naming import Namer, safe_component
 from oppforms.fill import Template
 from oppforms.spec import FormSpec
 
