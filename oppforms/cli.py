@@ -314,7 +314,7 @@ def extract(
     counts: dict[str, int] = {}
     forms = 0
     show_bar = not quiet and sys.stderr.isatty()
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     first = True
     later: list[str] = []
     try:
