@@ -1,78 +1,39 @@
-"""Sources: rows from CSV, XLSX, JSON, JSON Lines, XFDF and FDF files → raw records keyed by
-field name.
-
-:func:`read_records` checks a file's header (or keys) once, up front, and returns a
-:class:`SourceReader` that streams one :class:`SourceRow` per data row. Problems come in two
-sizes:
-
-- a file-level problem (unreadable file, unknown encoding, unknown or doubled columns, no
-  header) raises :class:`~oppforms.errors.InputError` naming the file and the columns;
-- a row-level problem (a bad JSON line, a value under a column without header) is a
-  ``SourceRow`` with an ``error``, and the batch goes on.
-
-Values are *not* coerced here (that is :mod:`oppforms.values`); they keep the type the file
-gave them: CSV cells are always text (leading zeros survive), XLSX cells are text, numbers or
-dates (a date cell becomes a ``datetime.date``), JSON values are what JSON has (lists stay
-lists, for numbered lines). A CSV cell that starts with an apostrophe before ``=``, ``+``,
-``-``, ``@`` (and the other characters :data:`oppforms.exports.FORMULA_TRIGGERS` names) is
-read without that apostrophe: it is how an export protects such cells from being run as
-formulas (:func:`oppforms.exports.protect_cell`). An XFDF or FDF file (Acrobat's and
-pdftk's interchange formats, as ``oppforms extract`` or ``pdftk generate_fdf`` write them)
-holds one record, row 1, its fields named by their full (dotted) names.
-
-Row numbers (``SourceRow.row``) are what a user finds the row by: for CSV and XLSX the row
-number Excel shows (the header is usually row 1, the first data row row 2; a CSV record
-with a multi-line cell is one row, as in Excel); for a JSON array the 1-based index of the
-record; for JSON Lines the 1-based line number. Blank rows (every cell empty) are skipped,
-wherever they are, and keep their number.
-
-Headers match a field when, after :func:`normalize_header`, they equal its name, label or
-one of its aliases. How other columns are treated:
-
-- a mapping (``{"Column header": "field.name"}``, see :func:`load_mapping`) comes first;
-  mapping a column to ``""`` ignores it on purpose;
-- composite columns of the spec (``Roepnaam``, ``Tussenvoegsel``, ``Achternaam``) make their
-  field when it has no column of its own and at least two of its parts have one: the
-  non-empty parts joined with one space. A lone part column is an unknown column;
-- columns naming a signature field are passed on (``values`` accepts only nothing or a
-  true/false mark there: a filled form is never signed), with a notice;
-- the non-field columns of an extract export (``source``, ``form``, ``version``, …, taken
-  from the record schema) are ignored with a notice, except that a ``form`` other than this
-  form's id is a row error; a JSON record in the extract format (``{"form": …, "fields":
-  {…}}``) is read from its ``fields``;
-- a column with no header must stay empty (a value there is a row error);
-- any other column is unknown: an InputError naming all of them, or, with
-  ``ignore_unknown``, a notice naming them.
-"""
+"""The readers of each file format, and the entry points."""
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
 import json
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
-from .errors import InputError, RecordError, UsageError
-from .exports import unprotect_cell
-from .records import record_schema
-from .spec import FormSpec
+from ..errors import InputError, RecordError, UsageError
+from ..exports import unprotect_cell
+from ..spec import FormSpec
+from .encodings import _detect_encoding
+from .headers import (
+    EXTRA,
+    SourceRow,
+    _and,
+    _apply,
+    _check_mapping,
+    _column_letters,
+    _HeaderProblem,
+    _is_empty,
+    _Mapping,
+    _matcher,
+    _Plan,
+    _plan,
+    _RowProblem,
+    normalize_header,
+)
+from .interchange import _fdf_fields, _xfdf_fields
 
-__all__ = [
-    "FORMATS",
-    "SourceReader",
-    "SourceRow",
-    "load_mapping",
-    "normalize_header",
-    "read_records",
-]
 
 #: File name extensions and the format they are read as.
 FORMATS: Mapping[str, str] = {
@@ -93,324 +54,10 @@ _REFUSED = {
 }
 _DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
-_CHUNK = 1 << 20
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-#: Well-formed multi-byte UTF-8 sequences: found in a file that is not valid UTF-8, they
-#: mean the file mixes UTF-8 with another encoding (reading it as Windows-1252 would turn
-#: every ë into Ã«).
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
-    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
-    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
-)
 _SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t]*', re.IGNORECASE)
 #: ``="0123"``: how some exports keep leading zeros in a CSV opened by Excel.
 _EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
 
-
-#: Prefix of the raw-record keys that carry an extra column (see ``extra_columns``).
-EXTRA = "@"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One data row: ``raw`` (keys are field names, values uncoerced) or ``error``."""
-
-    source: str
-    row: int
-    raw: dict[str, object] | None
-    error: RecordError | None
-
-
-def normalize_header(text: str) -> str:
-    """A header as it is compared with field names, labels and aliases: compatibility
-    decomposed, accents dropped, case folded, and everything that is not a letter or a digit
-    (spaces, dots, underscores, dashes, slashes, colons, brackets, …) left out:
-    ``" Zorg-coördinator: "`` → ``"zorgcoordinator"``."""
-    folded = unicodedata.normalize("NFKD", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
-
-
-# ---------------------------------------------------------------------------------------
-# What the spec says about headers (built once per spec)
-
-
-@dataclass(frozen=True, slots=True)
-class _Matcher:
-    fields: Mapping[str, tuple[str, ...]]  # normalized header → field names it may mean
-    names: frozenset[str]  # every field name (text, date and signature)
-    signatures: frozenset[str]
-    parts: Mapping[str, tuple[int, int]]  # normalized header → (composite, part)
-    composites: tuple[tuple[str, int], ...]  # (field, number of parts)
-    envelope: frozenset[str]  # normalized non-field keys of an extract record
-    form_key: str | None  # normalized name of the record's form id key
-    form_id: str
-    fields_key: str | None  # the key of an extract record's field values
-    signed_key: str | None
-
-
-_MATCHERS: dict[int, tuple[FormSpec, _Matcher]] = {}
-
-
-def _matcher(spec: FormSpec) -> _Matcher:
-    entry = _MATCHERS.get(id(spec))
-    if entry is None or entry[0] is not spec:
-        entry = (spec, _build_matcher(spec))
-        _MATCHERS[id(spec)] = entry
-    return entry[1]
-
-
-def _build_matcher(spec: FormSpec) -> _Matcher:
-    fields: dict[str, list[str]] = {}
-    for f in spec.fields:
-        for text in (f.name, f.label, *f.aliases):
-            key = normalize_header(text)
-            if key and f.name not in fields.setdefault(key, []):
-                fields[key].append(f.name)
-    parts: dict[str, tuple[int, int]] = {}
-    for ci, comp in enumerate(spec.records.composites):
-        for pi, headers in enumerate(comp.parts):
-            for h in headers:
-                key = normalize_header(h)
-                if key and key not in fields:
-                    parts.setdefault(key, (ci, pi))
-    # The extract record's envelope, from the record schema rather than from literals.
-    value_names = {f.name for f in spec.value_fields}
-    signature_names = {f.name for f in spec.signature_fields}
-    envelope: set[str] = set()
-    form_key = fields_key = signed_key = None
-    for name, prop in record_schema(spec).get("properties", {}).items():
-        inner = set(prop.get("properties", {})) if isinstance(prop, dict) else set()
-        if inner and inner == value_names:
-            fields_key = name
-            continue
-        if inner and inner == signature_names:
-            signed_key = name
-        elif isinstance(prop, dict) and prop.get("const") == spec.form_id:
-            form_key = normalize_header(name)
-        envelope.add(normalize_header(name))
-    return _Matcher(
-        fields={k: tuple(v) for k, v in fields.items()},
-        names=frozenset(f.name for f in spec.fields),
-        signatures=frozenset(signature_names),
-        parts=parts,
-        composites=tuple((c.field, len(c.parts)) for c in spec.records.composites),
-        envelope=frozenset(envelope - set(fields)),
-        form_key=form_key,
-        form_id=spec.form_id,
-        fields_key=fields_key,
-        signed_key=signed_key,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Mapping:
-    exact: Mapping[str, str]
-    normalized: Mapping[str, str]
-
-    def get(self, header: str, key: str) -> str | None:
-        if header in self.exact:
-            return self.exact[header]
-        return self.normalized.get(key)
-
-
-def _check_mapping(mapping: Mapping[str, str] | None, matcher: _Matcher) -> _Mapping:
-    if not mapping:
-        return _Mapping({}, {})
-    unknown = sorted({str(v) for v in mapping.values() if v and v not in matcher.names and not v.startswith(EXTRA)})
-    if unknown:
-        raise UsageError(f"the column mapping names unknown field(s): {', '.join(unknown)}")
-    exact = {str(k).strip(): (v or "") for k, v in mapping.items()}
-    normalized: dict[str, str] = {}
-    for header, target in exact.items():
-        key = normalize_header(header)
-        if normalized.get(key, target) != target:
-            raise UsageError(f'the column mapping gives "{header}" two different fields')
-        normalized[key] = target
-    return _Mapping(exact, normalized)
-
-
-# ---------------------------------------------------------------------------------------
-# A header → a plan for every row
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    width: int
-    direct: tuple[tuple[int, str], ...]  # (column, field)
-    composites: tuple[tuple[str, tuple[int | None, ...]], ...]  # (field, column per part)
-    form_column: int | None
-    blank: tuple[int, ...]  # columns without a header
-    fields: tuple[str, ...]
-    notices: tuple[str, ...]
-
-
-def _plan(
-    headers: Sequence[str],
-    matcher: _Matcher,
-    mapping: _Mapping,
-    *,
-    ignore_unknown: bool,
-    describe: Callable[[int], str],
-    noun: str = "column",
-    union: bool = False,
-) -> _Plan:
-    """Assign every column; raise ``_HeaderProblem`` with all problems found.
-
-    ``union`` is for the keys of a whole JSON file: different records may name a field
-    differently and composites are decided per record, so only unknown and ambiguous keys
-    are problems there. When no column matches a field at all, the headers are not listed:
-    the first row is then most likely data, and messages never show values."""
-    targets: dict[str, list[int]] = {}
-    parts: dict[tuple[int, int], list[int]] = {}
-    blank: list[int] = []
-    envelope: list[int] = []
-    unknown: list[int] = []
-    ambiguous: list[str] = []
-    form_column = None
-    for i, header in enumerate(headers):
-        text = header.strip()
-        if not text:
-            blank.append(i)
-            continue
-        key = normalize_header(text)
-        target = mapping.get(text, key)
-        if target is not None:
-            if target:
-                targets.setdefault(target, []).append(i)
-            continue
-        names = matcher.fields.get(key)
-        if names and len(names) == 1:
-            targets.setdefault(names[0], []).append(i)
-        elif names:
-            ambiguous.append(f"{describe(i)} could be {' or '.join(names)}")
-        elif key in matcher.parts:
-            parts.setdefault(matcher.parts[key], []).append(i)
-        elif key in matcher.envelope:
-            envelope.append(i)
-            if key == matcher.form_key:
-                form_column = i
-        else:
-            unknown.append(i)
-
-    problems: list[str] = list(ambiguous)
-    composites: list[tuple[str, tuple[int | None, ...]]] = []
-    composed: list[str] = []
-    for ci, (field, count) in enumerate(matcher.composites):
-        present = {pi: cols for (c, pi), cols in parts.items() if c == ci}
-        if union:
-            if len(present) >= 2:
-                composed.append(field)
-            continue
-        if not present:
-            continue
-        if field in targets or len(present) < 2:
-            unknown.extend(col for cols in present.values() for col in cols)
-            continue
-        for cols in present.values():
-            if len(cols) > 1:
-                problems.append(f"{_and(describe(c) for c in cols)} hold the same part of {field}")
-        composites.append((field, tuple(present[pi][0] if pi in present else None for pi in range(count))))
-        composed.append(field)
-    if not union:
-        for field, cols in targets.items():
-            if len(cols) > 1:
-                problems.append(f"{_and(describe(c) for c in cols)} all give {field}")
-    fields = tuple(
-        dict.fromkeys([*(f for f in targets if f not in matcher.signatures and not f.startswith(EXTRA)), *composed])
-    )
-    if not fields:
-        raise _HeaderProblem(f"no {noun} matches a field of the form (is the first row the header?)")
-    notices: list[str] = []
-    if unknown:
-        listed = _and(describe(c) for c in sorted(unknown))
-        if ignore_unknown:
-            notices.append(f"ignored {noun}(s) that are no field of the form: {listed}")
-        else:
-            problems.append(
-                f"unknown {noun}(s) {listed} (map them to fields with a column mapping, or ignore unknown {noun}s)"
-            )
-    if problems:
-        raise _HeaderProblem("; ".join(problems))
-    signature_cols = [c for f, cols in targets.items() if f in matcher.signatures for c in cols]
-    if signature_cols:
-        notices.append(
-            f"{_and(describe(c) for c in sorted(signature_cols))}: signature field(s), not filled in "
-            "(a filled form is unsigned; sign on paper or in the PDF)"
-        )
-    if envelope:
-        notices.append(f"{_and(describe(c) for c in envelope)}: not filled in (not a field of the form)")
-    return _Plan(
-        width=len(headers),
-        direct=tuple((c, f) for f, cols in targets.items() for c in cols[:1]),
-        composites=tuple(composites),
-        form_column=form_column,
-        blank=tuple(blank),
-        fields=fields,
-        notices=tuple(notices),
-    )
-
-
-class _HeaderProblem(Exception):
-    pass
-
-
-class _RowProblem(Exception):
-    pass
-
-
-def _and(items: Iterable[str]) -> str:
-    listed = list(items)
-    return listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
-
-
-def _column_letters(index: int) -> str:
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _part_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value.strip() if isinstance(value, str) else str(value)
-
-
-def _apply(plan: _Plan, cells: Sequence[object], matcher: _Matcher) -> dict[str, object]:
-    """The raw record of one non-blank row; a value in a column without header, or a
-    record of another form, raises ``_RowProblem``."""
-    n = len(cells)
-    raw: dict[str, object] = {f: (cells[c] if c < n else None) for c, f in plan.direct}
-    for field, cols in plan.composites:
-        texts = [_part_text(cells[c]) if c is not None and c < n else "" for c in cols]
-        raw[field] = " ".join(t for t in texts if t)
-    stray = [c for c in plan.blank if c < n and not _is_empty(cells[c])]
-    stray += [c for c in range(plan.width, n) if not _is_empty(cells[c])]
-    if stray:
-        where = _and(f"column {_column_letters(c)}" for c in stray)
-        raise _RowProblem(f"a value in {where}, which has no header")
-    if plan.form_column is not None and plan.form_column < n:
-        form = cells[plan.form_column]
-        if not _is_empty(form) and str(form).strip() != matcher.form_id:
-            raise _RowProblem(f"a record of another form (not {matcher.form_id})")
-    if all(_is_empty(v) for v in raw.values()):
-        raise _RowProblem("no value in any of the form's columns")
-    return raw
 
 
 # ---------------------------------------------------------------------------------------
@@ -639,7 +286,7 @@ class _XlsxReader(SourceReader):
             import openpyxl
             from openpyxl.utils.exceptions import InvalidFileException
         except ImportError as exc:  # pragma: no cover - a core dependency
-            from .errors import MissingDependencyError
+            from ..errors import MissingDependencyError
 
             raise MissingDependencyError("reading .xlsx needs openpyxl: pip install openpyxl") from exc
         import zipfile
@@ -943,196 +590,6 @@ class _InterchangeReader(_JsonBase):
         if row is not None:
             yield row
 
-
-def _xfdf_fields(data: bytes, fail: Callable[[str], InputError]) -> list[tuple[str, str]]:
-    """(full name, value) of every field in an XFDF document; several values (a list box)
-    are joined with line breaks."""
-    import xml.etree.ElementTree as ET
-
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise fail("not accepted: the XML declares a document type or entities")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise fail(f"not valid XFDF ({exc})") from None
-
-    def local(tag: str) -> str:
-        return tag.rsplit("}", 1)[-1]
-
-    if local(root.tag) != "xfdf":
-        raise fail("not an XFDF document (no <xfdf> element)")
-    out: list[tuple[str, str]] = []
-
-    def walk(element: ET.Element, prefix: str) -> None:
-        for child in element:
-            if local(child.tag) != "field":
-                continue
-            name = child.get("name", "")
-            full = f"{prefix}.{name}" if prefix and name else (name or prefix)
-            values = [v.text or "" for v in child if local(v.tag) == "value"]
-            if values:
-                out.append((full, "\n".join(values)))
-            walk(child, full)
-
-    for fields in (c for c in root if local(c.tag) == "fields"):
-        walk(fields, "")
-    return out
-
-
-def _fdf_fields(data: bytes, fail: Callable[[str], InputError]) -> list[tuple[str, str]]:
-    """(full name, value) of every field in an FDF document (its objects read with pypdf's
-    object parser; references resolved among the file's own objects)."""
-    from pypdf.errors import PdfReadError
-    from pypdf.generic import (
-        ArrayObject,
-        DictionaryObject,
-        IndirectObject,
-        NameObject,
-        read_object,
-    )
-
-    if not data.lstrip()[:5] == b"%FDF-":
-        raise fail("not an FDF file (no %FDF- header)")
-    objects: dict[int, object] = {}
-    for m in re.finditer(rb"(?<![\d.])(\d+)\s+(\d+)\s+obj\b", data):
-        stream = io.BytesIO(data)
-        start = m.end()
-        while start < len(data) and data[start : start + 1] in b" \t\r\n\x0c\x00":
-            start += 1
-        stream.seek(start)
-        try:
-            objects[int(m.group(1))] = read_object(stream, None)
-        except (PdfReadError, ValueError, KeyError, RecursionError) as exc:
-            raise fail(f"not a readable FDF file (object {int(m.group(1))}: {type(exc).__name__})") from None
-
-    def resolve(obj: object, depth: int = 0) -> object:
-        while isinstance(obj, IndirectObject) and depth < 32:
-            obj = objects.get(obj.idnum)
-            depth += 1
-        return obj
-
-    def text(obj: object) -> str:
-        obj = resolve(obj)
-        if isinstance(obj, NameObject):
-            return str(obj)[1:]
-        if isinstance(obj, str):
-            return str(obj)
-        if isinstance(obj, bytes):
-            return obj.decode("latin-1")
-        if isinstance(obj, ArrayObject):
-            return "\n".join(text(item) for item in obj)
-        return ""
-
-    root = next(
-        (o for o in objects.values() if isinstance(o, DictionaryObject) and isinstance(resolve(o.get("/FDF")), DictionaryObject)),
-        None,
-    )
-    if root is None:
-        raise fail("not an FDF file (no /FDF dictionary)")
-    fdf = resolve(root.get("/FDF"))
-    assert isinstance(fdf, DictionaryObject)
-    out: list[tuple[str, str]] = []
-    seen: set[int] = set()
-
-    def walk(items: object, prefix: str, depth: int) -> None:
-        items = resolve(items)
-        if not isinstance(items, ArrayObject) or depth > 32:
-            return
-        for item in items:
-            node = resolve(item)
-            if not isinstance(node, DictionaryObject) or id(node) in seen:
-                continue
-            seen.add(id(node))
-            partial = text(node.get("/T")) if "/T" in node else ""
-            full = f"{prefix}.{partial}" if prefix and partial else (partial or prefix)
-            if "/V" in node:
-                out.append((full, text(node.get("/V"))))
-            walk(node.get("/Kids"), full, depth + 1)
-
-    walk(fdf.get("/Fields"), "", 0)
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# Encodings
-
-
-def _detect_encoding(path: Path, source: str, encoding: str | None) -> tuple[str, str | None]:
-    """The encoding to read a text file with, and a notice when it is a fallback.
-
-    A byte order mark decides (UTF-8, UTF-16, UTF-32); otherwise the file must be strict
-    UTF-8, or else cleanly Windows-1252 (which leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D
-    undefined) without any UTF-8 sequence in it. The whole file is checked up front,
-    streamed, so reading never stops halfway on a bad byte and never yields U+FFFD."""
-    if encoding is not None:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError:
-            raise UsageError(f"unknown encoding {encoding!r}") from None
-        if name == "utf-8":
-            name = "utf-8-sig"  # a byte order mark is never part of the data
-        line = _first_bad_line(path, source, name)
-        if line is not None:
-            raise InputError(f"{source}: not valid {encoding} (line {line})")
-        return name, None
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except FileNotFoundError:
-        raise InputError(f"{source}: file not found") from None
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read the file ({exc.strerror})") from exc
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            if _first_bad_line(path, source, name) is not None:
-                label = name.upper().removesuffix("-SIG")
-                raise InputError(f"{source}: starts with a {label} byte order mark but is not valid {label}")
-            return name, None
-    line = _first_bad_line(path, source, "utf-8", nul=True)
-    if line is None:
-        return "utf-8", None
-    if _has_utf8_sequences(path):
-        raise InputError(
-            f"{source}: mixes UTF-8 with another encoding (line {line} is not UTF-8); save it again as UTF-8"
-        )
-    bad = _first_bad_line(path, source, "cp1252")
-    if bad is not None:
-        raise InputError(
-            f"{source}: neither UTF-8 nor Windows-1252 (line {bad}); save it as UTF-8 (in Excel: CSV UTF-8)"
-        )
-    return "cp1252", f"{source}: not UTF-8; read as Windows-1252 (the first non-UTF-8 character is on line {line})"
-
-
-def _first_bad_line(path: Path, source: str, encoding: str, *, nul: bool = False) -> int | None:
-    """The 1-based line of the first byte ``encoding`` cannot decode, or None."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    line = 1
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                if nul and b"\x00" in chunk:
-                    raise InputError(f"{source}: holds NUL bytes (UTF-16 without a byte order mark?); save it as UTF-8")
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    return line + exc.object[: exc.start].count(b"\n")
-                line += chunk.count(b"\n")
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return line
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read the file ({exc.strerror})") from exc
-    return None
-
-
-def _has_utf8_sequences(path: Path) -> bool:
-    tail = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            if _UTF8_SEQUENCE.search(tail + chunk):
-                return True
-            tail = chunk[-3:]
-    return False
 
 
 # ---------------------------------------------------------------------------------------
