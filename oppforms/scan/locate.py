@@ -337,6 +337,9 @@ def locate_by_layout(image: Gray, spec: FormSpec, blank_pdf: str) -> LayoutMatch
             continue
         src = np.array([bkp[m.queryIdx].pt for m in good], dtype=np.float32)
         dst = np.array([kp[m.trainIdx].pt for m in good], dtype=np.float32)
+        # RANSAC samples at random: seed it per call, so a page reads the same whatever
+        # ran before in this process
+        cv2.setRNGSeed(page_index + 1)
         m, mask = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
         if m is None:
             continue
