@@ -47,6 +47,7 @@ from types import TracebackType
 from typing import IO, Any, Self
 from xml.sax.saxutils import escape, quoteattr
 
+from ._pdfsyntax import pdf_text
 from .errors import MissingDependencyError, OutputError, UsageError
 from .records import Record
 from .spec import FieldKind, FormSpec
@@ -204,21 +205,6 @@ def record_xfdf(record: Record, spec: FormSpec) -> bytes:
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def _pdf_string(value: str) -> bytes:
-    """A PDF text string: literal when printable ASCII, else UTF-16BE with its mark."""
-    if all(" " <= ch <= "~" or ch in "\n\r\t" for ch in value):
-        escaped = (
-            value.replace("\\", "\\\\")
-            .replace("(", "\\(")
-            .replace(")", "\\)")
-            .replace("\r", "\\r")
-            .replace("\n", "\\n")
-            .replace("\t", "\\t")
-        )
-        return b"(" + escaped.encode("ascii") + b")"
-    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode("ascii") + b">"
-
-
 def record_fdf(record: Record, spec: FormSpec) -> bytes:
     """One record as an FDF document."""
 
@@ -226,12 +212,12 @@ def record_fdf(record: Record, spec: FormSpec) -> bytes:
         items = []
         for name, value in node.items():
             if isinstance(value, dict):
-                items.append(b"<</T " + _pdf_string(name) + b" /Kids [" + fields(value) + b"]>>")
+                items.append(b"<</T " + pdf_text(name) + b" /Kids [" + fields(value) + b"]>>")
             else:
-                items.append(b"<</T " + _pdf_string(name) + b" /V " + _pdf_string(value) + b">>")
+                items.append(b"<</T " + pdf_text(name) + b" /V " + pdf_text(value) + b">>")
         return b"\n".join(items)
 
-    file_ref = b" /F " + _pdf_string(Path(record.source).name) if record.source else b""
+    file_ref = b" /F " + pdf_text(Path(record.source).name) if record.source else b""
     body = b"<</FDF <</Fields [\n" + fields(_tree(record, spec)) + b"\n]" + file_ref + b">>>>"
     return b"%FDF-1.2\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + body + b"\nendobj\ntrailer\n<</Root 1 0 R>>\n%%EOF\n"
 

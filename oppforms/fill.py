@@ -26,8 +26,15 @@ from dataclasses import field as dc_field
 from typing import Any, cast
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    PdfObject,
+)
 
+from ._pdfsyntax import pdf_text
 from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
 from .errors import InputError, RecordError
 from .fonts import FontMetrics
@@ -118,20 +125,6 @@ def fit_text(
 
 # ---------------------------------------------------------------------------------------
 # PDF syntax
-
-
-def pdf_text(value: str) -> bytes:
-    """A PDF text string: literal when plain ASCII, else UTF-16BE with a byte order mark."""
-    if value.isascii():
-        escaped = (
-            value.replace("\\", "\\\\")
-            .replace("(", "\\(")
-            .replace(")", "\\)")
-            .replace("\r", "\\r")
-            .replace("\n", "\\n")
-        )
-        return b"(" + escaped.encode("ascii") + b")"
-    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode("ascii") + b">"
 
 
 def _serialise(obj: PdfObject) -> bytes:

@@ -1,0 +1,19 @@
+"""PDF syntax shared by the writers (filling, FDF export)."""
+
+from __future__ import annotations
+
+
+def pdf_text(value: str) -> bytes:
+    """A PDF text string: a literal when it is printable ASCII (with line breaks and tabs
+    escaped), else UTF-16BE with its byte order mark, as hex."""
+    if all(" " <= ch <= "~" or ch in "\n\r\t" for ch in value):
+        escaped = (
+            value.replace("\\", "\\\\")
+            .replace("(", "\\(")
+            .replace(")", "\\)")
+            .replace("\r", "\\r")
+            .replace("\n", "\\n")
+            .replace("\t", "\\t")
+        )
+        return b"(" + escaped.encode("ascii") + b")"
+    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode("ascii") + b">"
