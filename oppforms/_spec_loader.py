@@ -141,13 +141,14 @@ class Loader:
                 raise self.fail(e, "gray must lie between 0 (black) and 1 (white)")
             styles[name] = Style(name, font, size, size * self.number(t["leading"], f"{e} leading", positive=True), gray)
 
-        v = self.table(top["values"], "[values]", {"font", "size", "min_size", "leading", "padding"})
+        v = self.table(top["values"], "[values]", {"font", "size", "min_size", "leading", "padding"}, {"paragraph"})
         values = ValueStyle(
             font=self.string(v["font"], "[values] font"),
             size=self.number(v["size"], "[values] size", positive=True),
             min_size=self.number(v["min_size"], "[values] min_size", positive=True),
             leading=self.number(v["leading"], "[values] leading", positive=True),
             padding=self.number(v["padding"], "[values] padding"),
+            paragraph=self.number(v.get("paragraph", 0.0), "[values] paragraph"),
         )
         if values.font not in fonts:
             raise self.fail("[values]", f"unknown font {values.font!r}")

@@ -20,7 +20,7 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, cast
@@ -40,7 +40,7 @@ from .errors import InputError, RecordError
 from .fonts import FontMetrics
 from .geometry import PdfRect
 from .spec import Align, Field, FieldKind, FormSpec, Run, current_spec, shipped_pdf_path
-from .typeset import WrappedLine, fmt, wrap
+from .typeset import WrappedLine, fmt, text_height, wrap
 
 #: How far text may shrink per step between the form's size and its minimum, in points.
 SHRINK_STEP = 0.5
@@ -67,6 +67,10 @@ class Fitted:
     size: float
     lines: tuple[str, ...]
     rest: str
+    #: per line: it follows a typed line break (drawn after a paragraph gap)
+    paras: tuple[bool, ...] = ()
+    #: ``rest`` follows a typed line break (its first line, on the continuation page, too)
+    rest_para: bool = False
 
 
 def display_value(field: Field, value: str) -> str:
@@ -88,6 +92,7 @@ def fit_text(
     min_size: float,
     leading: float,
     multiline: bool,
+    paragraph: float = 0.0,
 ) -> Fitted:
     """Lay ``text`` out in a box of ``width`` x ``height`` points (inside the padding).
 
@@ -95,16 +100,17 @@ def fit_text(
     multiline box whose text still does not fit, the lines that fit are kept less one,
     which the caller fills with the continuation marker, and ``rest`` holds exactly what
     follows them. A one-line value is never wrapped: ``rest`` is the whole value when it
-    is too wide even at ``min_size``.
+    is too wide even at ``min_size``. Lines that follow a typed line break are set
+    ``paragraph`` times the size lower (see :func:`~oppforms.typeset.line_offsets`).
     """
     s = size
     fallback: Fitted | None = None  # the largest size that fits only by splitting a word
     while True:
         if multiline:
             lines = wrap(text, metrics, s, width)
-            capacity = int((height + 1e-6) // (s * leading))
-            if len(lines) <= capacity:
-                fitted = Fitted(s, tuple(line.text for line in lines), "")
+            paras = [line.para for line in lines]
+            if text_height(paras, s * leading, s * paragraph) <= height + 1e-6:
+                fitted = Fitted(s, tuple(line.text for line in lines), "", tuple(paras))
                 if not any(line.split for line in lines):
                     return fitted
                 fallback = fallback or fitted
@@ -117,10 +123,39 @@ def fit_text(
         return fallback
     if not multiline:
         return Fitted(s, (), text)
-    keep = max(capacity - 1, 0)
+    # keep the lines that fit with one line more for the continuation marker
+    keep = 0
+    while keep < len(lines) and text_height(paras[: keep + 1] + [False], s * leading, s * paragraph) <= height + 1e-6:
+        keep += 1
+    while keep and not lines[keep - 1].text:
+        keep -= 1  # an empty line at the end of a box would not show: it goes with the rest
     kept: list[WrappedLine] = lines[:keep]
     cut = kept[-1].end if kept else 0
-    return Fitted(s, tuple(line.text for line in kept), text[cut:].lstrip(" \n"))
+    rest = text[cut:].lstrip(" ") if kept else text.lstrip(" \n")
+    rest_para = rest.startswith("\n")
+    if rest_para:
+        rest = rest[1:]
+    return Fitted(s, tuple(line.text for line in kept), rest, tuple(paras[:keep]), rest_para)
+
+
+def _line_ops(
+    metrics: FontMetrics, lines: Sequence[str], paras: Sequence[bool], pitch: float, gap: float, marker: str
+) -> list[str]:
+    """Text operators for ``lines`` from the current text position down, each ``pitch``
+    below the one before and a ``gap`` more after a typed line break, then ``marker``
+    (grey) a pitch below the last line."""
+    ops: list[str] = []
+    paras = list(paras) or [False] * len(lines)
+    for i, (line, para) in enumerate(zip(lines, paras, strict=True)):
+        if i:
+            ops.append(f"0 {fmt(-round(pitch + (gap if para else 0.0), 3))} Td")
+        if line:
+            ops.append(f"<{metrics.hex(line)}> Tj")
+    if marker:
+        if lines:
+            ops.append(f"0 {fmt(-round(pitch, 3))} Td")
+        ops.append(f"{fmt(MARKER_GRAY)} g <{metrics.hex(marker)}> Tj")
+    return ops
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,13 +349,14 @@ class Template:
         firsts = [(slot, fitted) for slot, widget, fitted in laid_out if widget is slot.widgets[0]]
         shrunk = tuple(slot.field.name for slot, fitted in firsts if fitted.size < spec.values.size)
         continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
+        fitted_para = {slot.field.name: fitted.rest_para for slot, fitted in firsts}
 
         # continuation pages come after the form's own pages, in form order
         page_count = len(self.pages)
-        continuation_pages: list[tuple[Field, list[str], bool, bool]] = []
+        continuation_pages: list[tuple[Field, list[WrappedLine], bool, bool]] = []
         first_page_of: dict[str, int] = {}
         for slot, rest in continued:
-            chunks = self._paginate(rest)
+            chunks = self._paginate(rest, fitted_para[slot.field.name])
             first_page_of[slot.field.name] = page_count + len(continuation_pages) + 1
             for i, lines in enumerate(chunks):
                 continuation_pages.append((slot.field, lines, i > 0, i < len(chunks) - 1))
@@ -368,6 +404,7 @@ class Template:
             min_size=vs.min_size,
             leading=vs.leading,
             multiline=f.multiline,
+            paragraph=vs.paragraph,
         )
         if fitted.rest and not f.multiline:
             raise RecordError(
@@ -381,7 +418,7 @@ class Template:
         self,
         out: _Update,
         field: Field,
-        lines: list[str],
+        lines: list[WrappedLine],
         again: bool,
         page_no: int,
         more: bool,
@@ -414,21 +451,11 @@ class Template:
         leading = size * vs.leading
         ops = [f"/Tx BMC q 1 1 {fmt(w - 2)} {fmt(h - 2)} re W n BT /{self.value_resource} {fmt(size)} Tf 0 g"]
         if multiline:
-            y = h - vs.padding - size * m.descriptor.ascent / 1000.0
+            y = self.spec.first_baseline(h - vs.padding, size, m.descriptor.ascent)
         else:
             y = (h - size * m.descriptor.cap_height / 1000.0) / 2
-        ops.append(f"{fmt(leading)} TL {fmt(vs.padding)} {fmt(round(y, 3))} Td")
-        first = True
-        for line in fitted.lines:
-            if not first:
-                ops.append("T*")
-            first = False
-            if line:
-                ops.append(f"<{m.hex(line)}> Tj")
-        if marker:
-            if not first:
-                ops.append("T*")
-            ops.append(f"{fmt(MARKER_GRAY)} g <{m.hex(marker)}> Tj")
+        ops.append(f"{fmt(vs.padding)} {fmt(round(y, 3))} Td")
+        ops.extend(_line_ops(m, fitted.lines, fitted.paras, leading, size * vs.paragraph, marker))
         ops.append("ET Q EMC")
         content = " ".join(ops).encode("ascii")
         dictionary = (
@@ -439,23 +466,37 @@ class Template:
 
     def _text_area(self) -> tuple[float, float, float]:
         """x, top and width of the text on a continuation page."""
-        spec = self.spec
-        c = spec.marks.content
-        heading = spec.styles[spec.continuation.heading_style]
-        details = spec.styles[spec.continuation.details_style]
-        top = c.y1 - heading.leading * 2 - details.leading * 2 - 8
-        return c.x0, top, c.width
+        c = self.spec.marks.content
+        return c.x0, self.spec.continuation_text_top, c.width
 
-    def _paginate(self, rest: str) -> list[list[str]]:
-        """The continued text in page-sized chunks of lines (at the form's size)."""
+    def _paginate(self, rest: str, first_para: bool) -> list[list[WrappedLine]]:
+        """The continued text in page-sized chunks of lines (at the form's size), each
+        page keeping a line's room for the marker that points to the next one. A chunk
+        whose first line follows a typed line break starts a paragraph gap lower."""
         vs = self.spec.values
-        x, top, width = self._text_area()
-        leading = vs.size * vs.leading
-        per_page = int((top - self.spec.marks.content.y0) // leading) - 1  # room for a marker
-        lines = [line.text for line in wrap(rest, self.value_metrics, vs.size, width)]
-        return [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+        _, top, width = self._text_area()
+        room = top - self.spec.marks.content.y0
+        pitch, gap = vs.size * vs.leading, vs.size * vs.paragraph
+        lines = wrap(rest, self.value_metrics, vs.size, width)
+        if lines and first_para:
+            head = lines[0]
+            lines[0] = WrappedLine(head.text, head.start, head.end, head.split, True)
+        chunks: list[list[WrappedLine]] = []
+        chunk: list[WrappedLine] = []
+        for line in lines:
+            paras = [ln.para for ln in chunk] + [line.para]
+            lead = gap if paras[0] else 0.0
+            if chunk and lead + text_height(paras + [False], pitch, gap) > room + 1e-6:
+                blank = 0
+                while blank < len(chunk) - 1 and not chunk[-1 - blank].text:
+                    blank += 1  # empty lines at a page's end would not show: they start the next
+                chunks.append(chunk[: len(chunk) - blank])
+                chunk = chunk[len(chunk) - blank :]
+            chunk.append(line)
+        chunks.append(chunk)
+        return chunks
 
-    def _continuation_content(self, f: Field, person: str, lines: list[str], again: bool, next_page: int) -> bytes:
+    def _continuation_content(self, f: Field, person: str, lines: list[WrappedLine], again: bool, next_page: int) -> bytes:
         spec = self.spec
         vs = spec.values
         cont = spec.continuation
@@ -467,15 +508,13 @@ class Template:
         canvas.runs(spec, (Run(cont.details_style, details),), c.x0, y - 2, c.width, Align.LEFT)
         x, top, _ = self._text_area()
         m = self.value_metrics
-        leading = vs.size * vs.leading
-        ops = [f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(leading)} TL {fmt(x)} {fmt(top - vs.size * m.descriptor.ascent / 1000)} Td"]
-        for i, line in enumerate(lines):
-            if i:
-                ops.append("T*")
-            if line:
-                ops.append(f"<{m.hex(line)}> Tj")
-        if next_page:
-            ops.append(f"T* {fmt(MARKER_GRAY)} g <{m.hex(cont.marker.format(page=next_page))}> Tj")
+        gap = vs.size * vs.paragraph
+        first = spec.first_baseline(top, vs.size, m.descriptor.ascent) - (gap if lines and lines[0].para else 0.0)
+        ops = [f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(x)} {fmt(round(first, 3))} Td"]
+        marker = cont.marker.format(page=next_page) if next_page else ""
+        ops.extend(
+            _line_ops(m, [ln.text for ln in lines], [ln.para for ln in lines], vs.size * vs.leading, gap, marker)
+        )
         ops.append("ET\n")
         return canvas.bytes() + " ".join(ops).encode("ascii")
 

@@ -205,14 +205,16 @@ class Marks:
 @dataclass(frozen=True, slots=True)
 class ValueStyle:
     """How field values are drawn: the form's size, the legible minimum it may shrink
-    to before text continues elsewhere, leading as a multiple of the size, and the inner
-    padding of a widget, all in points."""
+    to before text continues elsewhere, leading as a multiple of the size, the inner
+    padding of a widget in points, and the extra space before a line that follows a typed
+    line break, as a multiple of the size (``paragraph``; 0 for none)."""
 
     font: str
     size: float
     min_size: float
     leading: float
     padding: float
+    paragraph: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +279,18 @@ class FormSpec:
     @property
     def page_rect(self) -> PdfRect:
         return PdfRect(0.0, 0.0, self.page_width, self.page_height)
+
+    @property
+    def continuation_text_top(self) -> float:
+        """Where the text of a continuation page starts (points from the page's bottom):
+        below two lines of heading, two of details and a little space."""
+        cont = self.continuation
+        return self.marks.content.y1 - 2 * self.styles[cont.heading_style].leading - 2 * self.styles[cont.details_style].leading - 8
+
+    def first_baseline(self, top: float, size: float, ascent: float) -> float:
+        """The baseline of a value's first line set at ``size`` below ``top`` (``ascent``
+        in the font's thousandths of an em)."""
+        return top - size * ascent / 1000.0
 
     def field(self, name: str) -> Field:
         for f in self.fields:

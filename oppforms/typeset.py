@@ -7,6 +7,7 @@ Units are PDF points; ``y`` grows upwards (PDF user space).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .fonts import FontMetrics
@@ -23,6 +24,7 @@ class WrappedLine:
     start: int
     end: int
     split: bool = False  # the line ends inside a word too long for a line of its own
+    para: bool = False  # the line follows a typed line break (it starts a paragraph, not the text)
 
 
 def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[WrappedLine]:
@@ -41,7 +43,8 @@ def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[Wra
     word_width = metrics.word_width
     lines: list[WrappedLine] = []
     offset = 0
-    for para in text.split("\n"):
+    for number, para in enumerate(text.split("\n")):
+        first_of_para = len(lines)
         base = offset
         offset += len(para) + 1
         start = -1
@@ -79,7 +82,47 @@ def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[Wra
             lines.append(WrappedLine("", base, base + len(para)))
         else:
             lines.append(WrappedLine(para[start:end], base + start, base + end))
+        if number:
+            head = lines[first_of_para]
+            lines[first_of_para] = WrappedLine(head.text, head.start, head.end, head.split, True)
     return lines
+
+
+def line_offsets(paras: Sequence[bool], pitch: float, gap: float) -> list[float]:
+    """How far below the first line's baseline each line's baseline lies: ``pitch`` per
+    line, plus ``gap`` before a line that follows a typed line break (``paras``, see
+    :attr:`WrappedLine.para`). The gap makes a typed break visible on paper where the
+    text would have wrapped anyway, so a scan or a print can be read back exactly."""
+    out: list[float] = []
+    y = 0.0
+    for i, para in enumerate(paras):
+        if i:
+            y += pitch + (gap if para else 0.0)
+        out.append(y)
+    return out
+
+
+def text_height(paras: Sequence[bool], pitch: float, gap: float) -> float:
+    """The height ``len(paras)`` lines take: a pitch each, and the paragraph gaps between
+    them (a gap before the first line is the caller's)."""
+    return pitch * len(paras) + gap * sum(1 for p in paras[1:] if p)
+
+
+def typed_breaks(drop: float, pitch: float, gap: float) -> int:
+    """How many line breaks were typed between two lines whose baselines lie ``drop``
+    apart, when the typesetter sets lines ``pitch`` apart and a line after a typed break a
+    ``gap`` lower (see :func:`oppforms.typeset.line_offsets`; other producers set no gap,
+    and an empty line is a pitch of its own). 0 when the lines are a pitch apart (then
+    the drop cannot tell a wrap from a break). The drop is matched to
+    the nearest layout either way: ``n`` breaks are ``n × (pitch + gap)`` with the gap and
+    ``n × pitch`` without it."""
+    if pitch <= 0 or drop < pitch * 1.5 and (gap <= 0 or drop < pitch + gap / 2):
+        return 0
+    options = [(abs(drop - n * pitch), n) for n in range(1, 1 + round(drop / pitch) + 1)]
+    if gap > 0:
+        step = pitch + gap
+        options += [(abs(drop - n * step), n) for n in range(1, 1 + round(drop / step) + 1)]
+    return max(1, min(options)[1])
 
 
 def pdf_string_hex(metrics: FontMetrics, text: str) -> str:

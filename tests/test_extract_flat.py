@@ -39,6 +39,14 @@ def assert_same_up_to_white_space(got: Record, values: dict[str, str]) -> None:
         assert got.fields[name].split() == value.split(), name
 
 
+def assert_exact(got: Record, values: dict[str, str]) -> None:
+    """Every value exactly as filled, line breaks and all: the form's layout sets a line
+    after a typed break a paragraph gap lower, so the print shows every break."""
+    want = expected(values)
+    for name, value in want.items():
+        assert got.fields[name] == value, name
+
+
 def strip_metadata(data: bytes) -> bytes:
     """Without the oppforms stamp, so the form must be recognised from its pages."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -70,12 +78,12 @@ def redistill(data: bytes, tmp: Path, *, transform: str = "") -> bytes:
 
 
 @pytest.mark.parametrize("record", SAMPLES, ids=[r["leerling.nummer"] for r in SAMPLES])
-def test_every_flattened_sample_reads_back_exactly_up_to_white_space(record: dict[str, str]) -> None:
+def test_every_flattened_sample_reads_back_exactly(record: dict[str, str]) -> None:
     result = read(fill_pdf(record, flatten=True))
     got = only_record(result)
     assert got.method == "text"
     assert result.status is FileStatus.OK, (got.warnings, got.review)
-    assert_same_up_to_white_space(got, record)
+    assert_exact(got, record)
     assert got.document == "TEST-CASE"
 
 
@@ -93,7 +101,31 @@ def test_numbered_lines_and_blank_lines_keep_their_breaks() -> None:
 def test_a_form_recognised_only_by_its_page_text_is_read() -> None:
     data = strip_metadata(fill_pdf(SAMPLES[1], flatten=True))
     got = only_record(read(data))
-    assert_same_up_to_white_space(got, SAMPLES[1])
+    assert_exact(got, SAMPLES[1])
+
+
+@pytest.mark.parametrize("joint", [" ", "\n", "\n\n"], ids=["wrapped", "typed-break", "blank-line"])
+def test_a_break_typed_where_the_text_would_wrap_anyway_is_read_back(spec: FormSpec, joint: str) -> None:
+    """A sentence that ends exactly where the line is full: with a space after it the
+    text wraps there, with Enter it breaks there; only the paragraph gap tells them apart."""
+    from oppforms.fonts import FontMetrics
+    from oppforms.typeset import wrap
+
+    f = spec.field("wijzer.informatie")
+    vs = spec.values
+    metrics = FontMetrics.shipped(spec.fonts[vs.font])
+    width = f.widgets[0].rect.width - 2 * vs.padding
+    words = "De mentor bespreekt de planning elke week met haar ouders en zij".split()
+    sentence = ""
+    for w in words * 3:  # the longest start that still fits on one line, ended by a full stop
+        if metrics.width(sentence + " " + w + ".", vs.size) > width:
+            break
+        sentence = (sentence + " " + w).strip()
+    first = sentence + "."
+    text = first + joint + "Volgende zin op de nieuwe regel."
+    assert wrap(text, metrics, vs.size, width)[0].text == first  # the line is full after it
+    got = only_record(read(fill_pdf({"leerling.nummer": "000002", f.name: text}, flatten=True)))
+    assert got.fields[f.name] == text
 
 
 def test_a_merged_print_file_gives_one_record_per_form(tmp_path: Path) -> None:
@@ -187,15 +219,13 @@ def test_a_name_typed_into_a_signature_box_is_no_signature_but_is_shown_to_a_per
 
 @needs_gs
 @pytest.mark.parametrize("record", [SAMPLES[0], LONG, SAMPLES[5]], ids=lambda r: r["leerling.nummer"])
-def test_a_form_flattened_and_printed_to_pdf_reads_back_exactly_up_to_white_space(
-    record: dict[str, str], tmp_path: Path
-) -> None:
+def test_a_form_flattened_and_printed_to_pdf_reads_back_exactly(record: dict[str, str], tmp_path: Path) -> None:
     data = redistill(fill_pdf(record), tmp_path)
     result = read(data)
     got = only_record(result)
     assert got.method == "text"
     assert result.status is FileStatus.OK, (got.warnings, got.review)
-    assert_same_up_to_white_space(got, record)
+    assert_exact(got, record)
 
 
 @needs_gs
@@ -206,4 +236,4 @@ def test_a_printed_page_that_was_scaled_and_shifted_is_aligned_on_the_forms_own_
     data = redistill(fill_pdf(LONG), tmp_path, transform=transform)
     got = only_record(read(data))
     assert not got.review
-    assert_same_up_to_white_space(got, LONG)
+    assert_exact(got, LONG)

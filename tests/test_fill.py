@@ -148,3 +148,38 @@ def test_any_dutch_turkish_or_polish_text_round_trips_exactly(naam: str, doel: s
     got = field_values(Template.for_spec().fill(values).data)
     for name, value in values.items():
         assert got[name] == value, name
+
+
+def test_a_line_after_a_typed_break_is_set_a_paragraph_gap_lower(spec: FormSpec) -> None:
+    from oppforms.typeset import line_offsets, text_height, typed_breaks, wrap
+
+    metrics = Template.for_spec().value_metrics
+    lines = wrap("Eerste regel.\nTweede regel\n\nNa een lege regel", metrics, 10, 200)
+    assert [(ln.text, ln.para) for ln in lines] == [
+        ("Eerste regel.", False),
+        ("Tweede regel", True),
+        ("", True),
+        ("Na een lege regel", True),
+    ]
+    paras = [ln.para for ln in lines]
+    assert line_offsets(paras, 12, 4) == [0, 16, 32, 48]
+    assert text_height(paras, 12, 4) == 4 * 12 + 3 * 4
+    # the reader's inverse: a pitch is a wrap, a pitch and a gap per typed break
+    assert [typed_breaks(d, 12, 4) for d in (12, 16, 32, 48)] == [0, 1, 2, 3]
+    # another program's layout sets no gap: an empty line is a pitch of its own
+    assert [typed_breaks(d, 12, 0) for d in (12, 24, 36)] == [0, 2, 3]
+
+
+def test_the_gaps_count_when_a_text_is_fitted_and_an_empty_line_never_ends_a_box(spec: FormSpec) -> None:
+    metrics = Template.for_spec().value_metrics
+    pitch, gap = 10 * 1.18, 10 * 0.4
+    text = "een\ntwee\ndrie\n\nvier"
+    # room for four lines without gaps, but the breaks need their gaps too
+    fitted = fit_text(text, metrics, width=200, height=4 * pitch + 0.5, size=10, min_size=10, leading=1.18, multiline=True, paragraph=0.4)
+    assert fitted.lines == ("een", "twee") and fitted.paras == (False, True)
+    assert fitted.rest == "drie\n\nvier" and fitted.rest_para
+    roomy = fit_text(text, metrics, width=200, height=5 * pitch + 4 * gap, size=10, min_size=10, leading=1.18, multiline=True, paragraph=0.4)
+    assert roomy.rest == "" and roomy.lines == ("een", "twee", "drie", "", "vier")
+    # the empty line that would have been the last one kept goes with the rest
+    cut = fit_text("een\n\ntwee drie", metrics, width=200, height=3 * pitch + gap, size=10, min_size=10, leading=1.18, multiline=True, paragraph=0.4)
+    assert cut.lines == ("een",) and cut.rest == "\ntwee drie" and cut.rest_para

@@ -376,8 +376,29 @@ def test_paragraphs_are_rebuilt_from_the_wrapped_lines(spec: FormSpec) -> None:
     text = "Eerste alinea met wat woorden die over meer regels lopen dan er passen.\nKort.\nNog een alinea."
     lines = [w.text for w in wrap(text, metrics, 10, 150)]
     rebuilt = rebuild_paragraphs(lines, metrics, 150, [10, 9.5, 9])
-    assert rebuilt is not None and rebuilt[0] == text and rebuilt[1] == 10
+    assert rebuilt is not None and rebuilt.text == text and rebuilt.size == 10
     assert rebuild_paragraphs(["een", "heel lange regel die niet in honderdvijftig punten past"], metrics, 150, [10]) is None
+
+
+@pytest.mark.parametrize("joint", [" ", "\n", "\n\n"], ids=["wrapped", "typed-break", "blank-line"])
+def test_the_baselines_tell_a_typed_break_from_a_wrap_at_a_full_line(spec: FormSpec, joint: str) -> None:
+    from oppforms.typeset import line_offsets, wrap
+
+    metrics = FontMetrics.shipped(spec.fonts[spec.values.font])
+    vs = spec.values
+    text = "Zij plant haar werk elke week samen met de mentor." + joint + "Daarna volgt een evaluatie."
+    width = metrics.width("Zij plant haar werk elke week samen met de mentor.", 10) + 1
+    wrapped = wrap(text, metrics, 10, width)
+    offsets = line_offsets([w.para for w in wrapped], 10 * vs.leading, 10 * vs.paragraph)
+    shown = [(w.text, y) for w, y in zip(wrapped, offsets, strict=True) if w.text]
+    lines = [t for t, _ in shown]
+    # baselines as a scan measures them: off by up to half a point
+    drops = [b - a + (0.5 if i % 2 else -0.5) for i, ((_, a), (_, b)) in enumerate(zip(shown, shown[1:]))]
+    rebuilt = rebuild_paragraphs(lines, metrics, width, [10, 9.5], drops=drops, leading=vs.leading, paragraph=vs.paragraph)
+    assert rebuilt is not None and rebuilt.text == text and rebuilt.laid_out
+    # without the baselines a full line hides the difference: it is read as a wrap
+    blind = rebuild_paragraphs(lines, metrics, width, [10, 9.5])
+    assert blind is not None and blind.text == text.replace(joint, " ") and not blind.laid_out
 
 
 def test_a_homography_maps_points_and_inverts() -> None:

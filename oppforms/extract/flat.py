@@ -24,6 +24,7 @@ from ..fonts import FontMetrics
 from ..geometry import PdfRect
 from ..records import Record, ReviewItem, empty_values
 from ..spec import Field, FormSpec, current_spec
+from ..typeset import typed_breaks
 from .align import Placement, fit_placement
 from .detect import FooterMatch, footer_in, shipped_spec, title_in
 from .layout import Glyph, Line, Measure, break_between_lines, join_lines, lines_of
@@ -171,6 +172,7 @@ class _FormReader:
         self.marker = _marker_pattern(spec.continuation.marker)
         self.font = spec.fonts[spec.values.font]
         self.font_name = _metrics(self.font).postscript_name.split("-")[0]
+        self.value_ascent = _metrics(self.font).descriptor.ascent
         self.continued_pages: set[int] = set()
 
     # -- placing pages ---------------------------------------------------------------
@@ -302,12 +304,13 @@ class _FormReader:
             measure=measure,
             size_of=size_of,
             min_size=vs.min_size,
+            paragraph=vs.paragraph,
         )
         if next_page and lines:
-            rest, first = self.continuation(f, next_page)
+            rest, first, lead = self.continuation(f, next_page)
             if first is not None:
                 size = size_of(lines[-1])
-                joint = break_between_lines(
+                joint = lead or break_between_lines(
                     lines[-1], first, box=inner, scale=placement.scale, measure=measure, size=size, min_size=vs.min_size
                 )
                 text = text + joint + rest
@@ -322,14 +325,16 @@ class _FormReader:
                 )
         return text
 
-    def continuation(self, f: Field, page_no: int) -> tuple[str, Line | None]:
+    def continuation(self, f: Field, page_no: int) -> tuple[str, Line | None, str]:
         """The text a field continues with from ``page_no`` on (following further markers),
-        and the first line of it."""
+        its first line, and the line breaks typed before that line (its drop below where a
+        continuation page's first line stands shows them; "" when it shows none)."""
         spec = self.spec
         vs = spec.values
         parts: list[str] = []
         first: Line | None = None
         last: Line | None = None
+        lead = ""
         seen: set[int] = set()
         heading = " ".join(spec.continuation.heading.format(label=f.label).split())
         while page_no and page_no not in seen:
@@ -368,17 +373,26 @@ class _FormReader:
                 measure=measure,
                 size_of=lambda _line: vs.size,
                 min_size=vs.size,
+                paragraph=vs.paragraph,
             )
+            pitch = vs.size * vs.leading * placement.scale
+            where = spec.first_baseline(spec.continuation_text_top, vs.size, self.value_ascent)
+            expected = placement.rect(PdfRect(spec.marks.content.x0, where, spec.marks.content.x1, where)).y0
+            breaks = typed_breaks(expected - lines[0].y + pitch, pitch, vs.size * vs.paragraph * placement.scale)
+            joint = "\n" * breaks if breaks else ""
             if last is not None:
                 parts.append(
-                    break_between_lines(
+                    joint
+                    or break_between_lines(
                         last, lines[0], box=area, scale=placement.scale, measure=measure, size=vs.size, min_size=vs.size
                     )
                 )
+            elif first is None:
+                lead = joint
             parts.append(text)
             first = first or lines[0]
             last = lines[-1]
-        return "".join(parts), first
+        return "".join(parts), first, lead
 
     def read_signature(self, f: Field) -> None:
         w = f.widgets[0]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from ..geometry import PdfRect
+from ..typeset import typed_breaks
 
 __all__ = ["Glyph", "Line", "Measure", "break_between_lines", "join_lines", "lines_of", "words_of"]
 
@@ -164,10 +165,12 @@ def join_lines(
     measure: Measure | None,
     size_of: Callable[[Line], float],
     min_size: float,
+    paragraph: float = 0.0,
 ) -> str:
     """The text ``lines`` were typeset from, in a box whose lines may be ``box.width``
     points long (form points; ``scale`` is page points per form point, ``box`` is in page
-    points for the left edge). ``leading`` is the line pitch as a multiple of the size;
+    points for the left edge). ``leading`` is the line pitch as a multiple of the size,
+    ``paragraph`` the extra drop after a typed line break (see :func:`typed_breaks`);
     ``size_of`` gives a line's size in form points; ``measure`` measures text in the form's
     font (None: use the glyph positions); ``min_size`` is the smallest size the typesetter
     would have shrunk the text to before breaking a word."""
@@ -177,11 +180,10 @@ def join_lines(
     out = [lines[0].text.rstrip()]
     for prev, line in pairwise(lines):
         size = size_of(prev)
-        pitch = size * leading * scale
-        blank = max(0, round((prev.y - line.y) / pitch) - 1) if pitch > 0 else 0
+        breaks = typed_breaks(prev.y - line.y, size * leading * scale, size * paragraph * scale)
         text = line.text.rstrip()
-        if blank:
-            out.append("\n" * (blank + 1) + text)
+        if breaks:
+            out.append("\n" * breaks + text)
             continue
         out.append(_break(prev, line, fit=fit, size=size) + text)
     return "".join(out)

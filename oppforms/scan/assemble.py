@@ -12,7 +12,7 @@ from pathlib import Path
 from ..records import Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
-from .page import FieldRead, PageResult
+from .page import ContinuationRead, FieldRead, PageResult
 from .text import agrees, first_difference, normalise_space
 
 
@@ -128,10 +128,10 @@ def _record(
     for p in pages:
         for fr in p.fields:
             reads.setdefault(fr.field, []).append(fr)
-    continuations: dict[str, list[str]] = {}
+    continuations: dict[str, list[ContinuationRead]] = {}
     for p in pages:
         if p.continuation is not None and p.continuation.field:
-            continuations.setdefault(p.continuation.field, []).append(p.continuation.text)
+            continuations.setdefault(p.continuation.field, []).append(p.continuation)
 
     for f in spec.value_fields:
         got = reads.get(f.name, [])
@@ -143,7 +143,8 @@ def _record(
         status = best.status
         reason = best.reason
         if best.continued_on:
-            joined = " ".join([best.read, *continuations.get(f.name, [])])
+            parts = continuations.get(f.name, [])
+            joined = " ".join([best.read, *(c.text for c in parts)])
             if expected is not None:
                 want = expected.get(f.name, "")
                 if agrees(joined, want, alphabet):
@@ -153,7 +154,9 @@ def _record(
                     value, status = want, "review"
                     reason = f"the scan reads differently from the issued value: scan «{a}», issued «{b}»"
             else:
-                value = normalise_space(joined)
+                # the box's text, then each page's, after the line breaks typed before it
+                # (its first line stands lower) or a space (the text wrapped there)
+                value = best.value + "".join((c.lead or " ") + c.text for c in parts)
                 status = "review"
                 reason = f"continues on page {best.continued_on}: check the joined text"
         # a field shown twice (the pupil's name) must read the same in both places

@@ -29,8 +29,17 @@ from ..geometry import PdfRect, PixelBox, from_pixels, mm, to_pixels
 from ..pagecode import PageCode
 from ..records import ReviewItem
 from ..spec import Field, FieldKind, FormSpec, shipped_pdf_path
+from ..typeset import typed_breaks
 from .images import PageRef, PageRefused, encode_png, load_page
-from .ink import SignatureVerdict, added_ink, remove_scanner_streaks, drop_specks, ink_mask, judge_signature, signature_evidence
+from .ink import (
+    SignatureVerdict,
+    added_ink,
+    drop_specks,
+    ink_mask,
+    judge_signature,
+    remove_scanner_streaks,
+    signature_evidence,
+)
 from .locate import (
     BLANK_INK,
     Alignment,
@@ -45,6 +54,7 @@ from .locate import (
 from .ocr import Gray, OcrEngine, OcrMode, OcrText, OcrTimeout
 from .render import blank_pages
 from .text import (
+    Rebuilt,
     agrees,
     first_difference,
     marker_pattern,
@@ -114,6 +124,7 @@ class ContinuationRead:
     text: str
     confidence: float
     next_page: int
+    lead: str = ""  # the line breaks typed before its first line ("" for a wrap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +328,10 @@ def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> P
     return PageCode(spec.form_id, spec.version, f"{found.group(3).upper()}-{found.group(4).upper()}", page, pages)
 
 
-def _pad(crop: Gray, margin: int = 12) -> Gray:
+_PAD = 12  # white pixels put around a crop before it is read
+
+
+def _pad(crop: Gray, margin: int = _PAD) -> Gray:
     return np.asarray(cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
 
 
@@ -517,18 +531,27 @@ class _PageReader:
         width = rect.width - 2 * vs.padding
         sizes = [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
         read = "\n".join(lines).strip()
+        near = _measured_size(result, metrics)
+        drops = _drops(result, len(lines))
+
+        def rebuild(shown: list[str], size_near: float | None) -> Rebuilt | None:
+            return rebuild_paragraphs(
+                shown, metrics, width, sizes, near=size_near, drops=drops, leading=vs.leading, paragraph=vs.paragraph
+            )
+
         if continued_on:
-            self.add(f, "review", normalise_space(read), read, conf, f"continues on page {continued_on}", rect, continued_on=continued_on)
+            box_part = rebuild(lines, near)
+            value = box_part.text if box_part is not None else normalise_space(read)
+            self.add(f, "review", value, read, conf, f"continues on page {continued_on}", rect, continued_on=continued_on)
             return
         reason = ""
         size: float | None = None
-        near = _measured_size(result, metrics)
         if f.multiline:
-            rebuilt = rebuild_paragraphs(lines, metrics, width, sizes, near=near)
+            rebuilt = rebuild(lines, near)
             if rebuilt is None:
                 reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
             else:
-                size = rebuilt[1]
+                size = rebuilt.size
         else:
             flat = normalise_space(read)
             size = next((s for s in sizes if metrics.width(flat, s) <= width + 1e-6), None)
@@ -547,11 +570,16 @@ class _PageReader:
                 reason = reason or "not a date the form could show (dd-mm-jjjj)"
                 value = read
         elif f.multiline:
-            rebuilt = rebuild_paragraphs(printed_lines, metrics, width, sizes, near=size or near)
-            value = rebuilt[0] if rebuilt is not None else read
+            rebuilt = rebuild(printed_lines, size or near)
+            value = rebuilt.text if rebuilt is not None else read
+            # Paper filled by oppforms (a document id in its page code) shows a typed line
+            # break as a paragraph gap; where the baselines stand as its layout puts them, a
+            # line end without a gap is a wrap. Elsewhere (a blank form filled in a viewer
+            # and printed) a sentence ending at a line end may hide a typed break.
+            ours = rebuilt is not None and rebuilt.laid_out and vs.paragraph > 0 and bool(self.code and self.code.document)
             if rebuilt is None and not reason:
                 reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
-            elif rebuilt is not None and not reason and unsure_breaks(printed_lines, metrics, width, rebuilt[1]):
+            elif rebuilt is not None and not reason and not ours and unsure_breaks(printed_lines, metrics, width, rebuilt.size):
                 reason = "a sentence ends where a line ends: a line break may have been typed there, which the paper cannot show"
         else:
             value = normalise_space(" ".join(printed_lines))
@@ -661,7 +689,7 @@ class _PageReader:
         cont = spec.continuation
         heading = spec.styles[cont.heading_style]
         details = spec.styles[cont.details_style]
-        top = c.y1 - 2 * heading.leading - 2 * details.leading - 8
+        top = spec.continuation_text_top
         head_rect = PdfRect(c.x0, c.y1 - 2 * heading.leading - 2, c.x1, c.y1 + 2)
         head = self.ocr(self.crop(self.box(head_rect)), OcrMode.BLOCK).text
         field = _field_by_heading(spec, head)
@@ -681,7 +709,23 @@ class _PageReader:
         if m:
             next_page = int(m.group(1))
             text = text[: m.start()]
-        self.continuation = ContinuationRead(field.name if field else None, text.strip(), result.confidence, next_page)
+        lines = [line for line in text.strip().split("\n") if line.strip()]
+        lead = ""
+        if lines:
+            vs = spec.values
+            metrics = value_metrics(spec)
+            pitch = vs.size * vs.leading
+            rebuilt = rebuild_paragraphs(
+                lines, metrics, c.width, [vs.size], drops=_drops(result, len(lines)), leading=vs.leading, paragraph=vs.paragraph
+            )
+            if rebuilt is not None:
+                text = rebuilt.text
+            # the first line stands a paragraph gap lower when a line break was typed
+            # before it (in the box or on the page before)
+            expected = (spec.page_height - spec.first_baseline(top, vs.size, metrics.descriptor.ascent)) * PX_PER_PT
+            seen = tb.top + result.lines[0].baseline - _PAD
+            lead = "\n" * typed_breaks((seen - expected) / PX_PER_PT + pitch, pitch, vs.size * vs.paragraph)
+        self.continuation = ContinuationRead(field.name if field else None, text.strip(), result.confidence, next_page, lead)
         if field is None:
             self.review.append(
                 ReviewItem(
@@ -726,6 +770,15 @@ class _PageReader:
                     crop=self.save_crop("hand", self.canvas, b, margin=round(mm(4) * PX_PER_PT)),
                 )
             )
+
+
+def _drops(result: OcrText, count: int) -> list[float] | None:
+    """How far (points) each of the first ``count`` lines read stands below the one
+    before, from their baselines; None when the engine gave fewer lines."""
+    baselines = [line.baseline for line in result.lines[:count]]
+    if len(baselines) != count:
+        return None
+    return [(b - a) / PX_PER_PT for a, b in zip(baselines, baselines[1:], strict=False)]
 
 
 def _measured_size(result: OcrText, metrics: FontMetrics) -> float | None:

@@ -10,9 +10,10 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..fonts import FontMetrics
-from ..typeset import wrap
+from ..typeset import line_offsets, typed_breaks, wrap
 
 #: Typographic variants a reader cannot be asked to tell apart on paper: quotes, dashes,
 #: ellipsis, spaces. Compared as their plain form (the value kept is always the issued one).
@@ -98,34 +99,76 @@ def marker_pattern(marker: str) -> re.Pattern[str]:
     return re.compile(r"\s*[»>«]*\s*" + words + r"\s*(\d+)\s*" + re.escape(after.strip()) + r"\s*$", re.IGNORECASE)
 
 
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """A box's text as typed, rebuilt from the lines it shows: the text, the size (points)
+    whose wrapping gives those lines, and whether the lines' baselines stand where the
+    form's own typesetter puts them (then a line end without a paragraph gap is a wrap
+    for certain, not a typed break)."""
+
+    text: str
+    size: float
+    laid_out: bool
+
+
+#: How far (in points) a baseline may stand from where the form's layout puts it.
+BASELINE_TOLERANCE = 1.2
+
+
 def rebuild_paragraphs(
-    lines: Sequence[str], metrics: FontMetrics, width: float, sizes: Sequence[float], *, near: float | None = None
-) -> tuple[str, float] | None:
-    """The text as typed from the lines a box shows: where a line ends although the next
-    line's first word would have fitted on it, the typist pressed Enter (``\\n``); else the
-    line was wrapped (a space). Returns the text whose wrapping, at one of ``sizes`` (in
-    points) and ``width`` (points), gives exactly ``lines``; None when no size does (then
-    the lines are not what the wrapping of any text would give: a misread, or a hand),
-    with the size that gives them. Sizes are tried nearest to ``near`` first (the size the
-    print measures), since several sizes may wrap a text the same way."""
+    lines: Sequence[str],
+    metrics: FontMetrics,
+    width: float,
+    sizes: Sequence[float],
+    *,
+    near: float | None = None,
+    drops: Sequence[float] | None = None,
+    leading: float = 0.0,
+    paragraph: float = 0.0,
+) -> Rebuilt | None:
+    """The text as typed from the lines a box shows. ``drops`` (points, one per line
+    after the first) are how far each line's baseline lies below the one before: a drop
+    of a pitch and a paragraph gap is a typed line break (``\n``; several for empty lines
+    between, see :func:`oppforms.typeset.typed_breaks`). Where the drop shows no break, or
+    is not known: when the next line's first word would have fitted on the line, the
+    typist pressed Enter (a form filled by another program sets no gap), else the line was
+    wrapped (a space). Returns the text whose wrapping, at one of ``sizes`` (points) and
+    ``width`` (points), gives exactly ``lines``; None when no size does (the lines are not
+    what the wrapping of any text would give: a misread, or a hand). Sizes are tried
+    nearest to ``near`` first (the size the print measures); one whose layout puts the
+    baselines where they are is preferred."""
     lines = [line.strip() for line in lines]
     if not lines:
-        return "", sizes[0]
+        return Rebuilt("", sizes[0], False)
+    if drops is not None and len(drops) != len(lines) - 1:
+        raise ValueError("one drop per line after the first")
     if near is not None:
         sizes = sorted(sizes, key=lambda s: abs(s - near))
+    fallback: Rebuilt | None = None
     for size in sizes:
-        limit = width
+        pitch, gap = size * leading, size * paragraph
         parts = [lines[0]]
-        for prev, line in zip(lines, lines[1:], strict=False):
+        for i, (prev, line) in enumerate(zip(lines, lines[1:], strict=False)):
+            breaks = typed_breaks(drops[i], pitch, gap) if drops is not None else 0
+            if breaks:
+                parts.append("\n" * breaks + line)
+                continue
             first = line.split(" ")[0] if line else ""
-            gap = metrics.width(" " + first, size)
-            fits = metrics.width(prev, size) + gap <= limit + 1e-6
+            fits = metrics.width(prev, size) + metrics.width(" " + first, size) <= width + 1e-6
             parts.append(("\n" if fits or not line else " ") + line)
         text = "".join(parts)
-        again = [w.text for w in wrap(text, metrics, size, width)]
-        if [a.strip() for a in again] == lines:
-            return text, size
-    return None
+        again = wrap(text, metrics, size, width)
+        shown = [(w.text.strip(), y) for w, y in zip(again, line_offsets([w.para for w in again], pitch, gap), strict=True) if w.text.strip()]
+        if [t for t, _ in shown] != lines:
+            continue
+        if drops is not None and pitch > 0:
+            seen = [0.0]
+            for d in drops:
+                seen.append(seen[-1] + d)
+            if all(abs((y - shown[0][1]) - at) <= BASELINE_TOLERANCE for (_, y), at in zip(shown, seen, strict=True)):
+                return Rebuilt(text, size, True)
+        fallback = fallback or Rebuilt(text, size, False)
+    return fallback
 
 
 _SENTENCE_END = re.compile(r"[.!?:;)]$")
