@@ -440,3 +440,25 @@ def test_scan_records_serialise_to_the_contract_schema(verified: tuple[list[Reco
     for rec in verified[0]:
         jsonschema.validate(json.loads(json.dumps(rec.to_json())), record_schema(spec))
 
+
+
+def test_a_field_shown_twice_sends_a_person_to_the_place_that_reads_otherwise(spec: FormSpec) -> None:
+    from oppforms.pagecode import PageCode
+    from oppforms.scan.assemble import assemble
+    from oppforms.scan.page import FieldRead, PageResult
+
+    pages = spec.page_count
+    f = spec.field("leerling.naam")
+
+    def page(no: int, status: str, value: str, crop: str) -> PageResult:
+        code = PageCode(spec.form_id, spec.version, "ABCD-EFGH", no, pages)
+        read = FieldRead(f.name, no, status, value, value, 95.0, "", f.widgets[0].rect, crop)
+        return PageResult("scan.pdf", no - 1, "form", code=code, page_no=no, fields=(read,) if status else ())
+
+    results = [page(n, "", "", "") for n in range(1, pages + 1)]
+    # a note written after the name on page 1; page 4 reads clean
+    results[0] = page(1, "review", "Bo Jansen akkoord?", "p1.png")
+    results[3] = page(4, "accepted", "Bo Jansen", "p4.png")
+    (record,) = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    item = next(i for i in record.review if i.field == f.name)
+    assert item.page == 1 and item.crop == "p1.png"

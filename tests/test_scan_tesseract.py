@@ -72,8 +72,15 @@ def test_with_the_issued_values_every_typed_field_comes_back_exact(with_issued: 
 
 def test_from_the_paper_alone_no_wrong_text_is_accepted(paper_only: tuple[Score, list[Record]]) -> None:
     s, _ = paper_only
-    assert s.wrong_text_accepted == 0
+    assert s.wrong_text_accepted == 0 and s.wrong_accepted == 0
     assert s.accepted > s.fields // 2  # most of it is read without a person
+
+
+def test_from_the_paper_alone_every_typed_line_break_comes_back(paper_only: tuple[Score, list[Record]]) -> None:
+    """The paragraph gap shows each typed break on paper: a field whose words were read
+    right has its line breaks right too."""
+    s, _ = paper_only
+    assert s.exact == s.exact_text
 
 
 def test_signatures_and_handwriting_are_found(with_issued: tuple[Score, list[Record]]) -> None:

@@ -160,19 +160,24 @@ def _record(
                 status = "review"
                 reason = f"continues on page {best.continued_on}: check the joined text"
         # a field shown twice (the pupil's name) must read the same in both places
+        shown = best  # the place a person is sent to look at
         if status in {"accepted"} and len(got) > 1:
             others = [g for g in got if g is not best and g.status in {"accepted", "review"} and g.value]
-            if any(normalise_space(g.value) != normalise_space(value) for g in others):
-                status, reason = "review", "the two places this field is shown read differently"
+            odd = next((g for g in others if normalise_space(g.value) != normalise_space(value)), None)
+            if odd is not None:
+                # the place that reads otherwise is the one to look at (a correction or a
+                # note written there, or a misread)
+                status, shown = "review", odd
+                reason = f"this field reads differently here than on page {best.page_no}"
         values[f.name] = value
         if status == "review":
             review.append(
                 ReviewItem(
                     reason,
                     field=f.name,
-                    page=best.page_no,
-                    box=tuple(best.box.as_list()) if best.box else None,  # type: ignore[arg-type]
-                    crop=best.crop,
+                    page=shown.page_no,
+                    box=tuple(shown.box.as_list()) if shown.box else None,  # type: ignore[arg-type]
+                    crop=shown.crop or best.crop,
                 )
             )
     for p in pages:
