@@ -462,3 +462,40 @@ def test_a_field_shown_twice_sends_a_person_to_the_place_that_reads_otherwise(sp
     (record,) = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
     item = next(i for i in record.review if i.field == f.name)
     assert item.page == 1 and item.crop == "p1.png"
+
+
+@pytest.mark.parametrize("pages_there", ["all", "second-missing", "unsure"])
+def test_a_text_that_continues_is_joined_and_accepted_only_when_every_part_is_sure(
+    spec: FormSpec, pages_there: str
+) -> None:
+    from oppforms.pagecode import PageCode
+    from oppforms.scan.assemble import assemble
+    from oppforms.scan.page import ContinuationRead, FieldRead, PageResult
+
+    total = spec.page_count + 2
+    f = spec.field("doelen.school")
+    home = f.widgets[0].page_no
+
+    def code(no: int) -> PageCode:
+        return PageCode(spec.form_id, spec.version, "ABCD-EFGH", no, total)
+
+    results = [PageResult("scan.pdf", n - 1, "form", code=code(n), page_no=n) for n in range(1, spec.page_count + 1)]
+    box = FieldRead(f.name, home, "accepted", "Eerste deel.", "Eerste deel.", 96.0, "", f.widgets[0].rect, None, spec.page_count + 1)
+    results[home - 1] = PageResult("scan.pdf", home - 1, "form", code=code(home), page_no=home, fields=(box,))
+    sure = pages_there != "unsure"
+    cont = [
+        ContinuationRead(f.name, "Tweede deel", 95.0, spec.page_count + 2, "\n", sure),
+        ContinuationRead(f.name, "loopt door.", 95.0, 0, "", True),
+    ]
+    for i, c in enumerate(cont):
+        if pages_there == "second-missing" and i == 1:
+            continue
+        no = spec.page_count + 1 + i
+        results.append(PageResult("scan.pdf", no - 1, "form", code=code(no), page_no=no, continuation=c))
+    (record,) = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    reviewed = {i.field for i in record.review}
+    if pages_there == "all":
+        assert record.fields[f.name] == "Eerste deel.\nTweede deel loopt door."
+        assert f.name not in reviewed
+    else:
+        assert f.name in reviewed

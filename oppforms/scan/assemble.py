@@ -128,10 +128,10 @@ def _record(
     for p in pages:
         for fr in p.fields:
             reads.setdefault(fr.field, []).append(fr)
-    continuations: dict[str, list[ContinuationRead]] = {}
+    continuations: dict[str, list[tuple[int, ContinuationRead]]] = {}
     for p in pages:
         if p.continuation is not None and p.continuation.field:
-            continuations.setdefault(p.continuation.field, []).append(p.continuation)
+            continuations.setdefault(p.continuation.field, []).append((p.page_no, p.continuation))
 
     for f in spec.value_fields:
         got = reads.get(f.name, [])
@@ -143,7 +143,8 @@ def _record(
         status = best.status
         reason = best.reason
         if best.continued_on:
-            parts = continuations.get(f.name, [])
+            numbered = continuations.get(f.name, [])
+            parts = [c for _, c in numbered]
             joined = " ".join([best.read, *(c.text for c in parts)])
             if expected is not None:
                 want = expected.get(f.name, "")
@@ -157,8 +158,11 @@ def _record(
                 # the box's text, then each page's, after the line breaks typed before it
                 # (its first line stands lower) or a space (the text wrapped there)
                 value = best.value + "".join((c.lead or " ") + c.text for c in parts)
-                status = "review"
-                reason = f"continues on page {best.continued_on}: check the joined text"
+                if best.status == "accepted" and _whole_chain(best.continued_on, numbered) and all(c.sure for c in parts):
+                    status, reason = "accepted", ""
+                else:
+                    status = "review"
+                    reason = best.reason or f"continues on page {best.continued_on}: check the joined text"
         # a field shown twice (the pupil's name) must read the same in both places
         shown = best  # the place a person is sent to look at
         if status in {"accepted"} and len(got) > 1:
@@ -196,6 +200,17 @@ def _record(
         warnings=tuple(dict.fromkeys(warnings)),
         document=form.document,
     )
+
+
+def _whole_chain(first: int, parts: Sequence[tuple[int, ContinuationRead]]) -> bool:
+    """The continuation pages are all there, in order: the box points to the first, each
+    page to the next, the last to none."""
+    want = first
+    for page_no, part in parts:
+        if page_no != want:
+            return False
+        want = part.next_page
+    return want == 0 and bool(parts)
 
 
 def page_label(r: PageResult) -> str:

@@ -125,6 +125,7 @@ class ContinuationRead:
     confidence: float
     next_page: int
     lead: str = ""  # the line breaks typed before its first line ("" for a wrap)
+    sure: bool = False  # read as surely as an accepted field (see _PageReader.judge_unverified)
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,10 +541,9 @@ class _PageReader:
             )
 
         if continued_on:
-            box_part = rebuild(lines, near)
-            value = box_part.text if box_part is not None else normalise_space(read)
-            self.add(f, "review", value, read, conf, f"continues on page {continued_on}", rect, continued_on=continued_on)
-            return
+            # only the lines above the marker are the field's; the marker is checked apart
+            result = OcrText(result.lines[: len(lines)])
+            conf = result.confidence
         reason = ""
         size: float | None = None
         if f.multiline:
@@ -586,9 +586,10 @@ class _PageReader:
         if not reason and conf < self.settings.accept_confidence:
             reason = f"read with low confidence ({conf:.0f})"
         if reason:
-            self.add_review(f, value, read, conf, reason, rect, inner)
+            self.add_review(f, value, read, conf, reason, rect, inner, continued_on=continued_on)
         else:
-            self.add(f, "accepted", value, read, conf, "", rect)
+            # a text that continues is accepted only with its continuation (see assemble)
+            self.add(f, "accepted", value, read, conf, "", rect, continued_on=continued_on)
 
     def check_print(self, crop: Gray, result: OcrText, size: float) -> list[str] | None:
         """The lines with each word as the print shows it (see :mod:`oppforms.scan.verify`),
@@ -653,9 +654,11 @@ class _PageReader:
     ) -> None:
         self.fields.append(FieldRead(f.name, self.page_no, status, value, read, conf, reason, rect, crop, continued_on))
 
-    def add_review(self, f: Field, value: str, read: str, conf: float, reason: str, rect: PdfRect, inner: PixelBox) -> None:
+    def add_review(
+        self, f: Field, value: str, read: str, conf: float, reason: str, rect: PdfRect, inner: PixelBox, *, continued_on: int = 0
+    ) -> None:
         crop = self.save_crop(f.name, self.canvas, inner, margin=8)
-        self.add(f, "review", value, read, conf, reason, rect, crop=crop)
+        self.add(f, "review", value, read, conf, reason, rect, crop=crop, continued_on=continued_on)
 
     def disagree(
         self,
@@ -711,21 +714,35 @@ class _PageReader:
             text = text[: m.start()]
         lines = [line for line in text.strip().split("\n") if line.strip()]
         lead = ""
+        sure = False
+        confidence = result.confidence
         if lines:
             vs = spec.values
             metrics = value_metrics(spec)
             pitch = vs.size * vs.leading
+            drops = _drops(result, len(lines))
+            shown = OcrText(result.lines[: len(lines)])
+            confidence = shown.confidence
+            checked = self.check_print(_clean_edges(self.crop(tb)), shown, vs.size) if drops is not None else None
             rebuilt = rebuild_paragraphs(
-                lines, metrics, c.width, [vs.size], drops=_drops(result, len(lines)), leading=vs.leading, paragraph=vs.paragraph
+                checked or lines, metrics, c.width, [vs.size], drops=drops, leading=vs.leading, paragraph=vs.paragraph
             )
             if rebuilt is not None:
                 text = rebuilt.text
+            # sure: every word matches the print, the lines stand where the layout puts
+            # them, and the engine is sure of each word
+            sure = (
+                checked is not None
+                and rebuilt is not None
+                and rebuilt.laid_out
+                and confidence >= self.settings.accept_confidence
+            )
             # the first line stands a paragraph gap lower when a line break was typed
             # before it (in the box or on the page before)
             expected = (spec.page_height - spec.first_baseline(top, vs.size, metrics.descriptor.ascent)) * PX_PER_PT
             seen = tb.top + result.lines[0].baseline - _PAD
             lead = "\n" * typed_breaks((seen - expected) / PX_PER_PT + pitch, pitch, vs.size * vs.paragraph)
-        self.continuation = ContinuationRead(field.name if field else None, text.strip(), result.confidence, next_page, lead)
+        self.continuation = ContinuationRead(field.name if field else None, text.strip(), confidence, next_page, lead, sure)
         if field is None:
             self.review.append(
                 ReviewItem(
