@@ -104,11 +104,17 @@ def expand_inputs(path: Path) -> list[Path]:
     return [path]
 
 
+#: A page whose median grey is darker than this is a negative (paper is the most of a
+#: page): a CCITT image with its BlackIs1 the wrong way round, an inverted CMYK JPEG.
+NEGATIVE_MEDIAN = 80
+
+
 def load_page(ref: PageRef) -> Gray:
-    """The page as an 8-bit grey image at its own resolution."""
-    if ref.kind == "pdf":
-        return _pdf_page(ref)
-    return _image_frame(ref)
+    """The page as an 8-bit grey image at its own resolution, dark ink on light paper."""
+    gray = _pdf_page(ref) if ref.kind == "pdf" else _image_frame(ref)
+    if float(np.median(gray[::8, ::8])) < NEGATIVE_MEDIAN:
+        gray = np.asarray(255 - gray, dtype=np.uint8)
+    return gray
 
 
 def _to_gray(im: Any) -> Gray:
