@@ -255,6 +255,16 @@ def test_pages_turned_a_quarter_half_or_three_quarters_are_read(
     assert records[0].fields["akkoord.leerling.start.datum"] == DATE_ISO
 
 
+def test_a_mirror_image_scan_is_turned_back_and_read(
+    page_images: list[np.ndarray], spec: FormSpec, batch: Batch, tmp_path: Path
+) -> None:
+    mirrored = [np.ascontiguousarray(cv2.flip(p, 1)) for p in page_images[:3]]
+    records = _read_images(mirrored, spec, tmp_path, "spiegel.pdf", issued=batch.issued)
+    assert len(records) == 1
+    assert records[0].fields["schooljaar"] == LINE
+    assert any("mirror image" in w for w in records[0].warnings)
+
+
 def test_a_faint_mirrored_code_showing_through_is_not_a_page(page_images: list[np.ndarray], spec: FormSpec, tmp_path: Path) -> None:
     ghost = 255.0 - (255.0 - cv2.flip(page_images[0], 1).astype(np.float32)) * 0.15
     records = _read_images([page_images[0], np.clip(ghost, 0, 255).astype(np.uint8)], spec, tmp_path, "ghost.pdf")

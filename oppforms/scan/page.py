@@ -223,6 +223,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
     by_layout = False
     code: PageCode | None = None
     warnings: list[str] = []
+    scanned = image
     if codes.hits:
         image, codes, _ = upright(image, codes)
         texts = {h.code for h in codes.hits}
@@ -251,8 +252,14 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         coarse = match.alignment
         page_no = match.page_no
         by_layout = True
-    image, streaks = remove_scanner_streaks(image)
+    image, _ = remove_scanner_streaks(image)
     alignment = align(image, spec, coarse)
+    if not by_layout and alignment.method != "marks":
+        mirrored = _read_mirrored(scanned, spec)
+        if mirrored is not None:
+            image, alignment = mirrored
+            warnings.append(f"{ref.label}: the scan is a mirror image; it was read mirrored back")
+    del scanned
     if alignment.method == "layout":
         warnings.append(f"{ref.label}: aligned on the printed layout only (corner marks not found)")
     elif alignment.method == "qr":
@@ -301,6 +308,23 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         seconds=time.monotonic() - clock.start,
         ocr_seconds=clock.ocr,
     )
+
+
+def _read_mirrored(image: Gray, spec: FormSpec) -> tuple[Gray, Alignment] | None:
+    """The page mirrored back and aligned on its corner marks, when the scan is a mirror
+    image (a QR reader reads a mirrored code as a turned one, but the marks then do not
+    fit); None when mirroring does not make the marks fit either."""
+    flipped = np.ascontiguousarray(np.asarray(cv2.flip(image, 1), dtype=np.uint8))
+    codes = find_codes(flipped, spec.form_id)
+    if not codes.hits:
+        return None
+    flipped, codes, _ = upright(flipped, codes)
+    coarse = from_codes(spec, codes.hits)
+    if coarse is None:
+        return None
+    flipped, _ = remove_scanner_streaks(flipped)
+    alignment = align(flipped, spec, coarse)
+    return (flipped, alignment) if alignment.method == "marks" else None
 
 
 _FOOTER = re.compile(r"pagina\s+(\d+)\s+van\s+(\d+).*?document\s+([A-Z2-7]{4})\s*-\s*([A-Z2-7]{4})", re.IGNORECASE)
