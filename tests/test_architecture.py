@@ -22,6 +22,16 @@ LAYERS: list[set[str]] = [
     {"cli", "__main__", "__init__"},
 ]
 NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch")}
+#: Inside ``sources``, lowest first: helpers, the reader every format shares, one module
+#: per format, the entry points. A module imports lower ones only, so no format reader
+#: leans on another's code: what they share belongs in ``base``.
+SOURCES_LAYERS: list[set[str]] = [
+    {"encodings", "headers", "interchange"},
+    {"base"},
+    {"csv_reader", "xlsx_reader", "json_reader"},
+    {"readers"},
+    {"__init__"},
+]
 
 
 def layer_of(module: str) -> int:
@@ -73,6 +83,24 @@ def test_lower_layers_never_import_higher_ones() -> None:
                 problems.append(f"{name} imports {target}")
             if (name.split(".")[0], target.split(".")[0]) in NEVER:
                 problems.append(f"{name} imports {target} (fill and extract stay apart)")
+    assert not problems, problems
+
+
+def test_inside_sources_the_format_readers_share_only_the_lower_modules() -> None:
+    def level(module: str) -> int:
+        sub = module.removeprefix("sources").removeprefix(".") or "__init__"
+        for i, layer in enumerate(SOURCES_LAYERS):
+            if sub in layer:
+                return i
+        raise AssertionError(f"oppforms.{module} is in no layer: add it to SOURCES_LAYERS in this test")
+
+    problems = []
+    for name, tree in modules().items():
+        if name.split(".")[0] != "sources":
+            continue
+        for target in internal_imports(name, tree):
+            if target.split(".")[0] == "sources" and level(target) >= level(name):
+                problems.append(f"{name} imports {target}")
     assert not problems, problems
 
 
