@@ -88,6 +88,80 @@ def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[Wra
     return lines
 
 
+#: How much a value shrinks per step when it does not fit its box (points).
+SHRINK_STEP = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """A value laid out in its box: the size used, the lines drawn, and the text that
+    did not fit (empty when all of it did)."""
+
+    size: float
+    lines: tuple[str, ...]
+    rest: str
+    #: per line: it follows a typed line break (drawn after a paragraph gap)
+    paras: tuple[bool, ...] = ()
+    #: ``rest`` follows a typed line break (its first line, on the continuation page, too)
+    rest_para: bool = False
+
+
+def fit_text(
+    text: str,
+    metrics: FontMetrics,
+    *,
+    width: float,
+    height: float,
+    size: float,
+    min_size: float,
+    leading: float,
+    multiline: bool,
+    paragraph: float = 0.0,
+) -> Fitted:
+    """Lay ``text`` out in a box of ``width`` x ``height`` points (inside the padding).
+
+    Tries the form's size first, then shrinks in half points down to ``min_size``. For a
+    multiline box whose text still does not fit, the lines that fit are kept less one,
+    which the caller fills with the continuation marker, and ``rest`` holds exactly what
+    follows them. A one-line value is never wrapped: ``rest`` is the whole value when it
+    is too wide even at ``min_size``. Lines that follow a typed line break are set
+    ``paragraph`` times the size lower (see :func:`~oppforms.typeset.line_offsets`).
+    """
+    s = size
+    fallback: Fitted | None = None  # the largest size that fits only by splitting a word
+    while True:
+        if multiline:
+            lines = wrap(text, metrics, s, width)
+            paras = [line.para for line in lines]
+            if text_height(paras, s * leading, s * paragraph) <= height + 1e-6:
+                fitted = Fitted(s, tuple(line.text for line in lines), "", tuple(paras))
+                if not any(line.split for line in lines):
+                    return fitted
+                fallback = fallback or fitted
+        elif metrics.width(text, s) <= width + 1e-6:
+            return Fitted(s, (text,), "")
+        if s - SHRINK_STEP < min_size - 1e-9:
+            break
+        s -= SHRINK_STEP
+    if fallback is not None:
+        return fallback
+    if not multiline:
+        return Fitted(s, (), text)
+    # keep the lines that fit with one line more for the continuation marker
+    keep = 0
+    while keep < len(lines) and text_height(paras[: keep + 1] + [False], s * leading, s * paragraph) <= height + 1e-6:
+        keep += 1
+    while keep and not lines[keep - 1].text:
+        keep -= 1  # an empty line at the end of a box would not show: it goes with the rest
+    kept: list[WrappedLine] = lines[:keep]
+    cut = kept[-1].end if kept else 0
+    rest = text[cut:].lstrip(" ") if kept else text.lstrip(" \n")
+    rest_para = rest.startswith("\n")
+    if rest_para:
+        rest = rest[1:]
+    return Fitted(s, tuple(line.text for line in kept), rest, tuple(paras[:keep]), rest_para)
+
+
 def line_offsets(paras: Sequence[bool], pitch: float, gap: float) -> list[float]:
     """How far below the first line's baseline each line's baseline lies: ``pitch`` per
     line, plus ``gap`` before a line that follows a typed line break (``paras``, see

@@ -103,3 +103,21 @@ def test_a_page_whose_codes_are_unreadable_joins_its_form_by_the_footer(
     records = read_scanned(path, spec, issued=batch.issued, review_dir=tmp_path / "review")
     assert [r.document for r in records] == [form.document]
     assert any(i.reason.startswith("no readable page code") and i.page == 2 for i in records[0].review)
+
+
+def test_a_short_value_on_grey_noisy_paper_is_read(spec: FormSpec) -> None:
+    """A harsh copier's grey, grainy ground: the crop is padded with its own paper grey,
+    since a white border makes tesseract read the edge and miss the text."""
+    from oppforms.fonts import FontMetrics
+    from oppforms.scan.ocr import OcrMode
+    from oppforms.scan.page import _pad
+    from oppforms.scan.verify import render_word
+
+    metrics = FontMetrics.shipped(spec.fonts[spec.values.font])
+    word = render_word("1B4", metrics, spec.fonts[spec.values.font], 10 * 300 / 72)
+    rng = np.random.default_rng(5)
+    crop = np.full((70, 1400), 225.0)
+    h, w = word.shape
+    crop[20 : 20 + h, 15 : 15 + w] = np.minimum(crop[20 : 20 + h, 15 : 15 + w], word)
+    crop = np.clip(crop + rng.normal(0, 12, crop.shape), 0, 255).astype(np.uint8)
+    assert engine().read(_pad(crop), OcrMode.LINE, timeout=10).text == "1B4"

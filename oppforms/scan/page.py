@@ -29,7 +29,7 @@ from ..geometry import PdfRect, PixelBox, from_pixels, mm, to_pixels
 from ..pagecode import PageCode
 from ..records import ReviewItem
 from ..spec import Field, FieldKind, FormSpec, shipped_pdf_path
-from ..typeset import typed_breaks
+from ..typeset import fit_text, line_offsets, typed_breaks
 from .images import PageRef, PageRefused, encode_png, load_page
 from .ink import (
     SignatureVerdict,
@@ -357,22 +357,26 @@ _PAD = 12  # white pixels put around a crop before it is read
 
 
 def _pad(crop: Gray, margin: int = _PAD) -> Gray:
-    return np.asarray(cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
+    """The crop with a border of its own paper's grey: a white border around a grey,
+    noisy scan makes an edge that tesseract reads as the text and then reads nothing."""
+    paper = int(np.median(crop)) if crop.size else 255
+    return np.asarray(cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=paper), dtype=np.uint8)
 
 
 def _clean_edges(crop: Gray, depth: int = 10) -> Gray:
     """The crop with remains of the box's frame lines along its edges whitened."""
     out = crop.copy()
     mask = ink_mask(crop)
+    paper = int(np.median(crop)) if crop.size else 255
     h, w = mask.shape
     for i in range(min(depth, h)):
         for r in (i, h - 1 - i):
             if mask[r].sum() > 0.5 * w:
-                out[r] = 255
+                out[r] = paper
     for i in range(min(depth, w)):
         for c in (i, w - 1 - i):
             if mask[:, c].sum() > 0.5 * h:
-                out[:, c] = 255
+                out[:, c] = paper
     return out
 
 
@@ -677,6 +681,47 @@ class _PageReader:
         continued_on: int = 0,
     ) -> None:
         self.fields.append(FieldRead(f.name, self.page_no, status, value, read, conf, reason, rect, crop, continued_on))
+        if status in {"verified", "accepted"} and value:
+            self.explain_print(f, rect, shown_date(value) if f.kind is FieldKind.DATE else value, continued=bool(continued_on))
+
+    def explain_print(self, f: Field, rect: PdfRect, value: str, *, continued: bool) -> None:
+        """The ink a value known to be on the paper was printed as: its lines where the
+        filler's layout put them (the same fitting, in the same font), and the continuation
+        marker below them. Ink there is no handwriting; ink beside it still is. A box whose
+        text continues was set at the smallest size (``value`` may be only its part)."""
+        vs = self.spec.values
+        metrics = value_metrics(self.spec)
+        d = metrics.descriptor
+        fitted = fit_text(
+            value,
+            metrics,
+            width=rect.width - 2 * vs.padding,
+            height=rect.height - 2 * vs.padding,
+            size=vs.min_size if continued else vs.size,
+            min_size=vs.min_size,
+            leading=vs.leading,
+            multiline=f.multiline,
+            paragraph=vs.paragraph,
+        )
+        size = fitted.size
+        lines = list(fitted.lines)
+        if f.multiline:
+            first = self.spec.first_baseline(rect.y1 - vs.padding, size, d.ascent)
+            paras = list(fitted.paras) or [False] * len(lines)
+            if fitted.rest or continued:  # the marker, a line below the last one kept
+                lines.append(self.spec.continuation.marker.format(page=99))
+                paras.append(False)
+            baselines = [first - y for y in line_offsets(paras, size * vs.leading, size * vs.paragraph)]
+        else:
+            baselines = [rect.y0 + (rect.height - size * d.cap_height / 1000.0) / 2]
+        for line, base in zip(lines, baselines, strict=True):
+            if not line.strip():
+                continue
+            x0 = rect.x0 + vs.padding
+            printed = PdfRect(
+                x0 - 1.5, base + size * d.descent / 1000.0 - 1.5, x0 + metrics.width(line, size) + 1.5, base + size * d.ascent / 1000.0 + 1.5
+            )
+            self.explained.append(self.box(printed))
 
     def add_review(
         self, f: Field, value: str, read: str, conf: float, reason: str, rect: PdfRect, inner: PixelBox, *, continued_on: int = 0
