@@ -509,3 +509,23 @@ def test_a_text_that_continues_is_joined_and_accepted_only_when_every_part_is_su
         assert f.name not in reviewed
     else:
         assert f.name in reviewed
+
+
+def test_a_reading_of_an_enlarged_crop_is_put_back_in_the_first_readings_pixels() -> None:
+    from oppforms.geometry import PixelBox
+    from oppforms.scan.ocr import OcrLine, OcrText, OcrWord
+    from oppforms.scan.page import _PAD, _rescaled
+
+    # a word at (100, 40)-(160, 70) in the crop lies at 1.5 x that, plus the padding
+    word = OcrWord("moeder", PixelBox(_PAD + 150, _PAD + 60, _PAD + 240, _PAD + 105), 91.0)
+    big = OcrText((OcrLine((word,), word.box, _PAD + 99),))
+    (line,) = _rescaled(big, 1.5).lines
+    assert line.words[0].box == PixelBox(_PAD + 100, _PAD + 40, _PAD + 160, _PAD + 70)
+    assert line.baseline == _PAD + 66 and line.words[0].text == "moeder"
+
+
+def test_lines_that_do_not_rewrap_are_joined_by_what_their_baselines_show() -> None:
+    from oppforms.scan.text import join_by_drops
+
+    assert join_by_drops(["een", "twee", "drie", "vier"], [11.8, 15.8, 31.6], 11.8, 4.0) == "een twee\ndrie\n\nvier"
+    assert join_by_drops(["een", "twee"], None, 11.8, 4.0) == "een twee"

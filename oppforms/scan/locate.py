@@ -24,7 +24,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from ..geometry import Homography, PdfRect, pdf_to_image
 from ..pagecode import PageCode, parse_page_code

@@ -17,7 +17,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -51,12 +51,13 @@ from .locate import (
     upright,
     warp,
 )
-from .ocr import Gray, OcrEngine, OcrMode, OcrText, OcrTimeout
+from .ocr import Gray, OcrEngine, OcrLine, OcrMode, OcrText, OcrTimeout, OcrWord
 from .render import blank_pages
 from .text import (
     Rebuilt,
     agrees,
     first_difference,
+    join_by_drops,
     marker_pattern,
     normalise_space,
     parse_date,
@@ -483,7 +484,6 @@ class _PageReader:
         self.signatures.append(SignatureRead(f.name, self.page_no, verdict, evidence.ink, evidence.streak, rect, crop))
 
     def read_field(self, f: Field, rect: PdfRect) -> None:
-        spec = self.spec
         inner = self.box(rect.inset(2.0))
         crop = _clean_edges(self.crop(inner))
         mask = drop_specks(ink_mask(crop), max(6, round((0.3 * PX_PER_MM) ** 2)))
@@ -553,7 +553,37 @@ class _PageReader:
     ) -> None:
         """A text read without an issued value to check it against: accepted only when the
         engine is sure, the lines wrap the way the form wraps text, and every word drawn
-        again in the form's font matches the print."""
+        again in the form's font matches the print. A reading that fails those checks is
+        read again from other versions of the crop (larger, binarised, sharpened): a
+        misread is rarely repeated the same way, and a reading that the print confirms word
+        for word is taken (the person still sees it when the engine was not sure)."""
+        read = "\n".join(lines).strip()
+        first = self.judge(f, rect, crop, result, lines, conf, continued_on)
+        best = first
+        if first.reason and not first.reason.startswith("read with low confidence"):
+            mode = OcrMode.DATE if f.kind is FieldKind.DATE else OcrMode.BLOCK if f.multiline else OcrMode.LINE
+            for again in self.other_readings(crop, mode):
+                again_lines = [line.text for line in again.lines]
+                if continued_on:
+                    m = self.marker.search("\n".join(again_lines))
+                    if not m:
+                        continue
+                    again_lines = "\n".join(again_lines)[: m.start()].split("\n")
+                judged = self.judge(f, rect, crop, again, again_lines, again.confidence, continued_on)
+                if judged.checked:
+                    best = judged
+                    break
+        if best.reason:
+            self.add_review(f, best.value, read, best.confidence, best.reason, rect, inner, continued_on=continued_on)
+        else:
+            # a text that continues is accepted only with its continuation (see assemble)
+            self.add(f, "accepted", best.value, read, best.confidence, "", rect, continued_on=continued_on)
+
+    def judge(
+        self, f: Field, rect: PdfRect, crop: Gray, result: OcrText, lines: list[str], conf: float, continued_on: int
+    ) -> _Judged:
+        """One reading of a box without an issued value: the value it gives, and why it
+        cannot be accepted ("" when it can)."""
         spec = self.spec
         metrics = value_metrics(spec)
         vs = spec.values
@@ -586,20 +616,24 @@ class _PageReader:
             if size is None:
                 reason = "the text read is wider than the box could show (a misread or handwriting)"
         printed_lines = lines
+        checked = False
         if size is not None and not reason:
-            checked = self.check_print(crop, result, size)
-            if checked is None:
+            printed = self.check_print(crop, result, size)
+            if printed is None:
                 reason = "a word read does not match the print (a letter the engine cannot read, or a misread)"
             else:
-                printed_lines = checked
+                printed_lines = printed
+                checked = True
         if f.kind is FieldKind.DATE:
             value = parse_date("".join(printed_lines).replace(" ", "")) or ""
             if not value:
                 reason = reason or "not a date the form could show (dd-mm-jjjj)"
+                checked = False
                 value = read
         elif f.multiline:
             rebuilt = rebuild(printed_lines, size or near)
-            value = rebuilt.text if rebuilt is not None else read
+            guess = size or near or vs.size
+            value = rebuilt.text if rebuilt is not None else join_by_drops(printed_lines, drops, guess * vs.leading, guess * vs.paragraph)
             # Paper filled by oppforms (a document id in its page code) shows a typed line
             # break as a paragraph gap; where the baselines stand as its layout puts them, a
             # line end without a gap is a wrap. Elsewhere (a blank form filled in a viewer
@@ -607,17 +641,25 @@ class _PageReader:
             ours = rebuilt is not None and rebuilt.laid_out and vs.paragraph > 0 and bool(self.code and self.code.document)
             if rebuilt is None and not reason:
                 reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
+                checked = False
             elif rebuilt is not None and not reason and not ours and unsure_breaks(printed_lines, metrics, width, rebuilt.size):
                 reason = "a sentence ends where a line ends: a line break may have been typed there, which the paper cannot show"
         else:
             value = normalise_space(" ".join(printed_lines))
         if not reason and conf < self.settings.accept_confidence:
             reason = f"read with low confidence ({conf:.0f})"
-        if reason:
-            self.add_review(f, value, read, conf, reason, rect, inner, continued_on=continued_on)
-        else:
-            # a text that continues is accepted only with its continuation (see assemble)
-            self.add(f, "accepted", value, read, conf, "", rect, continued_on=continued_on)
+        return _Judged(value, reason, conf, checked)
+
+    def other_readings(self, crop: Gray, mode: OcrMode) -> Iterator[OcrText]:
+        """The crop read again, larger, binarised and sharpened, with the words' boxes
+        and baselines given in the first reading's pixels (as :meth:`ocr` pads the crop)."""
+        big = np.asarray(cv2.resize(crop, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+        yield _rescaled(self.ocr(big, mode), 1.5)
+        _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        yield self.ocr(np.asarray(binary, dtype=np.uint8), mode)
+        blurred = cv2.GaussianBlur(crop, (0, 0), 1.2)
+        sharp = np.asarray(cv2.addWeighted(crop, 1.8, blurred, -0.8, 0), dtype=np.uint8)
+        yield _rescaled(self.ocr(np.asarray(cv2.resize(sharp, None, fx=1.25, fy=1.25, interpolation=cv2.INTER_CUBIC), dtype=np.uint8), mode), 1.25)
 
     def check_print(self, crop: Gray, result: OcrText, size: float) -> list[str] | None:
         """The lines with each word as the print shows it (see :mod:`oppforms.scan.verify`),
@@ -649,20 +691,14 @@ class _PageReader:
         return out
 
     def retries(self, crop: Gray, mode: OcrMode, first: str, issued: str) -> Iterator[str]:
-        """The text read first, then read again from other versions of the crop (larger,
-        binarised, sharpened) while it disagrees with ``issued``: a misread is rarely
-        repeated the same way, and agreeing with the issued value by chance is far less
-        likely than misreading it."""
+        """The text read first, then read again from other versions of the crop while it
+        disagrees with ``issued``: a misread is rarely repeated the same way, and agreeing
+        with the issued value by chance is far less likely than misreading it."""
         yield first
         if not issued:
             return
-        big = np.asarray(cv2.resize(crop, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
-        yield self.ocr(big, mode).text
-        _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        yield self.ocr(np.asarray(binary, dtype=np.uint8), mode).text
-        blurred = cv2.GaussianBlur(crop, (0, 0), 1.2)
-        sharp = np.asarray(cv2.addWeighted(crop, 1.8, blurred, -0.8, 0), dtype=np.uint8)
-        yield self.ocr(np.asarray(cv2.resize(sharp, None, fx=1.25, fy=1.25, interpolation=cv2.INTER_CUBIC), dtype=np.uint8), mode).text
+        for again in self.other_readings(crop, mode):
+            yield again.text
 
     def alphabet(self) -> frozenset[str] | None:
         return engine().alphabet
@@ -760,7 +796,6 @@ class _PageReader:
         c = spec.marks.content
         cont = spec.continuation
         heading = spec.styles[cont.heading_style]
-        details = spec.styles[cont.details_style]
         top = spec.continuation_text_top
         head_rect = PdfRect(c.x0, c.y1 - 2 * heading.leading - 2, c.x1, c.y1 + 2)
         head = self.ocr(self.crop(self.box(head_rect)), OcrMode.BLOCK).text
@@ -856,6 +891,32 @@ class _PageReader:
                     crop=self.save_crop("hand", self.canvas, b, margin=round(mm(4) * PX_PER_PT)),
                 )
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    value: str
+    reason: str  # "" when the reading can be accepted
+    confidence: float
+    checked: bool  # every word matches the print and the lines wrap as the form's do
+
+
+def _rescaled(result: OcrText, scale: float) -> OcrText:
+    """A reading of a crop enlarged ``scale`` times (and padded by :func:`_pad`), with its
+    boxes and baselines put back in the padded original's pixels."""
+
+    def px(v: int) -> int:
+        return round((v - _PAD) / scale) + _PAD
+
+    def box(b: PixelBox) -> PixelBox:
+        return PixelBox(px(b.left), px(b.top), px(b.right), px(b.bottom))
+
+    return OcrText(
+        tuple(
+            OcrLine(tuple(OcrWord(w.text, box(w.box), w.confidence) for w in line.words), box(line.box), px(line.baseline))
+            for line in result.lines
+        )
+    )
 
 
 def _drops(result: OcrText, count: int) -> list[float] | None:

@@ -171,6 +171,20 @@ def rebuild_paragraphs(
     return fallback
 
 
+def join_by_drops(lines: Sequence[str], drops: Sequence[float] | None, pitch: float, gap: float) -> str:
+    """The lines joined by what their baselines show alone: the typed breaks a drop holds
+    (see :func:`oppforms.typeset.typed_breaks`), else a space. The best guess for a box
+    whose lines :func:`rebuild_paragraphs` cannot confirm (a person checks it)."""
+    lines = [line.strip() for line in lines]
+    if not lines:
+        return ""
+    parts = [lines[0]]
+    for i, line in enumerate(lines[1:]):
+        breaks = typed_breaks(drops[i], pitch, gap) if drops is not None and i < len(drops) else 0
+        parts.append(("\n" * breaks if breaks else " ") + line)
+    return "".join(parts)
+
+
 _SENTENCE_END = re.compile(r"[.!?:;)]$")
 _NEW_START = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞİŁŞÇ]|\d+[.)]|[-•–—*])")
 
