@@ -41,6 +41,10 @@ TESSDATA_DIRS = (
     "/usr/local/share/tessdata",
 )
 LANGUAGE = "nld"
+#: The model for all of Latin script, a second opinion on a box whose Dutch reading the
+#: print does not confirm: it has the letters Dutch lacks (ş ı İ ś Ł ’ …) that names in a
+#: Dutch school carry (Debian: tesseract-ocr-script-latn).
+SECOND_LANGUAGES = ("Latin", "script/Latin")
 DATE_CHARS = "0123456789-"
 INSTALL_HINT = (
     "reading scanned forms needs tesseract with its Dutch model: "
@@ -152,18 +156,19 @@ def _limit_threads() -> None:
 class TesserocrEngine:
     """tesseract through its C API (``tesserocr``), LSTM only, one model per process."""
 
-    def __init__(self, tessdata: Path) -> None:
+    def __init__(self, tessdata: Path, language: str = LANGUAGE) -> None:
         _limit_threads()
         import tesserocr
 
         self._tesserocr = tesserocr
-        self._api = tesserocr.PyTessBaseAPI(path=str(tessdata), lang=LANGUAGE, oem=tesserocr.OEM.LSTM_ONLY)
-        self._alphabet = model_alphabet(tessdata / f"{LANGUAGE}.traineddata")
+        self._language = language
+        self._api = tesserocr.PyTessBaseAPI(path=str(tessdata), lang=language, oem=tesserocr.OEM.LSTM_ONLY)
+        self._alphabet = model_alphabet(tessdata / f"{language}.traineddata")
         self._whitelist = ""
 
     @property
     def name(self) -> str:
-        return f"tesseract {self._tesserocr.tesseract_version().split()[1]} (tesserocr, {LANGUAGE})"
+        return f"tesseract {self._tesserocr.tesseract_version().split()[1]} (tesserocr, {self._language})"
 
     @property
     def alphabet(self) -> frozenset[str] | None:
@@ -217,15 +222,16 @@ class TesserocrEngine:
 class TesseractCliEngine:
     """The ``tesseract`` program, once per box (TSV output)."""
 
-    def __init__(self, program: str, tessdata: Path | None) -> None:
+    def __init__(self, program: str, tessdata: Path | None, language: str = LANGUAGE) -> None:
         _limit_threads()
         self._program = program
         self._tessdata = tessdata
-        self._alphabet = model_alphabet(tessdata / f"{LANGUAGE}.traineddata") if tessdata else None
+        self._language = language
+        self._alphabet = model_alphabet(tessdata / f"{language}.traineddata") if tessdata else None
 
     @property
     def name(self) -> str:
-        return f"tesseract (program, {LANGUAGE})"
+        return f"tesseract (program, {self._language})"
 
     @property
     def alphabet(self) -> frozenset[str] | None:
@@ -238,7 +244,7 @@ class TesseractCliEngine:
         if not ok:
             return OcrText(())
         psm = "6" if mode is OcrMode.BLOCK else "7"
-        cmd = [self._program, "stdin", "stdout", "-l", LANGUAGE, "--oem", "1", "--psm", psm, "--dpi", "300"]
+        cmd = [self._program, "stdin", "stdout", "-l", self._language, "--oem", "1", "--psm", psm, "--dpi", "300"]
         if self._tessdata is not None:
             cmd += ["--tessdata-dir", str(self._tessdata)]
         if mode is OcrMode.DATE:
@@ -294,3 +300,20 @@ def default_engine() -> OcrEngine:
     if tessdata is None:
         raise MissingDependencyError(INSTALL_HINT)
     return TesserocrEngine(tessdata)
+
+
+def second_engine() -> OcrEngine | None:
+    """tesseract with the Latin-script model (see :data:`SECOND_LANGUAGES`), the same way
+    :func:`default_engine` reads; None when that model is not installed."""
+    tessdata = tessdata_dir()
+    if tessdata is None:
+        return None
+    language = next((lang for lang in SECOND_LANGUAGES if (tessdata / f"{lang}.traineddata").is_file()), None)
+    if language is None:
+        return None
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError:
+        program = shutil.which("tesseract")
+        return TesseractCliEngine(program, tessdata, language) if program else None
+    return TesserocrEngine(tessdata, language)

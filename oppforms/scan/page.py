@@ -182,6 +182,25 @@ def engine() -> OcrEngine:
     return _ENGINE
 
 
+_engine = engine  # under another name where a parameter is called ``engine``
+
+_SECOND: list[OcrEngine | None] = []
+
+
+def second_engine() -> OcrEngine | None:
+    """This process's second opinion (tesseract's Latin-script model), only beside the
+    default engine and when installed; made on first use."""
+    from .ocr import default_engine
+
+    if _FACTORY not in (None, default_engine):
+        return None  # a plugged-in engine reads alone
+    if not _SECOND:
+        from .ocr import second_engine as make
+
+        _SECOND.append(make())
+    return _SECOND[0]
+
+
 _METRICS: dict[str, FontMetrics] = {}
 
 
@@ -438,13 +457,13 @@ class _PageReader:
         (folder / name).write_bytes(encode_png(part))
         return str(folder / name)
 
-    def ocr(self, image: Gray, mode: OcrMode) -> OcrText:
+    def ocr(self, image: Gray, mode: OcrMode, *, engine: OcrEngine | None = None) -> OcrText:
         left = self.clock.left()
         if left <= 0:
             raise _PageTimeout("page time limit")
         t0 = time.monotonic()
         try:
-            return engine().read(_pad(image), mode, timeout=min(self.settings.box_timeout, left))
+            return (engine or _engine()).read(_pad(image), mode, timeout=min(self.settings.box_timeout, left))
         finally:
             self.clock.ocr += time.monotonic() - t0
 
@@ -562,7 +581,7 @@ class _PageReader:
         best = first
         if first.reason and not first.reason.startswith("read with low confidence"):
             mode = OcrMode.DATE if f.kind is FieldKind.DATE else OcrMode.BLOCK if f.multiline else OcrMode.LINE
-            for again in self.other_readings(crop, mode):
+            for again in self.other_readings(crop, mode, second=True):
                 again_lines = [line.text for line in again.lines]
                 if continued_on:
                     m = self.marker.search("\n".join(again_lines))
@@ -619,11 +638,12 @@ class _PageReader:
         checked = False
         if size is not None and not reason:
             printed = self.check_print(crop, result, size)
-            if printed is None:
+            if printed is None or not printed.sure:
                 reason = "a word read does not match the print (a letter the engine cannot read, or a misread)"
             else:
-                printed_lines = printed
                 checked = True
+            if printed is not None:
+                printed_lines, size = printed.lines, printed.size
         if f.kind is FieldKind.DATE:
             value = parse_date("".join(printed_lines).replace(" ", "")) or ""
             if not value:
@@ -650,9 +670,13 @@ class _PageReader:
             reason = f"read with low confidence ({conf:.0f})"
         return _Judged(value, reason, conf, checked)
 
-    def other_readings(self, crop: Gray, mode: OcrMode) -> Iterator[OcrText]:
+    def other_readings(self, crop: Gray, mode: OcrMode, *, second: bool = False) -> Iterator[OcrText]:
         """The crop read again, larger, binarised and sharpened, with the words' boxes
-        and baselines given in the first reading's pixels (as :meth:`ocr` pads the crop)."""
+        and baselines given in the first reading's pixels (as :meth:`ocr` pads the crop);
+        with ``second``, first by the second engine (letters the Dutch model lacks)."""
+        other = second_engine() if second and mode is not OcrMode.DATE else None
+        if other is not None:
+            yield self.ocr(crop, mode, engine=other)
         big = np.asarray(cv2.resize(crop, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
         yield _rescaled(self.ocr(big, mode), 1.5)
         _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -661,34 +685,48 @@ class _PageReader:
         sharp = np.asarray(cv2.addWeighted(crop, 1.8, blurred, -0.8, 0), dtype=np.uint8)
         yield _rescaled(self.ocr(np.asarray(cv2.resize(sharp, None, fx=1.25, fy=1.25, interpolation=cv2.INTER_CUBIC), dtype=np.uint8), mode), 1.25)
 
-    def check_print(self, crop: Gray, result: OcrText, size: float) -> list[str] | None:
-        """The lines with each word as the print shows it (see :mod:`oppforms.scan.verify`),
-        or None when a word does not match the print."""
-        from .verify import check_word, edge_level
+    def check_print(self, crop: Gray, result: OcrText, size: float) -> _Printed | None:
+        """The lines with each word as the print shows it (see :mod:`oppforms.scan.verify`)
+        and the size they were matched at. Checked at ``size`` and, when a word fails
+        there, at the sizes next to it: a misread (``—`` for ``–``) can make the lines
+        seem to need a smaller size than the form used; every word must match at one.
+        When no size confirms every word, the best guess per word at ``size`` (not sure);
+        None when the crop holds no ink to compare with."""
+        from .verify import best_reading, edge_level
 
         spec = self.spec
+        vs = spec.values
         metrics = value_metrics(spec)
-        filename = spec.fonts[spec.values.font]
-        px = size * PX_PER_PT
+        filename = spec.fonts[vs.font]
         h, w = crop.shape
-        pad, m = 12, 8
-        level = edge_level(crop)
-        if level is None:
+        pad, m = _PAD, 8
+        if edge_level(crop) is None:
             return None
-        out = []
-        for line in result.lines:
-            words = []
-            for word in line.words:
-                b = word.box
-                region = crop[max(0, b.top - pad - m) : min(h, b.bottom - pad + m), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
-                if region.size == 0:
-                    return None
-                printed = check_word(region, word.text, metrics, filename, px, level)
-                if printed is None:
-                    return None
-                words.append(printed)
-            out.append(" ".join(words))
-        return out
+        sizes = [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
+        guess: _Printed | None = None
+        for tried in [size] + sorted((s for s in sizes if 0 < abs(s - size) <= 0.5 + 1e-6), key=lambda s: abs(s - size)):
+            px = tried * PX_PER_PT
+            my = max(m, round(0.3 * px))  # above and below a word: room for accents and cedillas
+            out: list[str] = []
+            sure = True
+            for line in result.lines:
+                words = []
+                for word in line.words:
+                    b = word.box
+                    region = crop[max(0, b.top - pad - my) : min(h, b.bottom - pad + my), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
+                    text, confirmed = best_reading(region, word.text, metrics, filename, px) if region.size else (word.text, False)
+                    sure = sure and confirmed
+                    words.append(text)
+                    if not sure and guess is not None:
+                        break  # the best guess is taken at the first size already
+                if not sure and guess is not None:
+                    break
+                out.append(" ".join(words))
+            if sure:
+                return _Printed(out, tried, True)
+            if guess is None:
+                guess = _Printed(out, tried, False)
+        return guess
 
     def retries(self, crop: Gray, mode: OcrMode, first: str, issued: str) -> Iterator[str]:
         """The text read first, then read again from other versions of the crop while it
@@ -827,16 +865,23 @@ class _PageReader:
             drops = _drops(result, len(lines))
             shown = OcrText(result.lines[: len(lines)])
             confidence = shown.confidence
-            checked = self.check_print(_clean_edges(self.crop(tb)), shown, vs.size) if drops is not None else None
+            printed = self.check_print(_clean_edges(self.crop(tb)), shown, vs.size) if drops is not None else None
             rebuilt = rebuild_paragraphs(
-                checked or lines, metrics, c.width, [vs.size], drops=drops, leading=vs.leading, paragraph=vs.paragraph
+                printed.lines if printed is not None else lines,
+                metrics,
+                c.width,
+                [vs.size],
+                drops=drops,
+                leading=vs.leading,
+                paragraph=vs.paragraph,
             )
             if rebuilt is not None:
                 text = rebuilt.text
             # sure: every word matches the print, the lines stand where the layout puts
             # them, and the engine is sure of each word
             sure = (
-                checked is not None
+                printed is not None
+                and printed.sure
                 and rebuilt is not None
                 and rebuilt.laid_out
                 and confidence >= self.settings.accept_confidence
@@ -891,6 +936,13 @@ class _PageReader:
                     crop=self.save_crop("hand", self.canvas, b, margin=round(mm(4) * PX_PER_PT)),
                 )
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Printed:
+    lines: list[str]  # each word as the print shows it (the best guess when not sure)
+    size: float  # the text size (points) the words were matched at
+    sure: bool  # every word confirmed by the print
 
 
 @dataclass(frozen=True, slots=True)
