@@ -216,3 +216,12 @@ def test_two_letters_read_as_one_do_not_pass(metrics: FontMetrics) -> None:
     assert check(printed("komen", metrics), "kornen", metrics) is None
     assert check(printed("kornet", metrics), "komet", metrics) is None
     assert check(printed("komen", metrics), "komen", metrics) == "komen"
+
+
+@pytest.mark.parametrize(("right", "misread"), [("school", "schcol"), ("planning", "pIanning"), ("vmbo", "vmko")])
+def test_of_two_readings_the_one_the_print_shows_fits_better(metrics: FontMetrics, right: str, misread: str) -> None:
+    from oppforms.scan.verify import fits_better
+
+    region = printed(right, metrics, PX_8PT, blur=1.4, noise=7.0)  # the smallest size, soft
+    assert fits_better(region, right, misread, metrics, FONT, PX_8PT)
+    assert not fits_better(region, misread, right, metrics, FONT, PX_8PT)

@@ -581,7 +581,9 @@ class _PageReader:
         best = first
         if first.reason and not first.reason.startswith("read with low confidence"):
             mode = OcrMode.DATE if f.kind is FieldKind.DATE else OcrMode.BLOCK if f.multiline else OcrMode.LINE
+            others: list[OcrText] = []
             for again in self.other_readings(crop, mode, second=True):
+                others.append(again)
                 again_lines = [line.text for line in again.lines]
                 if continued_on:
                     m = self.marker.search("\n".join(again_lines))
@@ -592,6 +594,15 @@ class _PageReader:
                 if judged.checked:
                     best = judged
                     break
+            else:
+                # no reading is right throughout: mend the first word by word
+                mended = self.mend(crop, result, first.printed, others) if first.printed is not None else None
+                if mended is not None:
+                    judged = self.judge(f, rect, crop, mended, [ln.text for ln in mended.lines][: len(lines)], mended.confidence, continued_on)
+                    if judged.checked or judged.reason.startswith("read with low confidence"):
+                        best = judged
+                    else:  # still for a person to check, with the better guess
+                        best = _Judged(judged.value, first.reason, first.confidence, False, judged.printed)
         if best.reason:
             self.add_review(f, best.value, read, best.confidence, best.reason, rect, inner, continued_on=continued_on)
         else:
@@ -636,6 +647,7 @@ class _PageReader:
                 reason = "the text read is wider than the box could show (a misread or handwriting)"
         printed_lines = lines
         checked = False
+        printed: _Printed | None = None
         if size is not None and not reason:
             printed = self.check_print(crop, result, size)
             if printed is None or not printed.sure:
@@ -668,7 +680,7 @@ class _PageReader:
             value = normalise_space(" ".join(printed_lines))
         if not reason and conf < self.settings.accept_confidence:
             reason = f"read with low confidence ({conf:.0f})"
-        return _Judged(value, reason, conf, checked)
+        return _Judged(value, reason, conf, checked, printed if size is not None else None)
 
     def other_readings(self, crop: Gray, mode: OcrMode, *, second: bool = False) -> Iterator[OcrText]:
         """The crop read again, larger, binarised and sharpened, with the words' boxes
@@ -708,25 +720,71 @@ class _PageReader:
             px = tried * PX_PER_PT
             my = max(m, round(0.3 * px))  # above and below a word: room for accents and cedillas
             out: list[str] = []
+            flags: list[tuple[bool, ...]] = []
             sure = True
             for line in result.lines:
                 words = []
+                line_flags = []
                 for word in line.words:
                     b = word.box
                     region = crop[max(0, b.top - pad - my) : min(h, b.bottom - pad + my), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
                     text, confirmed = best_reading(region, word.text, metrics, filename, px) if region.size else (word.text, False)
                     sure = sure and confirmed
                     words.append(text)
+                    line_flags.append(confirmed)
                     if not sure and guess is not None:
                         break  # the best guess is taken at the first size already
                 if not sure and guess is not None:
                     break
                 out.append(" ".join(words))
+                flags.append(tuple(line_flags))
             if sure:
-                return _Printed(out, tried, True)
+                return _Printed(out, tried, True, tuple(flags))
             if guess is None:
-                guess = _Printed(out, tried, False)
+                guess = _Printed(out, tried, False, tuple(flags))
         return guess
+
+    def mend(self, crop: Gray, first: OcrText, printed: _Printed, others: list[OcrText]) -> OcrText | None:
+        """The first reading with each word the print did not confirm replaced by what
+        another reading saw in its place, where the print confirms that (one engine
+        misreads "moeder", another "in de"; together they may have every word). None
+        when nothing could be mended."""
+        from .verify import best_reading, fits_better
+
+        spec = self.spec
+        metrics = value_metrics(spec)
+        filename = spec.fonts[spec.values.font]
+        px = printed.size * PX_PER_PT
+        h, w = crop.shape
+        pad, m = _PAD, 8
+        my = max(m, round(0.3 * px))
+        mended = False
+        lines: list[OcrLine] = []
+        for i, line in enumerate(first.lines):
+            words: list[OcrWord] = []
+            for j, word in enumerate(line.words):
+                ok = i < len(printed.confirmed) and j < len(printed.confirmed[i]) and printed.confirmed[i][j]
+                if not ok:
+                    b = word.box
+                    region = crop[max(0, b.top - pad - my) : min(h, b.bottom - pad + my), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
+                    votes: dict[str, list[float]] = {}
+                    for other in others:
+                        seen = [x for ln in other.lines for x in ln.words if _overlap_share(x.box, b) >= 0.5]
+                        text = " ".join(x.text for x in sorted(seen, key=lambda x: x.box.left))
+                        if text and text != word.text and region.size:
+                            votes.setdefault(text, []).append(min(x.confidence for x in seen))
+                    for text, confs in sorted(votes.items(), key=lambda kv: -len(kv[1])):
+                        reading, sure = best_reading(region, text, metrics, filename, px)
+                        # confirmed by the print, or (as a better guess for the person who
+                        # checks it) read so by three other readings and fitting the print better
+                        if sure or (len(confs) >= 3 and fits_better(region, reading, word.text, metrics, filename, px)):
+                            word = OcrWord(reading, word.box, min(confs))
+                            mended = True
+                            break
+
+                words.append(word)
+            lines.append(OcrLine(tuple(words), line.box, line.baseline))
+        return OcrText(tuple(lines)) if mended else None
 
     def retries(self, crop: Gray, mode: OcrMode, first: str, issued: str) -> Iterator[str]:
         """The text read first, then read again from other versions of the crop while it
@@ -943,6 +1001,7 @@ class _Printed:
     lines: list[str]  # each word as the print shows it (the best guess when not sure)
     size: float  # the text size (points) the words were matched at
     sure: bool  # every word confirmed by the print
+    confirmed: tuple[tuple[bool, ...], ...] = ()  # per line and word, at ``size``
 
 
 @dataclass(frozen=True, slots=True)
@@ -951,6 +1010,17 @@ class _Judged:
     reason: str  # "" when the reading can be accepted
     confidence: float
     checked: bool  # every word matches the print and the lines wrap as the form's do
+    printed: _Printed | None = None
+
+
+def _overlap_share(a: PixelBox, b: PixelBox) -> float:
+    """How much of the smaller of two boxes the other covers (0-1)."""
+    w = min(a.right, b.right) - max(a.left, b.left)
+    h = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a.right - a.left) * (a.bottom - a.top), (b.right - b.left) * (b.bottom - b.top))
+    return w * h / smaller if smaller > 0 else 0.0
 
 
 def _rescaled(result: OcrText, scale: float) -> OcrText:

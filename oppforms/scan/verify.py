@@ -461,6 +461,16 @@ def best_reading(region: Gray, text: str, metrics: FontMetrics, filename: str, p
     return best.text, True
 
 
+def fits_better(region: Gray, candidate: str, current: str, metrics: FontMetrics, filename: str, px: float) -> bool:
+    """Whether ``candidate`` drawn at ``px`` explains the print in ``region`` better than
+    ``current`` (without either being sure): for choosing the best guess to show."""
+    a = _match(region, candidate, metrics, filename, px)
+    if a is None:
+        return False
+    b = _match(region, current, metrics, filename, px)
+    return b is None or (a.ok, -a.error) > (b.ok, -b.error)
+
+
 def check_word(region: Gray, text: str, metrics: FontMetrics, filename: str, px: float, level: float) -> str | None:
     """The word as printed when ``text`` (or a typographic variant of it: curly quotes,
     dashes; or a letter the engine cannot read) drawn at ``px`` pixels per em matches the
