@@ -187,7 +187,12 @@ def _pool(mask: Mask, f: int) -> Mask:
     """A 0/1 mask shrunk ``f`` times, a pixel set when any of its block was."""
     h, w = mask.shape
     cut = mask[: h - h % f, : w - w % f]
-    return np.asarray(cut.reshape(h // f, f, w // f, f).max(axis=(1, 3)), dtype=np.uint8)
+    out = cut[::f, ::f].copy()
+    for dy in range(f):  # strided slices: a reshape's max over two axes is ten times slower
+        for dx in range(f):
+            if dy or dx:
+                np.maximum(out, cut[dy::f, dx::f], out=out)
+    return np.asarray(out, dtype=np.uint8)
 
 
 def remove_scanner_streaks(image: Gray, share: float = 0.85) -> tuple[Gray, int]:

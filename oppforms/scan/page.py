@@ -847,13 +847,12 @@ class _PageReader:
         else:
             baselines = [rect.y0 + (rect.height - size * d.cap_height / 1000.0) / 2]
         for line, base in zip(lines, baselines, strict=True):
-            if not line.strip():
-                continue
             x0 = rect.x0 + vs.padding
-            printed = PdfRect(
-                x0 - 1.5, base + size * d.descent / 1000.0 - 1.5, x0 + metrics.width(line, size) + 1.5, base + size * d.ascent / 1000.0 + 1.5
-            )
-            self.explained.append(self.box(printed))
+            low, high = base + size * d.descent / 1000.0 - 1.5, base + size * d.ascent / 1000.0 + 1.5
+            for word in re.finditer(r"\S+", line):  # word by word: a stroke between words still shows
+                left = x0 + metrics.width(line[: word.start()], size)
+                right = left + metrics.width(word.group(), size)
+                self.explained.append(self.box(PdfRect(left - 1.5, low, right + 1.5, high)))
 
     def add_review(
         self, f: Field, value: str, read: str, conf: float, reason: str, rect: PdfRect, inner: PixelBox, *, continued_on: int = 0
@@ -923,7 +922,8 @@ class _PageReader:
             drops = _drops(result, len(lines))
             shown = OcrText(result.lines[: len(lines)])
             confidence = shown.confidence
-            printed = self.check_print(_clean_edges(self.crop(tb)), shown, vs.size) if drops is not None else None
+            # with the issued values the joined text is checked against them (see assemble)
+            printed = self.check_print(_clean_edges(self.crop(tb)), shown, vs.size) if drops is not None and self.expected is None else None
             rebuilt = rebuild_paragraphs(
                 printed.lines if printed is not None else lines,
                 metrics,

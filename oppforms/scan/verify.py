@@ -323,7 +323,7 @@ def _match(region: Gray, text: str, metrics: FontMetrics, filename: str, px: flo
     wide) and, for long words, slightly smaller and larger, as a scan is rarely at exactly
     its resolution."""
     fit = _fit(region, text, metrics, filename, px)
-    if len(text) >= LONG:
+    if len(text) >= LONG and (fit is None or not fit.ok):  # a fit at the size itself needs no slack
         for other in (px * (1 - SCALE_SLACK), px * (1 + SCALE_SLACK)):
             alt = _fit(region, text, metrics, filename, other)
             if alt is not None and (fit is None or (alt.ok, -alt.error) > (fit.ok, -fit.error)):
@@ -425,9 +425,17 @@ def best_reading(region: Gray, text: str, metrics: FontMetrics, filename: str, p
     del level
     candidates = _variants(text, _typographic(text))
     table = _beyond(text)
+    beyond: list[str] = []
     if any(ch in table for ch in text) or text[:1] in BEYOND_AT_START:
-        candidates += [v for v in _variants(text, table, start=BEYOND_AT_START) if v not in candidates]
+        beyond = [v for v in _variants(text, table, start=BEYOND_AT_START) if v not in candidates]
     fits = [f for f in (_match(region, c, metrics, filename, px) for c in candidates) if f is not None]
+    if beyond and not any(f.ok for f in fits):
+        # the word as read leaves ink unexplained: place each reading with letters the
+        # engine cannot produce anew (a cedilla, a dotless i); when it does explain the
+        # print, those readings are weighed as look-alikes below (drawn in its place,
+        # which costs a fraction of placing them)
+        fits += [f for f in (_match(region, c, metrics, filename, px) for c in beyond) if f is not None]
+        beyond = []
     if not fits:
         return text, False
     best = min(fits, key=lambda f: (not f.ok, f.error))
@@ -440,7 +448,7 @@ def best_reading(region: Gray, text: str, metrics: FontMetrics, filename: str, p
         return best.text, False
     rivals: list[tuple[_Fit, float | None]] = [(f, None) for f in fits if f is not best]
     known = {best.text} | {f.text for f in fits}
-    for other in _lookalikes(best.text):
+    for other in [*beyond, *_lookalikes(best.text)]:
         if other not in known:
             known.add(other)
             rival, apart = _rival(region, best, other, metrics, filename, px)
