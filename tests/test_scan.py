@@ -529,3 +529,26 @@ def test_lines_that_do_not_rewrap_are_joined_by_what_their_baselines_show() -> N
 
     assert join_by_drops(["een", "twee", "drie", "vier"], [11.8, 15.8, 31.6], 11.8, 4.0) == "een twee\ndrie\n\nvier"
     assert join_by_drops(["een", "twee"], None, 11.8, 4.0) == "een twee"
+
+
+def test_a_note_on_one_of_two_places_of_a_verified_field_is_shown_to_a_person(spec: FormSpec) -> None:
+    from oppforms.pagecode import PageCode
+    from oppforms.scan.assemble import assemble
+    from oppforms.scan.page import FieldRead, PageResult
+
+    pages = spec.page_count
+    f = spec.field("leerling.naam")
+    issued = {"ABCD-EFGH": {f.name: "Bo Jansen"}}
+
+    def page(no: int, status: str, value: str, reason: str, crop: str) -> PageResult:
+        code = PageCode(spec.form_id, spec.version, "ABCD-EFGH", no, pages)
+        read = FieldRead(f.name, no, status, value, value, 95.0, reason, f.widgets[0].rect, crop)
+        return PageResult("scan.pdf", no - 1, "form", code=code, page_no=no, fields=(read,) if status else ())
+
+    results = [page(n, "", "", "", "") for n in range(1, pages + 1)]
+    results[0] = page(1, "verified", "Bo Jansen", "", "p1.png")
+    results[3] = page(4, "review", "Bo Jansen", "the scan reads differently from the issued value", "p4.png")
+    (record,) = assemble(results, spec, issued=issued, alphabet=None, source="scan.pdf")
+    assert record.fields[f.name] == "Bo Jansen"
+    item = next(i for i in record.review if i.field == f.name)
+    assert item.page == 4 and item.crop == "p4.png"

@@ -165,14 +165,23 @@ def _record(
                     reason = best.reason or f"continues on page {best.continued_on}: check the joined text"
         # a field shown twice (the pupil's name) must read the same in both places
         shown = best  # the place a person is sent to look at
-        if status in {"accepted"} and len(got) > 1:
-            others = [g for g in got if g is not best and g.status in {"accepted", "review"} and g.value]
-            odd = next((g for g in others if normalise_space(g.value) != normalise_space(value)), None)
+        if status in {"accepted", "verified"} and len(got) > 1:
+            others = [g for g in got if g is not best]
+            if status == "verified":
+                odd = next((g for g in others if g.status == "review"), None)
+            else:
+                odd = next(
+                    (g for g in others if g.status in {"accepted", "review"} and g.value and normalise_space(g.value) != normalise_space(value)),
+                    None,
+                )
             if odd is not None:
                 # the place that reads otherwise is the one to look at (a correction or a
-                # note written there, or a misread)
+                # note written there, or a misread); a verified value stays the issued one
+                verified_elsewhere = status == "verified"
                 status, shown = "review", odd
                 reason = f"this field reads differently here than on page {best.page_no}"
+                if verified_elsewhere and odd.reason:
+                    reason = f"{odd.reason} (page {best.page_no} shows the issued value)"
         values[f.name] = value
         if status == "review":
             review.append(
