@@ -552,3 +552,10 @@ def test_a_note_on_one_of_two_places_of_a_verified_field_is_shown_to_a_person(sp
     assert record.fields[f.name] == "Bo Jansen"
     item = next(i for i in record.review if i.field == f.name)
     assert item.page == 4 and item.crop == "p4.png"
+
+
+def test_an_unconfirmed_capital_i_between_small_letters_is_guessed_as_an_l() -> None:
+    from oppforms.scan.page import _I_IN_WORD
+
+    assert _I_IN_WORD.sub("l", "pIanning") == "planning"
+    assert _I_IN_WORD.sub("l", "Ilse IJsselmeer KIas") == "Ilse IJsselmeer KIas"

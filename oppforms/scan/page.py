@@ -729,6 +729,10 @@ class _PageReader:
                     b = word.box
                     region = crop[max(0, b.top - pad - my) : min(h, b.bottom - pad + my), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
                     text, confirmed = best_reading(region, word.text, metrics, filename, px) if region.size else (word.text, False)
+                    if not confirmed:
+                        # a capital I between small letters is an l the print could not
+                        # tell apart (Carlito draws them alike): the likelier guess to show
+                        text = _I_IN_WORD.sub("l", text)
                     sure = sure and confirmed
                     words.append(text)
                     line_flags.append(confirmed)
@@ -1011,6 +1015,9 @@ class _Judged:
     confidence: float
     checked: bool  # every word matches the print and the lines wrap as the form's do
     printed: _Printed | None = None
+
+
+_I_IN_WORD = re.compile(r"(?<=[a-zß-ÿ])I(?=[a-zß-ÿ])")
 
 
 def _overlap_share(a: PixelBox, b: PixelBox) -> float:
