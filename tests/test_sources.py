@@ -414,8 +414,9 @@ def test_unknown_columns_are_an_input_error_naming_all_of_them(tmp_path: Path) -
         read_records(path, SPEC)
     message = str(info.value)
     assert message.startswith(str(path))
-    assert '"Schoenmaat" (column B)' in message and '"Lievelingskleur" (column D)' in message
-    assert "38" not in message and "blauw" not in message
+    told = message.removeprefix(str(path))  # the temporary folder's name may hold any digits
+    assert '"Schoenmaat" (column B)' in told and '"Lievelingskleur" (column D)' in told
+    assert "38" not in told and "blauw" not in told
 
 
 def test_ignore_unknown_reads_the_rest_and_names_the_ignored_columns(tmp_path: Path) -> None:
