@@ -559,3 +559,11 @@ def test_an_unconfirmed_capital_i_between_small_letters_is_guessed_as_an_l() -> 
 
     assert _I_IN_WORD.sub("l", "pIanning") == "planning"
     assert _I_IN_WORD.sub("l", "Ilse IJsselmeer KIas") == "Ilse IJsselmeer KIas"
+
+
+def test_a_document_id_read_from_the_footer_takes_letters_for_look_alike_digits() -> None:
+    from oppforms.scan.page import footer_document
+
+    assert footer_document("Y271", "UBRK") == "Y27I-UBRK"  # base32 has no 1: it is an I
+    assert footer_document("k7q2", "m9xd") is None  # nor a 9, which looks like no letter
+    assert footer_document("0B8A", "2345") == "OBBA-2345"

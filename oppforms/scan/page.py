@@ -347,7 +347,16 @@ def _read_mirrored(image: Gray, spec: FormSpec) -> tuple[Gray, Alignment] | None
     return (flipped, alignment) if alignment.method == "marks" else None
 
 
-_FOOTER = re.compile(r"pagina\s+(\d+)\s+van\s+(\d+).*?document\s+([A-Z2-7]{4})\s*-\s*([A-Z2-7]{4})", re.IGNORECASE)
+_FOOTER = re.compile(r"pagina\s+(\d+)\s+van\s+(\d+).*?document\s+([A-Z0-9]{4})\s*-\s*([A-Z0-9]{4})", re.IGNORECASE)
+#: Document ids are base32 (A-Z, 2-7): a digit the engine reads that base32 lacks is the
+#: letter it looks like.
+_NOT_BASE32 = str.maketrans({"0": "O", "1": "I", "8": "B"})
+
+
+def footer_document(a: str, b: str) -> str | None:
+    """The document id from the two halves the footer reads, or None when they are no id."""
+    doc = f"{a}-{b}".upper().translate(_NOT_BASE32)
+    return doc if re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", doc) else None
 
 
 def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> PageCode | None:
@@ -368,9 +377,10 @@ def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> P
     if not found:
         return None
     page, pages = int(found.group(1)), int(found.group(2))
-    if page != page_no and page_no <= spec.page_count:
+    doc = footer_document(found.group(3), found.group(4))
+    if doc is None or (page != page_no and page_no <= spec.page_count):
         return None
-    return PageCode(spec.form_id, spec.version, f"{found.group(3).upper()}-{found.group(4).upper()}", page, pages)
+    return PageCode(spec.form_id, spec.version, doc, page, pages)
 
 
 _PAD = 12  # white pixels put around a crop before it is read
