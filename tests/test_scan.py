@@ -567,3 +567,10 @@ def test_a_document_id_read_from_the_footer_takes_letters_for_look_alike_digits(
     assert footer_document("Y271", "UBRK") == "Y27I-UBRK"  # base32 has no 1: it is an I
     assert footer_document("k7q2", "m9xd") is None  # nor a 9, which looks like no letter
     assert footer_document("0B8A", "2345") == "OBBA-2345"
+
+
+def test_a_footer_id_read_with_a_look_alike_is_the_issued_id_it_can_be() -> None:
+    from oppforms.scan.page import _looks_alike
+
+    assert _looks_alike("4SMM-C4KQ", "45MM-C4KQ")
+    assert not _looks_alike("4SMM-C4KQ", "4SMM-C4KQ") and not _looks_alike("4SMM-C4KQ", "4XMM-C4KQ")
