@@ -52,6 +52,17 @@ from .locate import (
     warp,
 )
 from .ocr import Gray, OcrEngine, OcrLine, OcrMode, OcrText, OcrTimeout, OcrWord
+from .readings import (
+    _I_IN_WORD,
+    _PAD,
+    _clean_edges,
+    _looks_alike,
+    _overlap_share,
+    _pad,
+    _rescaled,
+    footer_document,
+    word_region,
+)
 from .render import blank_pages
 from .text import (
     Rebuilt,
@@ -352,26 +363,6 @@ def _read_mirrored(image: Gray, spec: FormSpec) -> tuple[Gray, Alignment] | None
 
 
 _FOOTER = re.compile(r"pagina\s+(\d+)\s+van\s+(\d+).*?document\s+([A-Z0-9]{4})\s*-\s*([A-Z0-9]{4})", re.IGNORECASE)
-#: Document ids are base32 (A-Z, 2-7): a digit the engine reads that base32 lacks is the
-#: letter it looks like.
-_NOT_BASE32 = str.maketrans({"0": "O", "1": "I", "8": "B"})
-
-
-#: Base32 characters an engine reads for one another in a footer.
-_ALIKE = {frozenset(p) for p in ("S5", "Z2", "G6", "A4", "T7", "B3", "IJ")}
-
-
-def _looks_alike(a: str, b: str) -> bool:
-    """Whether two ids differ only by characters read for one another (see _ALIKE)."""
-    return len(a) == len(b) and a != b and all(x == y or frozenset((x, y)) in _ALIKE for x, y in zip(a, b, strict=True))
-
-
-def footer_document(a: str, b: str) -> str | None:
-    """The document id from the two halves the footer reads, or None when they are no id."""
-    doc = f"{a}-{b}".upper().translate(_NOT_BASE32)
-    return doc if re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", doc) else None
-
-
 def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> PageCode | None:
     """The page code from the printed footer ("pagina N van M · document XXXX-XXXX"), for a
     page whose QR codes cannot be read."""
@@ -394,33 +385,6 @@ def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> P
     if doc is None or (page != page_no and page_no <= spec.page_count):
         return None
     return PageCode(spec.form_id, spec.version, doc, page, pages)
-
-
-_PAD = 12  # white pixels put around a crop before it is read
-
-
-def _pad(crop: Gray, margin: int = _PAD) -> Gray:
-    """The crop with a border of its own paper's grey: a white border around a grey,
-    noisy scan makes an edge that tesseract reads as the text and then reads nothing."""
-    paper = int(np.median(crop)) if crop.size else 255
-    return np.asarray(cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=paper), dtype=np.uint8)
-
-
-def _clean_edges(crop: Gray, depth: int = 10) -> Gray:
-    """The crop with remains of the box's frame lines along its edges whitened."""
-    out = crop.copy()
-    mask = ink_mask(crop)
-    paper = int(np.median(crop)) if crop.size else 255
-    h, w = mask.shape
-    for i in range(min(depth, h)):
-        for r in (i, h - 1 - i):
-            if mask[r].sum() > 0.5 * w:
-                out[r] = paper
-    for i in range(min(depth, w)):
-        for c in (i, w - 1 - i):
-            if mask[:, c].sum() > 0.5 * h:
-                out[:, c] = paper
-    return out
 
 
 class _PageReader:
@@ -733,15 +697,12 @@ class _PageReader:
         vs = spec.values
         metrics = value_metrics(spec)
         filename = spec.fonts[vs.font]
-        h, w = crop.shape
-        pad, m = _PAD, 8
         if edge_level(crop) is None:
             return None
         sizes = [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
         guess: _Printed | None = None
         for tried in [size] + sorted((s for s in sizes if 0 < abs(s - size) <= 0.5 + 1e-6), key=lambda s: abs(s - size)):
             px = tried * PX_PER_PT
-            my = max(m, round(0.3 * px))  # above and below a word: room for accents and cedillas
             out: list[str] = []
             flags: list[tuple[bool, ...]] = []
             sure = True
@@ -749,8 +710,7 @@ class _PageReader:
                 words = []
                 line_flags = []
                 for word in line.words:
-                    b = word.box
-                    region = crop[max(0, b.top - pad - my) : min(h, b.bottom - pad + my), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
+                    region = word_region(crop, word.box, px)
                     text, confirmed = best_reading(region, word.text, metrics, filename, px) if region.size else (word.text, False)
                     if not confirmed:
                         # a capital I between small letters is an l the print could not
@@ -782,9 +742,6 @@ class _PageReader:
         metrics = value_metrics(spec)
         filename = spec.fonts[spec.values.font]
         px = printed.size * PX_PER_PT
-        h, w = crop.shape
-        pad, m = _PAD, 8
-        my = max(m, round(0.3 * px))
         mended = False
         lines: list[OcrLine] = []
         for i, line in enumerate(first.lines):
@@ -793,7 +750,7 @@ class _PageReader:
                 ok = i < len(printed.confirmed) and j < len(printed.confirmed[i]) and printed.confirmed[i][j]
                 if not ok:
                     b = word.box
-                    region = crop[max(0, b.top - pad - my) : min(h, b.bottom - pad + my), max(0, b.left - pad - m) : min(w, b.right - pad + m)]
+                    region = word_region(crop, b, px)
                     votes: dict[str, list[float]] = {}
                     for other in others:
                         seen = [x for ln in other.lines for x in ln.words if _overlap_share(x.box, b) >= 0.5]
@@ -1040,37 +997,6 @@ class _Judged:
     printed: _Printed | None = None
 
 
-_I_IN_WORD = re.compile(r"(?<=[a-zß-ÿ])I(?=[a-zß-ÿ])")
-
-
-def _overlap_share(a: PixelBox, b: PixelBox) -> float:
-    """How much of the smaller of two boxes the other covers (0-1)."""
-    w = min(a.right, b.right) - max(a.left, b.left)
-    h = min(a.bottom, b.bottom) - max(a.top, b.top)
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a.right - a.left) * (a.bottom - a.top), (b.right - b.left) * (b.bottom - b.top))
-    return w * h / smaller if smaller > 0 else 0.0
-
-
-def _rescaled(result: OcrText, scale: float) -> OcrText:
-    """A reading of a crop enlarged ``scale`` times (and padded by :func:`_pad`), with its
-    boxes and baselines put back in the padded original's pixels."""
-
-    def px(v: int) -> int:
-        return round((v - _PAD) / scale) + _PAD
-
-    def box(b: PixelBox) -> PixelBox:
-        return PixelBox(px(b.left), px(b.top), px(b.right), px(b.bottom))
-
-    return OcrText(
-        tuple(
-            OcrLine(tuple(OcrWord(w.text, box(w.box), w.confidence) for w in line.words), box(line.box), px(line.baseline))
-            for line in result.lines
-        )
-    )
-
-
 def _drops(result: OcrText, count: int) -> list[float] | None:
     """How far (points) each of the first ``count`` lines read stands below the one
     before, from their baselines; None when the engine gave fewer lines."""
@@ -1090,21 +1016,6 @@ def _measured_size(result: OcrText, metrics: FontMetrics) -> float | None:
         if em > 0 and (best is None or px > best[0]):
             best = (px, px / (em * PX_PER_PT))
     return best[1] if best is not None and best[0] > 60 else None
-
-
-def _prefix_like(issued: str, read: str) -> str:
-    """The start of ``issued`` about as long as ``read`` (for a box whose text continues on
-    another page: the box shows only the start), cut at a word boundary."""
-    flat = normalise_space(issued)
-    n = len(normalise_space(read))
-    if n >= len(flat):
-        return issued
-    cut = flat[: n + 1]
-    best = cut.rfind(" ")
-    candidates = [flat[:best]] if best > 0 else []
-    nxt = flat.find(" ", n)
-    candidates.append(flat[:nxt] if nxt > 0 else flat)
-    return min(candidates, key=lambda s: abs(len(s) - n))
 
 
 def _field_by_heading(spec: FormSpec, heading: str) -> Field | None:
