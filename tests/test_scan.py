@@ -514,7 +514,7 @@ def test_a_text_that_continues_is_joined_and_accepted_only_when_every_part_is_su
 def test_a_reading_of_an_enlarged_crop_is_put_back_in_the_first_readings_pixels() -> None:
     from oppforms.geometry import PixelBox
     from oppforms.scan.ocr import OcrLine, OcrText, OcrWord
-    from oppforms.scan.page import _PAD, _rescaled
+    from oppforms.scan.readings import _PAD, _rescaled
 
     # a word at (100, 40)-(160, 70) in the crop lies at 1.5 x that, plus the padding
     word = OcrWord("moeder", PixelBox(_PAD + 150, _PAD + 60, _PAD + 240, _PAD + 105), 91.0)
@@ -555,14 +555,14 @@ def test_a_note_on_one_of_two_places_of_a_verified_field_is_shown_to_a_person(sp
 
 
 def test_an_unconfirmed_capital_i_between_small_letters_is_guessed_as_an_l() -> None:
-    from oppforms.scan.page import _I_IN_WORD
+    from oppforms.scan.readings import _I_IN_WORD
 
     assert _I_IN_WORD.sub("l", "pIanning") == "planning"
     assert _I_IN_WORD.sub("l", "Ilse IJsselmeer KIas") == "Ilse IJsselmeer KIas"
 
 
 def test_a_document_id_read_from_the_footer_takes_letters_for_look_alike_digits() -> None:
-    from oppforms.scan.page import footer_document
+    from oppforms.scan.readings import footer_document
 
     assert footer_document("Y271", "UBRK") == "Y27I-UBRK"  # base32 has no 1: it is an I
     assert footer_document("k7q2", "m9xd") is None  # nor a 9, which looks like no letter
@@ -570,7 +570,7 @@ def test_a_document_id_read_from_the_footer_takes_letters_for_look_alike_digits(
 
 
 def test_a_footer_id_read_with_a_look_alike_is_the_issued_id_it_can_be() -> None:
-    from oppforms.scan.page import _looks_alike
+    from oppforms.scan.readings import _looks_alike
 
     assert _looks_alike("4SMM-C4KQ", "45MM-C4KQ")
     assert not _looks_alike("4SMM-C4KQ", "4SMM-C4KQ") and not _looks_alike("4SMM-C4KQ", "4XMM-C4KQ")

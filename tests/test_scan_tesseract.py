@@ -110,7 +110,7 @@ def test_a_short_value_on_grey_noisy_paper_is_read(spec: FormSpec) -> None:
     since a white border makes tesseract read the edge and miss the text."""
     from oppforms.fonts import FontMetrics
     from oppforms.scan.ocr import OcrMode
-    from oppforms.scan.page import _pad
+    from oppforms.scan.readings import _pad
     from oppforms.scan.verify import render_word
 
     metrics = FontMetrics.shipped(spec.fonts[spec.values.font])

@@ -13,6 +13,11 @@ from ..geometry import PixelBox
 from .ink import ink_mask
 from .ocr import Gray, OcrLine, OcrText, OcrWord
 
+#: Pages are read re-drawn at this resolution, whatever the scan's own.
+DPI = 300.0
+PX_PER_PT = DPI / 72.0
+PX_PER_MM = DPI / 25.4
+
 _PAD = 12  # white pixels put around a crop before it is read
 
 
