@@ -1,13 +1,13 @@
 # Sourced by demo.sh and test.sh: make .venv with oppforms installed, and the Debian
 # packages oppforms and its tests use (poppler-utils, qpdf, ghostscript, tesseract with
-# Dutch and the Latin-script model, jbig2dec for JBIG2 scans, and pdftk-java, a peer the extract tests fill forms with).
+# Dutch and the Latin-script model, the Dutch Hunspell word list, jbig2dec for JBIG2 scans, and pdftk-java, a peer the extract tests fill forms with).
 # On a machine where we are not root, missing packages are named with the exact command.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
-DEBIAN_PACKAGES=(poppler-utils qpdf ghostscript tesseract-ocr tesseract-ocr-nld tesseract-ocr-script-latn jbig2dec pdftk-java)
+DEBIAN_PACKAGES=(poppler-utils qpdf ghostscript tesseract-ocr tesseract-ocr-nld tesseract-ocr-script-latn hunspell-nl jbig2dec pdftk-java)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -574,3 +574,14 @@ def test_a_footer_id_read_with_a_look_alike_is_the_issued_id_it_can_be() -> None
 
     assert _looks_alike("4SMM-C4KQ", "45MM-C4KQ")
     assert not _looks_alike("4SMM-C4KQ", "4SMM-C4KQ") and not _looks_alike("4SMM-C4KQ", "4XMM-C4KQ")
+
+
+def test_a_speck_read_far_below_the_text_is_no_line_of_it() -> None:
+    from oppforms.scan.text import stray_tail
+
+    assert stray_tail(["een twee", "drie", "\\"], [11.8, 60.0], 11.8) == 1
+    assert stray_tail(["een twee", "drie", "v", "."], [11.8, 60.0, 50.0], 11.8) == 2
+    assert stray_tail(["een twee", "drie", "vier"], [11.8, 60.0], 11.8) == 0  # a word is text
+    assert stray_tail(["een twee", "v"], [11.8], 11.8) == 0  # a line below the text: the text's
+    assert stray_tail(["een", "v"], [2 * 11.8 + 4.0], 11.8) == 0  # after an empty line too
+    assert stray_tail(["v"], [], 11.8) == 0

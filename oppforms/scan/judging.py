@@ -10,6 +10,7 @@ owns the crops, the clock and what is recorded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from re import Pattern
@@ -21,11 +22,18 @@ import numpy as np
 from ..fonts import FontMetrics
 from ..geometry import PdfRect
 from ..spec import Field, FieldKind, FormSpec
+from .lexicon import Lexicon, dutch
 from .ocr import Gray, OcrEngine, OcrLine, OcrMode, OcrText, OcrWord
 from .readings import _I_IN_WORD, PX_PER_PT, _overlap_share, _rescaled, word_region
-from .text import Rebuilt, join_by_drops, normalise_space, parse_date, rebuild_paragraphs, unsure_breaks
+from .text import Rebuilt, join_by_drops, normalise_space, parse_date, rebuild_paragraphs, stray_tail, unsure_breaks
 
 _METRICS: dict[str, FontMetrics] = {}
+
+#: Two or more signs ending a word (``:;``, ``.,``): the engine sometimes reads one twice.
+_TRAILING_SIGNS = re.compile(r"(?<=\w)[.,:;!?]{2,}$")
+#: A straight quote opening a word that a curly one closes (``'weglopen’``).
+_OPENING_QUOTE = re.compile(r"^(['\"])(?=\w.*[’”]\W*$)")
+_CURLY_OPENING = {"'": "‘", '"': "“"}
 
 
 def value_metrics(spec: FormSpec) -> FontMetrics:
@@ -45,7 +53,8 @@ class PaperJudge:
 
     ``ocr`` reads a crop (within the page's time limit); ``second`` gives the second
     engine, if any; ``ours`` says the page carries an oppforms document id (a typed line
-    break then shows as a paragraph gap)."""
+    break then shows as a paragraph gap); ``lexicon`` gives the Dutch word list that picks
+    the best guess among look-alike readings (see :mod:`oppforms.scan.lexicon`)."""
 
     def __init__(
         self,
@@ -56,6 +65,7 @@ class PaperJudge:
         marker: Pattern[str],
         accept_confidence: float,
         ours: bool,
+        lexicon: Callable[[], Lexicon | None] = dutch,
     ) -> None:
         self.spec = spec
         self.ocr = ocr
@@ -63,6 +73,7 @@ class PaperJudge:
         self.marker = marker
         self.accept_confidence = accept_confidence
         self.ours = ours
+        self.lexicon = lexicon
 
     def decide(
         self,
@@ -127,7 +138,15 @@ class PaperJudge:
                 shown, metrics, width, sizes, near=size_near, drops=drops, leading=vs.leading, paragraph=vs.paragraph
             )
 
-        if continued_on:
+        stray = ""
+        if f.multiline and drops and stray_tail(lines, drops, vs.size * vs.leading):
+            # a speck far below the text, read as a sign or two, is not the text's: kept out
+            # of the value, and the box goes to review (it could be a line typed after empty ones)
+            lines = lines[: len(lines) - stray_tail(lines, drops, vs.size * vs.leading)]
+            drops = drops[: len(lines) - 1]
+            read = "\n".join(lines).strip()
+            stray = "a mark stands far below the text (a speck, or a line typed after empty lines)"
+        if continued_on or stray:
             # only the lines above the marker are the field's; the marker is checked apart
             result = OcrText(result.lines[: len(lines)])
             conf = result.confidence
@@ -177,6 +196,8 @@ class PaperJudge:
                 reason = "a sentence ends where a line ends: a line break may have been typed there, which the paper cannot show"
         else:
             value = normalise_space(" ".join(printed_lines))
+        if stray and not reason:
+            reason, checked = stray, False
         if not reason and conf < self.accept_confidence:
             reason = f"read with low confidence ({conf:.0f})"
         return Judged(value, reason, conf, checked, printed if size is not None else None)
@@ -224,10 +245,8 @@ class PaperJudge:
                 for word in line.words:
                     region = word_region(crop, word.box, px)
                     text, confirmed = best_reading(region, word.text, metrics, filename, px) if region.size else (word.text, False)
-                    if not confirmed:
-                        # a capital I between small letters is an l the print could not
-                        # tell apart (Carlito draws them alike): the likelier guess to show
-                        text = _I_IN_WORD.sub("l", text)
+                    if not confirmed and region.size:
+                        text, confirmed = self.guess(region, text, word.text, px)
                     sure = sure and confirmed
                     words.append(text)
                     line_flags.append(confirmed)
@@ -242,6 +261,47 @@ class PaperJudge:
             if guess is None:
                 guess = Printed(out, tried, False, tuple(flags))
         return guess
+
+    def guess(self, region: Gray, text: str, read: str, px: float) -> tuple[str, bool]:
+        """A word the print did not confirm as ``read`` (``text``: the print's best guess):
+        the reading the print confirms with one sign of a run of punctuation dropped (the
+        engine reads ``:;`` for a ``;``; unconfirmed, the one that fits better is the
+        guess), or the likelier guess to show a person: a capital
+        I between small letters is an l (Carlito draws them nearly alike), an opening
+        straight quote in a word closed by a curly one is curly, and of look-alike
+        readings the one that is a Dutch word (:meth:`likelier`)."""
+        from .verify import best_reading, fits_better
+
+        run = _TRAILING_SIGNS.search(read)
+        if run:
+            metrics = value_metrics(self.spec)
+            filename = self.spec.fonts[self.spec.values.font]
+            fewer = [read[:i] + read[i + 1 :] for i in range(run.start(), len(read))]
+            for shorter in fewer:
+                reading, sure = best_reading(region, shorter, metrics, filename, px)
+                if sure:
+                    return reading, True
+            # none confirmed: the one that fits the print better than the double, as a guess
+            text = next((x for x in fewer if fits_better(region, x, text, metrics, filename, px)), text)
+        text = _I_IN_WORD.sub("l", text)
+        text = _OPENING_QUOTE.sub(lambda m: _CURLY_OPENING[m.group(1)], text)
+        return self.likelier(region, text, px), False
+
+    def likelier(self, region: Gray, text: str, px: float) -> str:
+        """The best guess for a word the print does not confirm: when ``text`` is no Dutch
+        word and a look-alike reading is one that the print leaves possible, that reading
+        ("leerplichtambtenaar" for "Ieerplichtambtenaar"); else ``text``."""
+        from .verify import alike_readings, plausible
+
+        lexicon = self.lexicon()
+        if lexicon is None:
+            return text
+        metrics = value_metrics(self.spec)
+        filename = self.spec.fonts[self.spec.values.font]
+        for reading in lexicon.likelier(text, alike_readings(text)):
+            if plausible(region, reading, text, metrics, filename, px):
+                return reading
+        return text
 
     def mend(self, crop: Gray, first: OcrText, printed: Printed, others: list[OcrText]) -> OcrText | None:
         """The first reading with each word the print did not confirm replaced by what

@@ -71,6 +71,7 @@ from .text import (
     parse_date,
     rebuild_paragraphs,
     shown_date,
+    stray_tail,
 )
 
 log = logging.getLogger(__name__)
@@ -669,11 +670,7 @@ class _PageReader:
         text_rect = PdfRect(c.x0 - 2, c.y0, c.x1 + 2, top + 4)
         tb = self.box(text_rect)
         result = self.ocr(_clean_edges(self.crop(tb)), OcrMode.BLOCK)
-        for line in result.lines:
-            for word in line.words:
-                self.explained.append(
-                    PixelBox(tb.left + word.box.left - 15, tb.top + word.box.top - 15, tb.left + word.box.right - 9, tb.top + word.box.bottom - 9)
-                )
+        specks: set[int] = set()  # lines read that are specks far below the text
         self.explained.append(self.box(head_rect))
         self.explained.append(self.box(PdfRect(c.x0, top, c.x1, c.y1)))
         text = result.text
@@ -691,6 +688,11 @@ class _PageReader:
             metrics = value_metrics(spec)
             pitch = vs.size * vs.leading
             drops = drops_of(result, len(lines))
+            stray = stray_tail(lines, drops, pitch) if drops else 0
+            if stray:  # a speck far below the text: not the text's, nor explained by it; not sure
+                specks = set(range(len(lines) - stray, len(lines)))
+                lines, drops = lines[: len(lines) - stray], (drops or [])[: len(lines) - stray - 1]
+                text = "\n".join(lines)
             shown = OcrText(result.lines[: len(lines)])
             confidence = shown.confidence
             # with the issued values the joined text is checked against them (see assemble)
@@ -709,7 +711,8 @@ class _PageReader:
             # sure: every word matches the print, the lines stand where the layout puts
             # them, and the engine is sure of each word
             sure = (
-                printed is not None
+                not stray
+                and printed is not None
                 and printed.sure
                 and rebuilt is not None
                 and rebuilt.laid_out
@@ -720,6 +723,11 @@ class _PageReader:
             expected = (spec.page_height - spec.first_baseline(top, vs.size, metrics.descriptor.ascent)) * PX_PER_PT
             seen = tb.top + result.lines[0].baseline - _PAD
             lead = "\n" * typed_breaks((seen - expected) / PX_PER_PT + pitch, pitch, vs.size * vs.paragraph)
+        for i, line in enumerate(result.lines):
+            for word in line.words if i not in specks else ():
+                self.explained.append(
+                    PixelBox(tb.left + word.box.left - 15, tb.top + word.box.top - 15, tb.left + word.box.right - 9, tb.top + word.box.bottom - 9)
+                )
         self.continuation = ContinuationRead(field.name if field else None, text.strip(), confidence, next_page, lead, sure)
         if field is None:
             self.review.append(

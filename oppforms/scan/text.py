@@ -204,3 +204,13 @@ def unsure_breaks(lines: Sequence[str], metrics: FontMetrics, width: float, size
         if not fits and _SENTENCE_END.search(prev) and _NEW_START.match(line):
             count += 1
     return count
+
+
+def stray_tail(lines: Sequence[str], drops: Sequence[float], pitch: float, *, signs: int = 2, apart: float = 3.5) -> int:
+    """How many of the last ``lines`` read are specks rather than text: a line of at most
+    ``signs`` characters standing more than ``apart`` line pitches below the line before
+    it (``drops``: each line's distance below the one before, as ``pitch``)."""
+    k = 0
+    while len(lines) - k > 1 and len(lines[-1 - k].replace(" ", "")) <= signs and drops[len(lines) - 2 - k] > apart * pitch:
+        k += 1
+    return k

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -143,6 +144,18 @@ BEYOND = {
 BEYOND_AT_START = {"t": "Ł"}
 #: … and in a word that starts with a capital (a name), these lower-case ones too.
 BEYOND_IN_NAMES = {"i": "ı", "s": "şś", "c": "çć", "g": "ğ", "n": "ń", "z": "żź"}
+#: Vowels with and without accents: a misread accent (è for ê, é for è) leaves too little
+#: ink unexplained for the search for unexplained marks to be sure of, so a reading with
+#: an accented vowel is weighed against the other accents (below); plain vowels are not
+#: (an accent the reading lacks is unexplained ink, which fails it by itself). For a best
+#: guess (:func:`alike_readings`) all of them are look-alikes.
+ACCENTED = {
+    "e": "éèêë", "é": "eèêë", "è": "eéêë", "ê": "eéèë", "ë": "eéèê",
+    "a": "áàâä", "á": "aàâä", "à": "aáâä", "â": "aáàä", "ä": "aáàâ",
+    "o": "óòôö", "ó": "oòôö", "ò": "oóôö", "ô": "oóòö", "ö": "oóòô",
+    "u": "úùûü", "ú": "uùûü", "ù": "uúûü", "û": "uúùü", "ü": "uúùû",
+    "i": "íìîï", "í": "iìîï", "ì": "iíîï", "î": "iíìï", "ï": "iíìî",
+}
 #: Characters that differ from others only by a small mark, too small for the search for
 #: unexplained marks to be sure of (larger accents, cedillas, other letters it finds by
 #: itself); a reading is weighed against each (one character at a time) and must explain
@@ -156,6 +169,9 @@ LOOKALIKES = {
     "'": "’‘", "’": "'‘", "‘": "’'", '"': "“”„", "“": '"”„', "”": '"“„', "„": '"“”',
     "-": "–", "–": "-—", "—": "–", "%": "½", "½": "%",
 }
+LOOKALIKES.update(
+    {ch: "".join(dict.fromkeys(LOOKALIKES.get(ch, "") + others)) for ch, others in ACCENTED.items() if ch not in "aeoui"}
+)
 
 #: … and letters that two others side by side look like.
 LOOKALIKE_PAIRS = {"m": "rn", "rn": "m"}
@@ -477,6 +493,30 @@ def fits_better(region: Gray, candidate: str, current: str, metrics: FontMetrics
         return False
     b = _match(region, current, metrics, filename, px)
     return b is None or (a.ok, -a.error) > (b.ok, -b.error)
+
+
+def alike_readings(text: str) -> list[str]:
+    """Readings of a word the print may not tell from ``text``: one look-alike letter or
+    accent changed, and every capital I beside a small letter read as an l."""
+    out = _lookalikes(text)
+    for i, ch in enumerate(text):
+        out += [text[:i] + other + text[i + 1 :] for other in ACCENTED.get(ch, "")]
+    ells = re.sub(r"I(?=[a-zß-ÿ])|(?<=[a-zß-ÿ])I", "l", text)
+    if ells != text:
+        out.append(ells)
+    return list(dict.fromkeys(r for r in out if r != text))
+
+
+def plausible(region: Gray, candidate: str, current: str, metrics: FontMetrics, filename: str, px: float) -> bool:
+    """Whether the print leaves ``candidate`` possible beside ``current``: its drawing
+    explains the print, or explains it no worse than ``current``'s."""
+    a = _match(region, candidate, metrics, filename, px)
+    if a is None:
+        return False
+    if a.ok:
+        return True
+    b = _match(region, current, metrics, filename, px)
+    return b is None or a.error <= b.error
 
 
 def check_word(region: Gray, text: str, metrics: FontMetrics, filename: str, px: float, level: float) -> str | None:
