@@ -585,3 +585,29 @@ def test_a_speck_read_far_below_the_text_is_no_line_of_it() -> None:
     assert stray_tail(["een twee", "v"], [11.8], 11.8) == 0  # a line below the text: the text's
     assert stray_tail(["een", "v"], [2 * 11.8 + 4.0], 11.8) == 0  # after an empty line too
     assert stray_tail(["v"], [], 11.8) == 0
+
+
+def test_a_page_found_by_its_layout_whose_footer_reads_a_look_alike_id_joins_the_one_form_it_can_be(spec: FormSpec) -> None:
+    """Without --issued: the footer of a page without readable codes reads 5 for S; the
+    scan holds one document (by its codes) that id can be, and none other like it."""
+    from oppforms.pagecode import PageCode
+    from oppforms.scan.assemble import assemble
+    from oppforms.scan.page import PageResult
+
+    pages = spec.page_count
+
+    def page(no: int, doc: str, by_layout: bool = False) -> PageResult:
+        return PageResult("scan.pdf", no - 1, "form", code=PageCode(spec.form_id, spec.version, doc, no, pages), page_no=no, by_layout=by_layout)
+
+    results = [page(n, "SABC-DEFG") for n in range(1, pages + 1) if n != 2]
+    results += [page(n, "KLMN-PQR2") for n in range(1, pages + 1)]
+    results.append(page(2, "5ABC-DEFG", by_layout=True))
+    records = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    assert sorted(r.document for r in records) == ["KLMN-PQR2", "SABC-DEFG"]
+    joined = next(r for r in records if r.document == "SABC-DEFG")
+    assert not any("missing" in i.reason for i in joined.review)
+    assert any("read as 5ABC-DEFG" in i.reason and i.page == 2 for i in joined.review)
+    # two documents it could be (SABC-DEFG and SABC-DEF6): it stands alone, for a person to place
+    results += [page(n, "SABC-DEF6") for n in range(1, pages + 1)]
+    records = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    assert sorted(r.document for r in records) == ["5ABC-DEFG", "KLMN-PQR2", "SABC-DEF6", "SABC-DEFG"]

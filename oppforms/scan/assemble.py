@@ -6,13 +6,14 @@ that belong to no form; merge each form's boxes into one :class:`~oppforms.recor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..records import Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
 from .page import ContinuationRead, FieldRead, PageResult
+from .readings import _looks_alike
 from .text import agrees, first_difference, normalise_space
 
 
@@ -58,6 +59,7 @@ def assemble(
     for r in results:
         if r.kind in {"foreign", "unknown", "refused"}:
             file_warnings.extend(r.warnings)
+    results = _footers_joined(results)
     order = 0
     blank_form_seq = 0
     last_blank_key = ""
@@ -94,6 +96,27 @@ def assemble(
     for r in loose:
         records.append(_record(_Form("", spec.page_count, {r.page_no: r}), spec, None, alphabet, source, file_warnings, loose=True))
     return records
+
+
+def _footers_joined(results: Sequence[PageResult]) -> list[PageResult]:
+    """The pages, with each page found by its layout whose footer names a document no page
+    code in the scan names, but which looks like exactly one that does (a 5 read for an S),
+    taken as that document's (with a review item saying so)."""
+    coded = {r.code.document for r in results if r.kind == "form" and not r.by_layout and r.code and r.code.document}
+    out = []
+    for r in results:
+        doc = r.code.document if r.by_layout and r.code else ""
+        if doc and doc not in coded:
+            alike = [d for d in coded if _looks_alike(d, doc)]
+            if len(alike) == 1:
+                assert r.code is not None
+                note = ReviewItem(
+                    f"the footer's document id was read as {doc}; taken as {alike[0]}, the one document in the scan it can be",
+                    page=r.page_no,
+                )
+                r = replace(r, code=replace(r.code, document=alike[0]), review=(*r.review, note))
+        out.append(r)
+    return out
 
 
 def _record(
