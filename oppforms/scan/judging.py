@@ -48,6 +48,7 @@ class Ocr(Protocol):
     def __call__(self, image: Gray, mode: OcrMode, *, engine: OcrEngine | None = None) -> OcrText: ...
 
 
+@dataclass
 class PaperJudge:
     """Judges the boxes of one page from the paper alone.
 
@@ -56,24 +57,13 @@ class PaperJudge:
     break then shows as a paragraph gap); ``lexicon`` gives the Dutch word list that picks
     the best guess among look-alike readings (see :mod:`oppforms.scan.lexicon`)."""
 
-    def __init__(
-        self,
-        spec: FormSpec,
-        *,
-        ocr: Ocr,
-        second: Callable[[], OcrEngine | None],
-        marker: Pattern[str],
-        accept_confidence: float,
-        ours: bool,
-        lexicon: Callable[[], Lexicon | None] = dutch,
-    ) -> None:
-        self.spec = spec
-        self.ocr = ocr
-        self.second = second
-        self.marker = marker
-        self.accept_confidence = accept_confidence
-        self.ours = ours
-        self.lexicon = lexicon
+    spec: FormSpec
+    ocr: Ocr
+    second: Callable[[], OcrEngine | None]
+    marker: Pattern[str]
+    accept_confidence: float
+    ours: bool
+    lexicon: Callable[[], Lexicon | None] = dutch
 
     def decide(
         self,
