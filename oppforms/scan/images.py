@@ -12,6 +12,7 @@ programs run with a time limit.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -148,12 +149,35 @@ def _image_frame(ref: PageRef) -> Gray:
         raise PageRefused(f"{ref.label}: the image cannot be decoded") from exc
 
 
-def _pdf_page(ref: PageRef) -> Gray:
+_OPEN: list[tuple[tuple[str, int, int], Any, Any]] = []  # this process's open scanner PDF
+
+
+def _reader(path: str) -> Any:
+    """A reader of the PDF at ``path`` over an open file, kept for the next page: a
+    scanner's PDF is hundreds of megabytes, and a worker reads its pages one by one (pypdf
+    given a path would read the whole file into memory for every page)."""
     from pypdf import PdfReader
+
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size)
+    if _OPEN and _OPEN[0][0] == key:
+        return _OPEN[0][2]
+    while _OPEN:
+        _OPEN.pop()[1].close()
+    handle = open(path, "rb")  # noqa: SIM115 - kept open for the pages that follow
+    try:
+        reader = PdfReader(handle)
+    except Exception:
+        handle.close()
+        raise
+    _OPEN.append((key, handle, reader))
+    return reader
+
+
+def _pdf_page(ref: PageRef) -> Gray:
     from pypdf.generic import DictionaryObject
 
-    reader = PdfReader(ref.path)
-    page = reader.pages[ref.page_index]
+    page = _reader(str(ref.path)).pages[ref.page_index]
     resources = page.get("/Resources")
     resources = resources.get_object() if resources is not None else DictionaryObject()
     xobjects = resources.get("/XObject")
