@@ -10,6 +10,7 @@ The real engine is tested in test_scan_tesseract.py.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -611,3 +612,60 @@ def test_a_page_found_by_its_layout_whose_footer_reads_a_look_alike_id_joins_the
     results += [page(n, "SABC-DEF6") for n in range(1, pages + 1)]
     records = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
     assert sorted(r.document for r in records) == ["5ABC-DEFG", "KLMN-PQR2", "SABC-DEF6", "SABC-DEFG"]
+
+
+def _true_and_turned(spec: FormSpec, page: np.ndarray, degrees: float) -> tuple[np.ndarray, Homography]:
+    """``page`` (rendered at 150 dpi) turned by ``degrees`` about its centre, and the true
+    mapping from PDF points to the turned image's pixels."""
+    h, w = page.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    turned = cv2.warpAffine(page, rot, (w, h), borderValue=255)
+    r = np.vstack([rot, [0.0, 0.0, 1.0]])
+    m = r @ np.array(pdf_to_image(spec.page_height, 150).m, dtype=np.float64).reshape(3, 3)
+    return np.asarray(turned, dtype=np.uint8), Homography(tuple(float(v) for v in m.ravel()))  # type: ignore[arg-type]
+
+
+def _off_by(true: Homography, at: tuple[float, float], degrees: float) -> Homography:
+    """``true`` turned a further ``degrees`` about the PDF point ``at``: right near it,
+    centimetres off at the other end of the page (as a mapping from one QR code is)."""
+    a = math.radians(degrees)
+    x, y = at
+    c, s = math.cos(a), math.sin(a)
+    turn = np.array([[c, -s, x - c * x + s * y], [s, c, y - s * x - c * y], [0, 0, 1]])
+    m = np.array(true.m, dtype=np.float64).reshape(3, 3) @ turn
+    return Homography(tuple(float(v) for v in m.ravel()))  # type: ignore[arg-type]
+
+
+def _apart_pt(a: Homography, b: Homography, spec: FormSpec) -> float:
+    """The largest distance (in image pixels at 150 dpi, as points ×150/72) between where
+    ``a`` and ``b`` put the page's corners, in points."""
+    corners = [(0.0, 0.0), (spec.page_width, 0.0), (0.0, spec.page_height), (spec.page_width, spec.page_height)]
+    return max(math.dist(a.map(*p), b.map(*p)) for p in corners) * 72 / 150
+
+
+def test_marks_far_from_where_a_rough_mapping_puts_them_are_found_from_the_marks_it_did_find(
+    page_images: list[np.ndarray], spec: FormSpec
+) -> None:
+    """A page aligned first by its bottom QR code alone: the two bottom marks are where it
+    says, the top ones 2 cm away. The bottom marks place the top ones; all four align it."""
+    from oppforms.scan.locate import Alignment, align
+
+    image, true = _true_and_turned(spec, page_images[1], 2.0)
+    rough = _off_by(true, (spec.page_width / 2, 40.0), 3.0)
+    assert _apart_pt(rough, true, spec) > 40  # the top marks are far outside where they are looked for
+    got = align(image, spec, Alignment(rough, 0.0, "qr", 0))
+    assert (got.method, got.marks_found) == ("marks", 4)
+    assert _apart_pt(got.image_from_pdf, true, spec) < 1.5
+
+
+def test_three_marks_align_a_page_whose_fourth_fell_off_the_glass(page_images: list[np.ndarray], spec: FormSpec) -> None:
+    from oppforms.scan.locate import Alignment, align
+
+    image, true = _true_and_turned(spec, page_images[1], -1.5)
+    gone = spec.marks.corner_rects(spec.page_width, spec.page_height)[1]
+    x0, y0 = true.map(gone.x0 - 6, gone.y1 + 6)
+    x1, y1 = true.map(gone.x1 + 6, gone.y0 - 6)
+    image[int(min(y0, y1)) : int(max(y0, y1)) + 1, int(min(x0, x1)) : int(max(x0, x1)) + 1] = 255
+    got = align(image, spec, Alignment(_off_by(true, (spec.page_width / 2, 40.0), 0.5), 0.0, "qr", 0))
+    assert (got.method, got.marks_found) == ("marks", 3)
+    assert _apart_pt(got.image_from_pdf, true, spec) < 1.5

@@ -266,16 +266,59 @@ def find_marks(image: Gray, spec: FormSpec, coarse: Homography) -> tuple[list[Po
 
 def align(image: Gray, spec: FormSpec, coarse: Alignment) -> Alignment:
     """The best mapping for an upright page: the corner marks when all four are found and
-    agree (RMS residual at most :data:`MAX_RESIDUAL_PT`), else ``coarse`` (from the QR codes
-    or the layout), refined with the marks that were found when that fits better."""
-    pdf_pts, img_pts, found = find_marks(image, spec, coarse.image_from_pdf)
-    if found == 4:
-        h = _fit(pdf_pts, img_pts)
+    agree (RMS residual at most :data:`MAX_RESIDUAL_PT`), or three of them when an affine
+    mapping through them agrees (a flatbed scan is affine; a page shifted so far that a
+    mark fell off the glass still has three); else ``coarse`` (from the QR codes or the
+    layout). Marks are looked for where ``coarse`` puts them and, when some are missing,
+    again where the marks found put them: a mapping from one QR code 16 mm across is off
+    by centimetres at the other end of the page."""
+    guess = coarse.image_from_pdf
+    found = 0
+    for _ in range(2):
+        pdf_pts, img_pts, found = find_marks(image, spec, guess)
+        h = _fit(pdf_pts, img_pts) if found == 4 else _affine(pdf_pts, img_pts) if found == 3 else None
         if h is not None:
             res = _residual_pt(h, pdf_pts, img_pts)
             if res <= MAX_RESIDUAL_PT:
                 return Alignment(h, res, "marks", found)
+        if found < 2:
+            break
+        # look again where the marks found put the others (a mark looked for at the
+        # page's edge may also have been cut by its window)
+        better = _affine(pdf_pts, img_pts, similarity=True)
+        if better is None:
+            break
+        guess = better
     return Alignment(coarse.image_from_pdf, coarse.residual_pt, coarse.method, found)
+
+
+def _affine(pdf_pts: list[Point], img_pts: list[Point], *, similarity: bool = False) -> Homography | None:
+    """The affine mapping (with ``similarity``: turn, one scale and shift only, as two
+    marks determine) that fits the points best by least squares, as a homography. Not a
+    robust fit: marks found on one side of the page leave a sampled fit free to stretch
+    across it (the residual check after it catches a wrong mark)."""
+    if len(pdf_pts) < 3:
+        return None
+    src = np.array(pdf_pts, dtype=np.float64)
+    dst = np.array(img_pts, dtype=np.float64).reshape(-1)
+    x, y = src[:, 0], src[:, 1]
+    one, zero = np.ones_like(x), np.zeros_like(x)
+    if similarity:
+        # x' = a x + b y + c, y' = b x - a y + f: a turn and scale with y turned over
+        # (PDF y runs up, image y down)
+        rows = np.empty((2 * len(x), 4))
+        rows[0::2] = np.column_stack([x, y, one, zero])
+        rows[1::2] = np.column_stack([-y, x, zero, one])
+        (a, b, c, f), *_ = np.linalg.lstsq(rows, dst, rcond=None)
+        m = (a, b, c, b, -a, f)
+    else:
+        rows = np.zeros((2 * len(x), 6))
+        rows[0::2, 0:3] = np.column_stack([x, y, one])
+        rows[1::2, 3:6] = np.column_stack([x, y, one])
+        m = tuple(np.linalg.lstsq(rows, dst, rcond=None)[0])
+    if abs(m[0] * m[4] - m[1] * m[3]) < 1e-9:
+        return None
+    return Homography((*(float(v) for v in m), 0.0, 0.0, 1.0))  # type: ignore[arg-type]
 
 
 def warp(image: Gray, spec: FormSpec, image_from_pdf: Homography, dpi: float) -> Gray:
