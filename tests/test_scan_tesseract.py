@@ -121,3 +121,23 @@ def test_a_short_value_on_grey_noisy_paper_is_read(spec: FormSpec) -> None:
     crop[20 : 20 + h, 15 : 15 + w] = np.minimum(crop[20 : 20 + h, 15 : 15 + w], word)
     crop = np.clip(crop + rng.normal(0, 12, crop.shape), 0, 255).astype(np.uint8)
     assert engine().read(_pad(crop), OcrMode.LINE, timeout=10).text == "1B4"
+
+
+def test_a_page_aligned_without_its_corner_marks_accepts_nothing_from_the_paper_alone(
+    batch: Batch, spec: FormSpec, tmp_path: Path
+) -> None:
+    """Aligned on its QR codes alone, a box may be cut a little off and show part of its
+    neighbour's text, which the print would confirm: from the paper alone, every value of
+    such a page goes to review."""
+    form = next(iter(batch.forms.values()))
+    pages = render(batch.issued / form.file, 200)[:1]
+    for r in spec.marks.corner_rects(spec.page_width, spec.page_height):
+        b = to_pixels(r.inset(-3), spec.page_height, 200)
+        pages[0][b.top : b.bottom, b.left : b.right] = 255
+    path = tmp_path / "nomarks.pdf"
+    write_pdf([np.ascontiguousarray(pages[0])], path, 200, 90)
+    (rec,) = read_scanned(path, spec, issued=None, review_dir=tmp_path / "review")
+    filled = {f.name for f, _ in spec.widgets_on(1) if not f.is_signature and rec.fields[f.name]}
+    assert filled
+    assert filled <= {i.field for i in rec.review if i.field}
+    assert any("aligned without its corner marks" in i.reason for i in rec.review)

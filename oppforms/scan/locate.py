@@ -182,7 +182,8 @@ def pixels_per_point(h: Homography) -> float:
     return math.hypot(bx - ax, by - ay) / 100.0
 
 
-def _qr_points(spec: FormSpec, hits: tuple[CodeHit, ...]) -> tuple[list[Point], list[Point]]:
+def code_points(spec: FormSpec, hits: tuple[CodeHit, ...]) -> tuple[list[Point], list[Point]]:
+    """Correspondences (PDF points, image pixels): the corners of the QR codes read."""
     rects = sorted(spec.marks.qr_rects(), key=lambda r: -r.y1)  # highest on the page first
     ordered = sorted(hits, key=lambda hit: sum(p[1] for p in hit.corners))  # highest in the image first
     pdf_pts: list[Point] = []
@@ -203,8 +204,12 @@ def _qr_points(spec: FormSpec, hits: tuple[CodeHit, ...]) -> tuple[list[Point], 
 
 
 def from_codes(spec: FormSpec, hits: tuple[CodeHit, ...]) -> Alignment | None:
-    pdf_pts, img_pts = _qr_points(spec, hits)
-    h = _fit(pdf_pts, img_pts)
+    """The mapping the QR codes' corners give: affine from two codes, a similarity (turn,
+    scale, shift) from one. Never a full homography: its perspective terms, fitted to the
+    corners of codes 16 mm across, throw the far end of the page off by centimetres for a
+    pixel of error in a corner (a flatbed scan is affine; the marks refine it)."""
+    pdf_pts, img_pts = code_points(spec, hits)
+    h = _affine(pdf_pts, img_pts, similarity=len(pdf_pts) <= 4)
     if h is None:
         return None
     return Alignment(h, _residual_pt(h, pdf_pts, img_pts), "qr", 0)
@@ -264,14 +269,15 @@ def find_marks(image: Gray, spec: FormSpec, coarse: Homography) -> tuple[list[Po
     return pdf_pts, img_pts, found
 
 
-def align(image: Gray, spec: FormSpec, coarse: Alignment) -> Alignment:
+def align(image: Gray, spec: FormSpec, coarse: Alignment, anchors: tuple[list[Point], list[Point]] = ([], [])) -> Alignment:
     """The best mapping for an upright page: the corner marks when all four are found and
     agree (RMS residual at most :data:`MAX_RESIDUAL_PT`), or three of them when an affine
     mapping through them agrees (a flatbed scan is affine; a page shifted so far that a
     mark fell off the glass still has three); else ``coarse`` (from the QR codes or the
     layout). Marks are looked for where ``coarse`` puts them and, when some are missing,
-    again where the marks found put them: a mapping from one QR code 16 mm across is off
-    by centimetres at the other end of the page."""
+    again where the marks found and the ``anchors`` (the QR codes' corners) put them: a
+    mapping from one QR code 16 mm across can be off by centimetres at the other end of
+    the page."""
     guess = coarse.image_from_pdf
     found = 0
     for _ in range(2):
@@ -281,11 +287,12 @@ def align(image: Gray, spec: FormSpec, coarse: Alignment) -> Alignment:
             res = _residual_pt(h, pdf_pts, img_pts)
             if res <= MAX_RESIDUAL_PT:
                 return Alignment(h, res, "marks", found)
-        if found < 2:
+        if found == 0 or found + len(anchors[0]) // 4 < 2:
             break
-        # look again where the marks found put the others (a mark looked for at the
-        # page's edge may also have been cut by its window)
-        better = _affine(pdf_pts, img_pts, similarity=True)
+        # look again where the marks found (and the ``anchors``: the QR codes' corners)
+        # put the others; a mark looked for at the page's edge may also have been cut by
+        # its window
+        better = _affine(pdf_pts + anchors[0], img_pts + anchors[1], similarity=True)
         if better is None:
             break
         guess = better

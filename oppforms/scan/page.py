@@ -17,7 +17,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -44,6 +44,7 @@ from .locate import (
     BLANK_INK,
     Alignment,
     align,
+    code_points,
     find_codes,
     from_codes,
     ink_share,
@@ -246,6 +247,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         coarse = from_codes(spec, codes.hits)
         if coarse is None:
             return PageResult(ref.path, ref.page_index, "unknown", warnings=(f"{ref.label}: the page code cannot be placed",))
+        anchors = code_points(spec, codes.hits)
         page_no = code.page_no
     else:
         if codes.foreign:
@@ -263,10 +265,11 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
                 warnings=(f"{ref.label}: no readable page code, and the page does not look like a page of the form",),
             )
         coarse = match.alignment
+        anchors = ([], [])
         page_no = match.page_no
         by_layout = True
     image, _ = remove_scanner_streaks(image)
-    alignment = align(image, spec, coarse)
+    alignment = align(image, spec, coarse, anchors)
     if not by_layout and alignment.method != "marks":
         mirrored = _read_mirrored(scanned, spec)
         if mirrored is not None:
@@ -286,6 +289,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
             if len(known) == 1:  # read with a 5 for an S: the one issued id it can be
                 code = PageCode(code.form_id, code.version, known[0], code.page_no, code.pages)
     reader = _PageReader(ref, spec, settings, canvas, page_no, code, clock)
+    reader.rough = alignment.method != "marks"
     try:
         reader.run()
     except (_PageTimeout, OcrTimeout):
@@ -392,6 +396,7 @@ class _PageReader:
         self.review: list[ReviewItem] = []
         self.continuation: ContinuationRead | None = None
         self.explained: list[PixelBox] = []
+        self.rough = False  # aligned without the corner marks: a box may show its neighbour's text
         self.crops = 0
         doc = code.document if code else ""
         self.expected: Mapping[str, str] | None = None
@@ -551,6 +556,9 @@ class _PageReader:
         guess, as :class:`~oppforms.scan.judging.PaperJudge` decides."""
         read = "\n".join(lines).strip()
         best = self.paper.decide(f, rect, crop, result, lines, conf, continued_on)
+        if not best.reason and self.rough:
+            reason = "the page was aligned without its corner marks: check that the value read is this box's"
+            best = replace(best, reason=reason)
         if best.reason:
             self.add_review(f, best.value, read, best.confidence, best.reason, rect, inner, continued_on=continued_on)
         else:
@@ -712,6 +720,7 @@ class _PageReader:
             # them, and the engine is sure of each word
             sure = (
                 not stray
+                and not self.rough
                 and printed is not None
                 and printed.sure
                 and rebuilt is not None
