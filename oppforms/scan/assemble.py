@@ -12,7 +12,7 @@ from pathlib import Path
 from ..records import Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
-from .page import ContinuationRead, FieldRead, PageResult
+from .results import ContinuationRead, FieldRead, PageResult
 from .readings import _looks_alike
 from .text import agrees, first_difference, normalise_space
 

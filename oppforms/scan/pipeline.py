@@ -19,9 +19,11 @@ from ..issued import read_issued
 from ..records import Record
 from ..spec import FormSpec
 from .assemble import assemble
+from .engines import engine, set_engine_factory
 from .images import PageRef, expand_inputs, list_pages
 from .ocr import OcrEngine, default_engine
-from .page import PageResult, Settings, engine, read_page, set_engine_factory
+from .page import read_page
+from .results import PageResult, Settings
 
 log = logging.getLogger(__name__)
 
