@@ -669,3 +669,20 @@ def test_three_marks_align_a_page_whose_fourth_fell_off_the_glass(page_images: l
     got = align(image, spec, Alignment(_off_by(true, (spec.page_width / 2, 40.0), 0.5), 0.0, "qr", 0))
     assert (got.method, got.marks_found) == ("marks", 3)
     assert _apart_pt(got.image_from_pdf, true, spec) < 1.5
+
+
+def test_signature_boxes_of_a_page_aligned_without_its_marks_go_to_review(
+    page_images: list[np.ndarray], spec: FormSpec, batch: Batch, tmp_path: Path
+) -> None:
+    """Aligned on its QR codes alone, a box may be cut a little off (a neighbour's line in
+    it, a signature half outside it): signed or empty is for a person to see."""
+    page = page_images[2].copy()  # page 3 holds the signature boxes
+    for r in spec.marks.corner_rects(spec.page_width, spec.page_height):
+        b = to_pixels(r.inset(-3), spec.page_height, 150)
+        page[b.top : b.bottom, b.left : b.right] = 255
+    (rec,) = _read_images([page], spec, tmp_path, "nomarks.pdf", issued=batch.issued)
+    boxes = {f.name for f, _ in spec.widgets_on(3) if f.is_signature}
+    assert boxes
+    reviewed = {i.field for i in rec.review if "aligned without its corner marks" in i.reason}
+    assert boxes <= reviewed
+    assert not any(rec.signed[name] for name in boxes)

@@ -145,13 +145,19 @@ class PageReader:
         inner = self.box(rect.inset(2.5))
         evidence = signature_evidence(self.crop(inner), PX_PER_MM)
         verdict = judge_signature(evidence)
+        why = "signature box: not clearly signed nor clearly empty" + (" (a streak through it was ignored)" if evidence.streak else "")
+        if self.rough and verdict is not SignatureVerdict.UNSURE:
+            # the box may be cut a little off: a neighbour's line or text in it, or a
+            # signature half outside it
+            verdict = SignatureVerdict.UNSURE
+            why = "signature box: the page was aligned without its corner marks; check the box"
         self.explained.append(self.box(rect.inset(-1.0)))
         crop = None
         if verdict is SignatureVerdict.UNSURE:
             crop = self.save_crop(f.name, self.canvas, self.box(rect), margin=6)
             self.review.append(
                 ReviewItem(
-                    "signature box: not clearly signed nor clearly empty" + (" (a streak through it was ignored)" if evidence.streak else ""),
+                    why,
                     field=f.name,
                     page=self.page_no,
                     box=tuple(rect.as_list()),  # type: ignore[arg-type]
