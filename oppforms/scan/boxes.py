@@ -59,6 +59,8 @@ class PageReader:
         page_no: int,
         code: PageCode | None,
         clock: _Clock,
+        *,
+        rough: bool = False,
     ) -> None:
         self.ref = ref
         self.spec = spec
@@ -72,7 +74,7 @@ class PageReader:
         self.review: list[ReviewItem] = []
         self.continuation: ContinuationRead | None = None
         self.explained: list[PixelBox] = []
-        self.rough = False  # aligned without the corner marks: a box may show its neighbour's text
+        self.rough = rough  # aligned without the corner marks: a box may show its neighbour's text
         self.crops = 0
         doc = code.document if code else ""
         self.expected: Mapping[str, str] | None = None

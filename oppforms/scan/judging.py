@@ -44,6 +44,13 @@ def value_metrics(spec: FormSpec) -> FontMetrics:
     return _METRICS[name]
 
 
+def value_sizes(spec: FormSpec) -> list[float]:
+    """The sizes a value may be set at, largest first: the form's size down to its
+    smallest in half points (the filler's overflow rule)."""
+    vs = spec.values
+    return [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
+
+
 class Ocr(Protocol):
     def __call__(self, image: Gray, mode: OcrMode, *, engine: OcrEngine | None = None) -> OcrText: ...
 
@@ -118,7 +125,7 @@ class PaperJudge:
         metrics = value_metrics(spec)
         vs = spec.values
         width = rect.width - 2 * vs.padding
-        sizes = [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
+        sizes = value_sizes(spec)
         read = "\n".join(lines).strip()
         near = measured_size(result, metrics)
         drops = drops_of(result, len(lines))
@@ -129,10 +136,11 @@ class PaperJudge:
             )
 
         stray = ""
-        if f.multiline and drops and stray_tail(lines, drops, vs.size * vs.leading):
+        specks = stray_tail(lines, drops, vs.size * vs.leading) if f.multiline and drops else 0
+        if specks and drops:
             # a speck far below the text, read as a sign or two, is not the text's: kept out
             # of the value, and the box goes to review (it could be a line typed after empty ones)
-            lines = lines[: len(lines) - stray_tail(lines, drops, vs.size * vs.leading)]
+            lines = lines[: len(lines) - specks]
             drops = drops[: len(lines) - 1]
             read = "\n".join(lines).strip()
             stray = "a mark stands far below the text (a speck, or a line typed after empty lines)"
@@ -222,7 +230,7 @@ class PaperJudge:
         filename = spec.fonts[vs.font]
         if edge_level(crop) is None:
             return None
-        sizes = [vs.size - 0.5 * k for k in range(int((vs.size - vs.min_size) / 0.5) + 1)]
+        sizes = value_sizes(spec)
         guess: Printed | None = None
         for tried in [size] + sorted((s for s in sizes if 0 < abs(s - size) <= 0.5 + 1e-6), key=lambda s: abs(s - size)):
             px = tried * PX_PER_PT

@@ -116,8 +116,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
             known = [d for d in settings.issued if _looks_alike(d, code.document)]
             if len(known) == 1:  # read with a 5 for an S: the one issued id it can be
                 code = PageCode(code.form_id, code.version, known[0], code.page_no, code.pages)
-    reader = PageReader(ref, spec, settings, canvas, page_no, code, clock)
-    reader.rough = alignment.method != "marks"
+    reader = PageReader(ref, spec, settings, canvas, page_no, code, clock, rough=alignment.method != "marks")
     try:
         reader.run()
     except (_PageTimeout, OcrTimeout):
