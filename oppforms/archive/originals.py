@@ -157,7 +157,10 @@ def _assemble(pages: Sequence[PageFrom], passwords: Sequence[str]) -> bytes:
                 pdf = opened[p.source] = _open_pdf(path, passwords)
             if not 1 <= p.source_page <= len(pdf.pages):
                 raise InputError(f"{path.name}: has no page {p.source_page}")
-            out.pages.append(pdf.pages[p.source_page - 1])
+            if hasattr(out, "add_pages_from"):  # pikepdf >= 10.18: carries the page's form fields along
+                out.add_pages_from(pdf, [p.source_page - 1])
+            else:  # pragma: no cover - older pikepdf
+                out.pages.append(pdf.pages[p.source_page - 1])
         buf = io.BytesIO()
         out.save(buf, deterministic_id=True)
         return buf.getvalue()

@@ -140,7 +140,7 @@ def _add(
     with store.locked():
         recover(store)
         states = current(store)
-        same, previous = _earlier(store, states, document, pupil, mine, provenance["original"]["sha256"])
+        same, previous = _earlier(store, states, document, pupil, mine)
         if same:
             return AddResult(source, "duplicate", same, document, reason="this document is archived already, unchanged")
         pid = new_package_id()
@@ -151,9 +151,14 @@ def _add(
         digests = {name: file_sha256(stage / name) for name in TAG_MANIFESTS}
         store.append({"event": "add", "package": pid, "document": document, "form_version": version,
                       "archived": archived, "tag_digests": digests})
-        os.replace(stage, store.package_dir(pid))
+        _rename_in(stage, store.package_dir(pid))
         _inherit(store, states, previous, pid)
     return AddResult(source, "new version" if previous else "added", pid, document, previous)
+
+
+def _rename_in(stage: Path, target: Path) -> None:
+    """The one step that makes a package visible (atomic on one file system)."""
+    os.replace(stage, target)
 
 
 def _sha_of(path: str) -> str:
@@ -177,7 +182,7 @@ def _issued_entry(folder: Path, document: str, original: bytes) -> dict[str, Any
 
 
 def _earlier(
-    store: Store, states: Mapping[str, PackageState], document: str, pupil: str, mine: str, original_sha: str,
+    store: Store, states: Mapping[str, PackageState], document: str, pupil: str, mine: str,
 ) -> tuple[str, str]:
     """(the package holding this very document, or ""), (the newest earlier package of the
     same document or, failing that, of the same pupil, or "")."""
@@ -196,17 +201,9 @@ def _earlier(
             same_pupil = pid
         else:
             continue
-        if fingerprint(rec) == mine or _original_sha(store, pid) == original_sha:
+        if fingerprint(rec) == mine:
             return pid, ""
     return "", same_document or same_pupil
-
-
-def _original_sha(store: Store, pid: str) -> str:
-    try:
-        data = json.loads((store.package_dir(pid) / "data" / "provenance.json").read_text(encoding="utf-8"))
-        return str(data["original"]["sha256"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
 
 
 def _write_bag(
