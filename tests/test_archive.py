@@ -692,3 +692,29 @@ def test_library_calls_return_frozen_dataclasses(filled_archive: Path) -> None:
         assert dataclasses.is_dataclass(value)
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, dataclasses.fields(value)[0].name, "x")
+
+
+def test_phone_photos_go_into_the_original_with_their_jpeg_bytes_unchanged(archive: Path, issued: Path, tmp_path: Path) -> None:
+    source = forms(issued)[0]
+    subprocess.run(["pdftoppm", "-r", "100", "-jpeg", str(source), str(tmp_path / "IMG")], check=True)
+    photos = sorted(tmp_path.glob("IMG*.jpg"))
+    record = read_pdf(source).records[0].to_json() | {"source": str(photos[0]), "method": "scan"}
+    record["pages"] = [{"page": i + 1, "source": str(p), "source_page": 1} for i, p in enumerate(photos)]
+    result = add_record(archive, record)
+    assert result.status == "added", result.reason
+    pkg = archive / "packages" / result.package
+    with pikepdf.open(pkg / "data" / "original.pdf") as original:
+        assert image_streams(original) == [p.read_bytes() for p in photos]
+    assert_pdfa_2b(pkg / "data" / "pdfa.pdf", result.document)
+
+
+def test_an_encrypted_form_is_kept_encrypted_as_original_and_its_pdfa_copy_is_not(archive: Path, issued: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(forms(issued)[0]) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="eigenaar", user="geheim", aes=True, R=6))
+    code, _, err = cli(capsys, "archive", "add", str(archive), str(locked), "--password", "geheim")
+    assert code == 0, err
+    pkg = only_package(archive)
+    assert (pkg / "data" / "original.pdf").read_bytes() == locked.read_bytes()
+    record = json.loads((pkg / "data" / "record.json").read_text(encoding="utf-8"))
+    assert_pdfa_2b(pkg / "data" / "pdfa.pdf", record["document"])

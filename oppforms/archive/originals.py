@@ -177,9 +177,8 @@ def image_page(pdf: Any, path: Path, frame: int, *, dpi: float | None = None) ->
     from PIL import Image, ImageSequence
 
     try:
-        with Image.open(path) as im:
-            if frame:
-                im = ImageSequence.Iterator(im)[frame]
+        with Image.open(path) as opened:
+            im: Any = ImageSequence.Iterator(opened)[frame] if frame else opened
             found = (dpi, dpi) if dpi else (im.info.get("dpi") or (300, 300))
             xdpi, ydpi = (float(found[0]) or 300.0, float(found[1]) or 300.0)
             if xdpi < 50 or ydpi < 50:
