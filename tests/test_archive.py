@@ -718,3 +718,26 @@ def test_an_encrypted_form_is_kept_encrypted_as_original_and_its_pdfa_copy_is_no
     assert (pkg / "data" / "original.pdf").read_bytes() == locked.read_bytes()
     record = json.loads((pkg / "data" / "record.json").read_text(encoding="utf-8"))
     assert_pdfa_2b(pkg / "data" / "pdfa.pdf", record["document"])
+
+
+def test_a_purge_interrupted_after_its_ledger_line_is_finished_and_the_archive_verifies(
+    filled_archive: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    retention = importlib.import_module("oppforms.archive.retention")
+    a = str(filled_archive)
+    cli(capsys, "archive", "left", a, "--pupil", PUPILS[0]["leerling.nummer"], "--date", "2026-01-01")
+
+    def dies(store: Any, package: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(retention, "_remove", dies)
+    with pytest.raises(KeyboardInterrupt):
+        retention.purge(filled_archive, on="2029-01-01", execute=True)
+    monkeypatch.undo()
+    assert len(list((filled_archive / "packages").iterdir())) == 3  # the ledger says purged; the files are still there
+    report = verify(filled_archive)
+    assert report.ok, report.problems
+    assert len(list((filled_archive / "packages").iterdir())) == 2
+    assert list((filled_archive / ".staging").iterdir()) == []

@@ -255,13 +255,17 @@ def _reason_digest(reason: str) -> str:
 def recover(store: Store) -> list[str]:
     """Finish what an interrupted command left (the caller holds the lock): a package the
     ledger records but that is still in ``.staging/`` is renamed in when its tag manifests
-    are the ones recorded; anything else in ``.staging/`` is a half-made package and is
-    removed. Returns the ids of the packages moved in."""
+    are the ones recorded; a package the ledger records as purged is removed; anything else
+    in ``.staging/`` is a half-made package (or a purged one) and is removed. Returns the
+    ids of the packages moved in."""
     if not store.staging.exists():
         store.staging.mkdir(parents=True, exist_ok=True)
         return []
     states = current(store)
     moved = []
+    for pid, s in states.items():
+        if s.purged and store.package_dir(pid).exists():  # a purge interrupted after its ledger line
+            os.replace(store.package_dir(pid), store.staging / f"purge-{pid}")
     for stage in sorted(store.staging.iterdir()):
         s = states.get(stage.name)
         if (s is not None and not s.purged and not store.package_dir(stage.name).exists()
