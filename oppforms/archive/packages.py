@@ -30,7 +30,7 @@ from typing import Any
 from .._version import __version__
 from ..errors import InputError, OppformsError
 from ..issued import read_issued
-from ..records import FileStatus, Record
+from ..records import Record
 from ..spec import FormSpec, current_spec
 from . import store as _store
 from .originals import ScanIndex, build_original
@@ -283,4 +283,4 @@ def today() -> str:
     return dt.date.today().isoformat()
 
 
-__all__ = ["AddResult", "FileStatus", "add", "add_record", "fingerprint", "recover"]
+__all__ = ["AddResult", "add", "add_record", "fingerprint", "recover"]
