@@ -263,8 +263,8 @@ def recover(store: Store) -> list[str]:
         return []
     states = current(store)
     moved = []
-    for pid, s in states.items():
-        if s.purged and store.package_dir(pid).exists():  # a purge interrupted after its ledger line
+    for pid, gone in states.items():
+        if gone.purged and store.package_dir(pid).exists():  # a purge interrupted after its ledger line
             os.replace(store.package_dir(pid), store.staging / f"purge-{pid}")
     for stage in sorted(store.staging.iterdir()):
         s = states.get(stage.name)
