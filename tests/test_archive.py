@@ -741,3 +741,15 @@ def test_a_purge_interrupted_after_its_ledger_line_is_finished_and_the_archive_v
     assert report.ok, report.problems
     assert len(list((filled_archive / "packages").iterdir())) == 2
     assert list((filled_archive / ".staging").iterdir()) == []
+
+
+def test_open_package_gives_a_packages_files_and_refuses_an_unknown_id(filled_archive: Path) -> None:
+    from oppforms.archive import open_package
+    from oppforms.errors import InputError
+
+    pid, state = next(iter(packages(filled_archive).items()))
+    pkg = open_package(filled_archive, pid)
+    assert pkg.state == state and pkg.record["document"] == state.document == pkg.provenance["document"]
+    assert pkg.original.is_file() and pkg.pdfa.is_file()
+    with pytest.raises(InputError):
+        open_package(filled_archive, "nosuchpackage000")
