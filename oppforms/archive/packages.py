@@ -17,7 +17,6 @@ lock finishes a rename an interruption left undone, and removes half-made packag
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -277,10 +276,6 @@ def recover(store: Store) -> list[str]:
         else:
             stage.unlink(missing_ok=True)
     return moved
-
-
-def today() -> str:
-    return dt.date.today().isoformat()
 
 
 __all__ = ["AddResult", "add", "add_record", "fingerprint", "recover"]
