@@ -753,3 +753,21 @@ def test_open_package_gives_a_packages_files_and_refuses_an_unknown_id(filled_ar
     assert pkg.original.is_file() and pkg.pdfa.is_file()
     with pytest.raises(InputError):
         open_package(filled_archive, "nosuchpackage000")
+
+
+@pytest.mark.parametrize("damage", ["javascript", "no output intent", "encrypted"])
+def test_the_checker_refuses_a_pdfa_copy_that_was_spoilt(filled_archive: Path, tmp_path: Path, damage: str) -> None:
+    pdfa = next((filled_archive / "packages").iterdir()) / "data" / "pdfa.pdf"
+    assert check_pdfa(pdfa).passed
+    spoilt = tmp_path / "spoilt.pdf"
+    with pikepdf.open(pdfa) as pdf:
+        if damage == "javascript":
+            pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+            pdf.save(spoilt)
+        elif damage == "no output intent":
+            del pdf.Root["/OutputIntents"]
+            pdf.save(spoilt)
+        else:
+            pdf.save(spoilt, encryption=pikepdf.Encryption(owner="a", user="", aes=True, R=6))
+    verdict = check_pdfa(spoilt)
+    assert not verdict.passed and verdict.findings
