@@ -275,7 +275,6 @@ def scanned(spec: FormSpec, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     """A copier stack of two fictional forms (shuffled, a page turned, blank backs) and
     their records, read with a fake OCR engine that reads what was printed."""
     pytest.importorskip("cv2")
-    sys.path.insert(0, str(ROOT))
     from benchmarks.scangen import Scenario, generate
     from oppforms.scan import read_scanned
 
@@ -771,3 +770,22 @@ def test_the_checker_refuses_a_pdfa_copy_that_was_spoilt(filled_archive: Path, t
             pdf.save(spoilt, encryption=pikepdf.Encryption(owner="a", user="", aes=True, R=6))
     verdict = check_pdfa(spoilt)
     assert not verdict.passed and verdict.findings
+
+
+@pytest.mark.tesseract
+def test_archive_add_reads_a_scanner_file_with_the_real_engine_and_makes_one_package_per_form(
+    archive: Path, scanned: tuple[Path, Path, list[Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oppforms.scan.ocr import tessdata_dir
+
+    if tessdata_dir() is None:
+        pytest.skip("tesseract with the Dutch model (tesseract-ocr-nld) is not installed")
+    stack, issued_dir, records = scanned
+    code, out, err = cli(capsys, "archive", "add", str(archive), str(stack), "--issued", str(issued_dir), "--json")
+    assert code == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    assert sorted(r["document"] for r in results) == sorted(r.document for r in records)
+    for r in results:
+        with pikepdf.open(archive / "packages" / r["package"] / "data" / "original.pdf") as original:
+            assert len(original.pages) == 5
+    assert verify(archive).ok
