@@ -6,6 +6,7 @@ interruption and concurrency. All pupils here are fictional (samples/opp-leerlin
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -789,3 +790,24 @@ def test_archive_add_reads_a_scanner_file_with_the_real_engine_and_makes_one_pac
         with pikepdf.open(archive / "packages" / r["package"] / "data" / "original.pdf") as original:
             assert len(original.pages) == 5
     assert verify(archive).ok
+
+
+def test_a_page_whose_font_is_not_embedded_gets_a_rendered_pdfa_copy_that_passes(spec: FormSpec) -> None:
+    from oppforms.archive.preservation import make_pdfa
+
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica))
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page, MediaBox=pikepdf.Array([0, 0, 595, 842]),
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pikepdf.Stream(pdf, b"BT /F1 24 Tf 72 700 Td (Printed by another program) Tj ET"),
+    )
+    pdf.pages.append(pikepdf.Page(pdf.make_indirect(page)))
+    buf = io.BytesIO()
+    pdf.save(buf)
+    fields = {f.name: "" for f in spec.value_fields} | {"leerling.naam": "Fictief Kind"}
+    copy = make_pdfa(buf.getvalue(), method="text", spec=spec, fields=fields, document="K7Q2-M9XD", form_version="1")
+    assert copy.method == "rendered" and copy.notes
+    assert check_pdfa(copy.data).passed
+    with pikepdf.open(io.BytesIO(copy.data)) as out:
+        assert len(out.pages) == 1 and image_streams(out)
