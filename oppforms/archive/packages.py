@@ -190,19 +190,36 @@ def _earlier(
     for pid, s in states.items():
         if s.purged or not store.package_dir(pid).exists():
             continue
-        try:
-            rec = read_record(store, pid)
-        except InputError:
+        summary = _summary(store, pid)
+        if summary is None:
             continue
+        their_pupil, their_fingerprint = summary
         if document and s.document == document:
             same_document = pid
-        elif pupil and pupil_of(rec) == pupil:
+        elif pupil and their_pupil == pupil:
             same_pupil = pid
         else:
             continue
-        if fingerprint(rec) == mine:
+        if their_fingerprint == mine:
             return pid, ""
     return "", same_document or same_pupil
+
+
+#: (archive, package id) → (leerlingnummer, fingerprint): a package never changes once
+#: made (verify finds it out if it does), so one process reads each record.json once.
+_SUMMARIES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _summary(store: Store, pid: str) -> tuple[str, str] | None:
+    key = (str(store.root.resolve()), pid)
+    found = _SUMMARIES.get(key)
+    if found is None:
+        try:
+            rec = read_record(store, pid)
+        except InputError:
+            return None
+        found = _SUMMARIES[key] = (pupil_of(rec), fingerprint(rec))
+    return found
 
 
 def _write_bag(
