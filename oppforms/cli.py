@@ -728,7 +728,7 @@ def archive_history(archive_dir: Path, pupil: str, as_json: bool) -> None:
         click.echo(f"    signed: {', '.join(v.signed) or 'none'}")
         click.echo(f"    changed: {', '.join(v.changed) or 'nothing'}")
         if v.consent_needed:
-            click.echo("    consent needed: the handelingsdeel changed since the parents last signed")
+            click.echo("    consent needed: the parents have not signed this handelingsdeel (doelen, acties)")
 
 
 def _print_json(data: Any) -> None:

@@ -811,3 +811,16 @@ def test_a_page_whose_font_is_not_embedded_gets_a_rendered_pdfa_copy_that_passes
     assert check_pdfa(copy.data).passed
     with pikepdf.open(io.BytesIO(copy.data)) as out:
         assert len(out.pages) == 1 and image_streams(out)
+
+
+def test_due_and_history_print_readable_lines_without_json(filled_archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = str(filled_archive)
+    number = PUPILS[1]["leerling.nummer"]
+    cli(capsys, "archive", "left", a, "--pupil", number, "--date", "2027-07-15")
+    code, out, err = cli(capsys, "archive", "due", a, "--on", "2030-01-01")
+    assert code == 0 and out.count("\n") == 1 and out.startswith("due\t") and number in out
+    assert "1 package(s) due, 0 due but held" in err
+    code, out, _ = cli(capsys, "archive", "history", a, "--pupil", number)
+    assert code == 0 and "signed: none" in out and "changed: leerling.naam" in out and "consent needed" in out  # never signed
+    code, _, err = cli(capsys, "archive", "history", a, "--pupil", "999999")
+    assert code == 1 and "no package" in err
