@@ -75,7 +75,7 @@ def run(batch: Batch, spec: FormSpec, *, with_issued: bool, jobs: int, label: st
     settings = Settings(spec=spec, issued=registry, review_dir=str(review_dir))
     refs = list_pages(batch.pdf)
     results = list(read_pages(refs, settings, jobs=jobs, ocr=None))
-    records = assemble(results, spec, issued=registry, alphabet=engine().alphabet, source=str(batch.pdf))
+    records = assemble(results, spec, issued=registry, alphabet=engine().alphabet)
     return score(batch, spec, results, records, label)
 
 
