@@ -1,4 +1,5 @@
-"""Scanned pages in: PDFs from scanners, multi-page TIFF, PNG and JPEG.
+"""Scanned pages in: PDFs from scanners, multi-page TIFF, PNG and JPEG, and phone photos
+(JPEG; HEIC with the optional pillow-heif).
 
 A scanner's PDF holds one image per page; that image is taken as it is, at its own
 resolution (never re-rendered). A PDF page that is not a single image (a PDF printed to
@@ -33,7 +34,10 @@ RENDER_DPI = 300
 #: Seconds one external program (pdftoppm, pdfimages) may take for one page.
 PROGRAM_TIMEOUT = 60.0
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".heic", ".heif"}
+#: Photos in the HEIF container (iPhones' default), read with the optional pillow-heif.
+HEIF_SUFFIXES = {".heic", ".heif"}
+HEIF_HINT = "reading HEIC photos needs pillow-heif: pip install 'oppforms[heic]' (or convert the photos to JPEG)"
 SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 
 
@@ -87,13 +91,15 @@ def list_pages(path: Path) -> list[PageRef]:
     if suffix in IMAGE_SUFFIXES:
         from PIL import Image, UnidentifiedImageError
 
+        if suffix in HEIF_SUFFIXES:
+            _heif_opener()
         try:
             with Image.open(path) as im:
                 count = getattr(im, "n_frames", 1)
         except (OSError, UnidentifiedImageError) as exc:
             raise InputError(f"{path.name}: not a readable image") from exc
         return [PageRef(str(path), i, "image") for i in range(count)]
-    raise InputError(f"{path.name}: not a PDF, PNG, JPEG or TIFF file")
+    raise InputError(f"{path.name}: not a PDF, PNG, JPEG, TIFF or HEIC file")
 
 
 def expand_inputs(path: Path) -> list[Path]:
@@ -164,16 +170,34 @@ def _to_gray(im: Any) -> Gray:
     return np.asarray(im.convert("L"), dtype=np.uint8)
 
 
+def _heif_opener() -> None:
+    """Teach Pillow to open HEIC/HEIF photos (pillow-heif, optional)."""
+    try:
+        import pillow_heif
+    except ImportError as exc:
+        raise MissingDependencyError(HEIF_HINT) from exc
+    pillow_heif.register_heif_opener()
+
+
+#: EXIF orientations that mirror the picture (a phone's front camera); the others are turns,
+#: which the page codes put right anyway.
+_MIRRORING_ORIENTATIONS = {2, 4, 5, 7}
+
+
 def _image_frame(ref: PageRef) -> Gray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, before decoding
+    if Path(ref.path).suffix.lower() in HEIF_SUFFIXES:
+        _heif_opener()
     try:
         with Image.open(ref.path) as im:
             if ref.page_index:
                 im.seek(ref.page_index)
             check_size(im.width, im.height, ref.label)
             im.load()
+            if im.getexif().get(0x0112, 1) in _MIRRORING_ORIENTATIONS:
+                return _to_gray(ImageOps.exif_transpose(im))
             return _to_gray(im)
     except (OSError, UnidentifiedImageError, EOFError, ValueError) as exc:
         raise PageRefused(f"{ref.label}: the image cannot be decoded") from exc
