@@ -161,6 +161,11 @@ class PageOrigin:
     source: str
     source_page: int
 
+    @property
+    def page_index(self) -> int:
+        """The 0-based index of the page within its file (``source_page`` - 1)."""
+        return self.source_page - 1
+
     def to_json(self) -> dict[str, Any]:
         return {"page": self.page, "source": self.source, "source_page": self.source_page}
 

@@ -17,7 +17,7 @@ Nothing here imports the filling side: round trips are composed in the tests.
 from __future__ import annotations
 
 from .reader import FileResult, read_pdf, read_pdf_bytes, status_of
-from .run import Input, extract_many, find_inputs
+from .run import Input, documents, extract_many, find_inputs
 from .sandbox import Limits
 
-__all__ = ["FileResult", "Input", "Limits", "extract_many", "find_inputs", "read_pdf", "read_pdf_bytes", "status_of"]
+__all__ = ["FileResult", "Input", "Limits", "documents", "extract_many", "find_inputs", "read_pdf", "read_pdf_bytes", "status_of"]

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Literal, cast
 
 from ..errors import MissingDependencyError, NotThisFormError, OppformsError
-from ..records import FileStatus, ScanRun
+from ..records import FileStatus, Record, ScanRun
 from ..spec import FormSpec, current_spec
 from .reader import FileResult, status_of
 from .sandbox import Limits, Sandbox
 
-__all__ = ["IMAGE_SUFFIXES", "Input", "extract_many", "find_inputs", "scanned_reader"]
+__all__ = ["IMAGE_SUFFIXES", "Input", "documents", "extract_many", "find_inputs", "scanned_reader"]
 
 PDF_SUFFIXES = frozenset({".pdf"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".heic", ".heif"})
@@ -148,10 +148,10 @@ class _Scan:
                 continue
             reason = ""
             if part_of:
-                n = sum(1 for _ in others)
                 reason = (
-                    f"its pages belong to {n} form{'s' if n != 1 else ''} whose first page is in "
-                    + ", ".join(part_of)
+                    "its page(s) belong to the form whose first page is in " + part_of[0]
+                    if len(others) == 1
+                    else f"its pages belong to {len(others)} forms whose first pages are in " + ", ".join(part_of)
                 )
             mine = [run.records[i] for i in file.records]
             warnings = bool(notes) or bool(file.warnings) or any(r.warnings for r in mine)
@@ -246,3 +246,11 @@ def extract_many(
     for result in slots[start:]:
         assert result is not None
         yield result
+
+
+def documents(results: Iterable[FileResult]) -> Iterator[Record]:
+    """Every form of ``results`` (as :func:`extract_many` yields them) once, in order, each
+    with where its pages came from (:attr:`Record.pages`: the form's page, the input file as
+    given, the page within that file), whatever files its pages came in."""
+    for result in results:
+        yield from result.records
