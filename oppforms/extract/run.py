@@ -11,6 +11,7 @@ assembled across files. Without it they end with the status "needs OCR".
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -161,6 +162,11 @@ class _Scan:
                     part_of=part_of,
                 )
             )
+        # never lose a form: one whose first page's file was given twice, or named otherwise,
+        # goes with the first file that holds a page of it
+        for index in sorted(set(range(len(run.records))) - held):
+            at = next(k for k, file in enumerate(run.files) if index in file.records and file.error is None)
+            out[at] = dataclasses.replace(out[at], records=(*out[at].records, run.records[index]))
         return out
 
     @staticmethod
