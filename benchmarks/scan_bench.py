@@ -126,6 +126,8 @@ def score(batch: Batch, spec: FormSpec, results: list[PageResult], records: list
             if f.name not in reviewed:
                 s.accepted += 1
                 s.wrong_accepted += got != want
+                if got != want:  # fictional values: say which, to look into it
+                    print(f"  {label}: wrong value accepted: document {doc} field {f.name}: {got!r} for {want!r}", file=sys.stderr)
                 s.wrong_text_accepted += not same_text
         for f in spec.signature_fields:
             if any(w.page_no not in present for w in f.widgets):
