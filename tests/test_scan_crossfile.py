@@ -189,3 +189,15 @@ def test_without_pillow_heif_a_heic_photo_says_what_to_install(tmp_path: Path, m
     monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if it were not installed
     with pytest.raises(MissingDependencyError, match=r"pip install 'oppforms\[heic\]'"):
         list_pages(photo)
+
+
+def test_records_with_pages_from_several_files_fit_the_record_schema(results: list[FileResult], spec: FormSpec) -> None:
+    import jsonschema
+
+    from oppforms.records import record_schema
+
+    schema = record_schema(spec)
+    records = records_of(results)
+    assert any(len(r.sources) > 1 for r in records.values())
+    for record in records.values():
+        jsonschema.validate(record.to_json(), schema)
