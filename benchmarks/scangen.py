@@ -15,7 +15,10 @@ What it does, per batch:
    blur, noise, JPEG); ``harsh`` (more of all, plus copier streaks and grey ground);
 5. assembles one scanner PDF (one JPEG image per page): pages shuffled, some turned 180°,
    one page missing, one scanned twice, blank backs with faint mirrored show-through; all
-   forms in one PDF.
+   forms in one PDF. The ``phone`` profile instead photographs each page on a table
+   (:func:`photograph`: background, perspective, light from one side, some upside down)
+   and writes one 12 MP JPEG per page, shuffled, into a folder (``Batch.pdf`` is then
+   that folder, ``Batch.files`` the photos).
 
 The truth (which page is which, what was signed, where the hand wrote) comes back in
 :class:`Batch`. Pupil data is made up.
@@ -65,13 +68,19 @@ class Profile:
     jpeg: int
     streak: float  # chance of a copier streak per page
     ground: int  # grey level of the paper (255 white)
+    photo: bool = False  # a phone photo per page (see :func:`photograph`) instead of a scanner PDF
 
 
 PROFILES = {
     "clean": Profile("clean", 0.0, 0.0, 0.0, 0.0, 0.0, 95, 0.0, 255),
     "office": Profile("office", 3.0, 0.03, 4.0, 0.8, 6.0, 75, 0.05, 245),
     "harsh": Profile("harsh", 4.0, 0.04, 6.0, 1.3, 12.0, 55, 0.3, 225),
+    # the sheet on a table, photographed: background, perspective, light from one side,
+    # some held upside down; 12 MP JPEG, one file per page (see photograph())
+    "phone": Profile("phone", 0.0, 0.0, 0.0, 0.6, 4.0, 85, 0.0, 250, photo=True),
 }
+#: A 12 megapixel phone camera, held upright (width, height).
+PHOTO_SIZE = (3024, 4032)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class Batch:
     forms: dict[str, FormTruth]
     pages: list[PageTruth]
     marks: list[Mark]
+    files: list[Path] = field(default_factory=list)  # the scanned files: the PDF, or one photo per page
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,6 +290,64 @@ def degrade(img: np.ndarray, p: Profile, dpi: int, rng: random.Random, *, streak
     return np.asarray(np.clip(out, 0, 255), dtype=np.uint8)
 
 
+def photograph(
+    page: np.ndarray, p: Profile, rng: random.Random, *, size: tuple[int, int] = PHOTO_SIZE, upside_down: bool = False
+) -> np.ndarray:
+    """A phone photo (RGB, ``size`` = width x height) of ``page`` (grey, rendered upright)
+    lying on a table: wood-grey background with grain, the sheet filling 75-90 % of the
+    frame's height, in perspective (the camera tilted up to ±12° either way and turned up
+    to ±6°), light falling off from one side (down to 55-70 %) with a soft vignette,
+    optionally upside down; then blur and sensor noise. The JPEG is written by the caller."""
+    width, height = size
+    h, w = page.shape
+    fill = rng.uniform(0.75, 0.9)
+    ph = height * fill
+    pw = ph * w / h
+    cx, cy = width / 2 + rng.uniform(-0.04, 0.04) * width, height / 2 + rng.uniform(-0.03, 0.03) * height
+    # perspective: one edge nearer the camera is wider (tilt), plus a small turn
+    tilt_x, tilt_y = rng.uniform(-0.12, 0.12), rng.uniform(-0.12, 0.12)
+    corners = []
+    for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+        x = sx * pw / 2 * (1 + tilt_y * sy * 0.5)
+        y = sy * ph / 2 * (1 + tilt_x * sx * 0.5)
+        corners.append((x, y))
+    angle = math.radians(rng.uniform(-6, 6))
+    ca, sa = math.cos(angle), math.sin(angle)
+    dst = np.array([(cx + x * ca - y * sa, cy + x * sa + y * ca) for x, y in corners], np.float32)
+    src = np.array([(0, 0), (w - 1, 0), (w - 1, h - 1), (0, h - 1)], np.float32)
+    if upside_down:
+        src = src[[2, 3, 0, 1]]
+    m = cv2.getPerspectiveTransform(src, dst)
+    gen = np.random.default_rng(rng.randrange(2**32))
+    # the table: a mid grey-brown with grain along x, and some blotches
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    grain = 12 * np.sin(yy / rng.uniform(9, 20) + 3 * np.sin(xx / 300.0)) + gen.normal(0, 6, (height, width))
+    table = np.clip(rng.uniform(95, 140) + grain, 0, 255).astype(np.float32)
+    sheet = cv2.warpPerspective(page.astype(np.float32) * (p.ground / 255.0), m, (width, height), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+    mask = cv2.warpPerspective(np.ones_like(page, np.float32), m, (width, height), flags=cv2.INTER_LINEAR)
+    img = sheet * mask + table * (1 - mask)
+    # light from one side, a vignette, a soft shadow at the far edge
+    side = rng.choice(["left", "right", "top", "bottom"])
+    t = {"left": xx / width, "right": 1 - xx / width, "top": yy / height, "bottom": 1 - yy / height}[side]
+    low = rng.uniform(0.55, 0.7)
+    light = low + (1 - low) * (1 - t) ** 1.3
+    r2 = ((xx - width / 2) / width) ** 2 + ((yy - height / 2) / height) ** 2
+    light *= 1 - 0.25 * r2
+    img = img * light
+    img = cv2.GaussianBlur(img, (0, 0), max(p.blur, 0.3))
+    img = img + gen.normal(0, p.noise, img.shape).astype(np.float32)
+    grey = np.clip(img, 0, 255).astype(np.uint8)
+    # a warm indoor white balance: R a little up, B a little down
+    rgb = np.stack([np.clip(grey * 1.04, 0, 255), grey, grey * 0.9], axis=-1).astype(np.uint8)
+    return rgb
+
+
+def write_photo(image: np.ndarray, path: Path, quality: int) -> None:
+    """A phone's JPEG: RGB, ``quality``, no resolution worth trusting (72 dpi, as phones write)."""
+    Image.fromarray(image).save(path, "JPEG", quality=quality, dpi=(72, 72))
+
+
 def blank_back(front: np.ndarray, p: Profile, dpi: int, rng: random.Random) -> np.ndarray:
     """The back of a sheet: paper with the front showing through, mirrored and faint."""
     ghost: Any = cv2.flip(front, 1).astype(np.float32)
@@ -362,6 +430,8 @@ def generate(
         order.append(k)
         forms[sheets[k][0].document].duplicated.append(sheets[k][0].page_no)
     rng.shuffle(order)
+    if profile.photo:
+        return _photos(scenario, profile, out, issued, forms, sheets, order, marks, rng)
     final: list[np.ndarray] = []
     truths: list[PageTruth] = []
     for k in order:
@@ -378,7 +448,35 @@ def generate(
             truths.append(PageTruth("", 0))
     pdf = out / f"scan-{scenario.profile}-{scenario.dpi}.pdf"
     write_pdf(final, pdf, scenario.dpi, profile.jpeg)
-    return Batch(scenario, pdf, issued, forms, truths, marks)
+    return Batch(scenario, pdf, issued, forms, truths, marks, [pdf])
+
+
+def _photos(
+    scenario: Scenario,
+    profile: Profile,
+    out: Path,
+    issued: Path,
+    forms: dict[str, FormTruth],
+    sheets: list[tuple[PageTruth, np.ndarray]],
+    order: list[int],
+    marks: list[Mark],
+    rng: random.Random,
+) -> Batch:
+    """One phone photo (JPEG) per page, in the shuffled ``order``, named as a phone names
+    them (IMG_1001.jpg …, so the folder's order is the shuffled one); no blank backs."""
+    folder = out / f"photos-{scenario.dpi}"
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    truths: list[PageTruth] = []
+    for n, k in enumerate(order):
+        t, img = sheets[k]
+        upside_down = rng.random() < scenario.turned
+        photo = photograph(img, profile, rng, upside_down=upside_down)
+        path = folder / f"IMG_{1001 + n}.jpg"
+        write_photo(photo, path, profile.jpeg)
+        files.append(path)
+        truths.append(PageTruth(t.document, t.page_no, upside_down))
+    return Batch(scenario, folder, issued, forms, truths, marks, files)
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look

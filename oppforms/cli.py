@@ -225,9 +225,9 @@ EPILOG_EXTRACT = """Examples:
 
 @cli.command(epilog=EPILOG_EXTRACT)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+@click.option("-o", "--output", "output_text", type=click.Path(path_type=str),
               help="Where to write the records: .json, .jsonl, .csv, .xlsx, .xfdf or .fdf (by extension). "
-                   "Default: JSON on stdout.")
+                   "Default: JSON on stdout. A folder (ending in /) takes one .xfdf or .fdf file per form.")
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "xlsx", "xfdf", "fdf"]),
               help="The output format, whatever the extension; with a folder as OUTPUT (xfdf or fdf), "
                    "one file per record.")
@@ -248,7 +248,7 @@ EPILOG_EXTRACT = """Examples:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file lines for files that were read well.")
 def extract(
     inputs: tuple[Path, ...],
-    output: Path | None,
+    output_text: str | None,
     fmt: str | None,
     passwords: tuple[str, ...],
     issued: Path | None,
@@ -285,6 +285,9 @@ def extract(
     # pdfminer (under pdfplumber) logs every oddity of a returned PDF; the status says enough
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     spec = current_spec()
+    output = Path(output_text) if output_text else None
+    # "-o xfdf/": a folder to create (a Path forgets the trailing slash)
+    folder = True if output_text and output_text.endswith(("/", "\\")) else None
     items = find_inputs(inputs)
     if not items:
         raise InputError("no PDF or image files found in " + ", ".join(str(p) for p in inputs))
@@ -300,12 +303,8 @@ def extract(
         review_dir = output.with_name(output.stem + "-review")
     if output is not None:
         chosen = export_format(output, fmt)
-        if chosen in ("xfdf", "fdf") and not output.is_dir() and not str(output).endswith(("/", "\\")) and len(items) > 1:
-            raise UsageError(
-                f"{output}: an {chosen.upper()} file holds one form; for one file per form give a folder "
-                f"(-o {output.with_suffix('')}/ --format {chosen})"
-            )
-        writer = open_writer(output, spec, fmt=chosen, delimiter="\t" if delimiter == "tab" else delimiter)
+        writer = open_writer(output, spec, fmt=chosen, delimiter="\t" if delimiter == "tab" else delimiter,
+                             folder=folder)
     elif fmt not in (None, "json"):
         raise UsageError("--format needs --output (without it, JSON goes to stdout)")
     to_review = []

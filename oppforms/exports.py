@@ -7,9 +7,11 @@ formats can be fed straight back to ``oppforms fill`` (:mod:`oppforms.sources` r
   :meth:`~oppforms.records.Record.to_json` gives them.
 - **CSV** and **XLSX**: one row per record; the columns are ``source``, the 39 text and
   date fields, the 9 signature fields (``ja``/``nee``), then ``form``, ``version``,
-  ``method``, ``document``, ``review`` and ``warnings`` (one item per line). The header
-  names are the contract's, so ``fill`` knows every column (the non-field ones it
-  ignores). Dates are ISO ``YYYY-MM-DD``.
+  ``method``, ``document``, ``review``, ``warnings`` (one item per line) and ``pages``
+  (where each page came from, one line per page: ``pagina 2: terug/IMG_2231.jpg (pagina
+  1)``; a form photographed one page per file names every file there). The header names
+  are the contract's, so ``fill`` knows every column (the non-field ones it ignores).
+  Dates are ISO ``YYYY-MM-DD``.
 
   *XLSX* cells are always text cells (type ``s``, number format ``@``), never formulas,
   whatever a value starts with, so a value like ``=1+1`` stays that text in Excel and in
@@ -124,6 +126,7 @@ def columns(spec: FormSpec) -> list[str]:
         "document",
         "review",
         "warnings",
+        "pages",
     ]
 
 
@@ -147,7 +150,14 @@ def row_of(record: Record, spec: FormSpec) -> list[str]:
         record.document,
         _review_text(record),
         "\n".join(record.warnings),
+        _pages_text(record),
     ]
+
+
+def _pages_text(record: Record) -> str:
+    """Where each page came from, one line per page: ``pagina 1: terug/IMG_2231.jpg
+    (pagina 1)``."""
+    return "\n".join(f"pagina {p.page}: {p.source} (pagina {p.source_page})" for p in record.pages)
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,9 +284,15 @@ class RecordWriter:
     """Writes records to one file as they come (:meth:`write`), and makes the file
     appear only when :meth:`close` is called without an error; used as a context manager,
     an exception (or Ctrl-C) leaves no file behind. For XFDF and FDF the path may name a
-    folder: each record then becomes a file there, named after its source PDF."""
+    folder (created when missing): each record then becomes a file there, named after its
+    source file. ``folder`` says whether it does; by default a path that is a folder, or
+    ends in ``/``, is one, and so is a path that does not exist yet and lacks the format's
+    extension (``-o xfdf --format xfdf``) as soon as a second record comes (one record
+    makes one file)."""
 
-    def __init__(self, path: Path, fmt: str, spec: FormSpec, *, delimiter: str = CSV_DELIMITER) -> None:
+    def __init__(
+        self, path: Path, fmt: str, spec: FormSpec, *, delimiter: str = CSV_DELIMITER, folder: bool | None = None
+    ) -> None:
         self.path = Path(path)
         self.fmt = fmt
         self.spec = spec
@@ -288,7 +304,14 @@ class RecordWriter:
         self._sheet: Any = None
         self._csv: Any = None
         self._text: io.TextIOWrapper | None = None
-        self.folder = fmt in SINGLE_RECORD and (self.path.is_dir() or str(path).endswith(("/", os.sep)))
+        if folder is None:
+            folder = self.path.is_dir() or str(path).endswith(("/", os.sep))
+        self.folder = fmt in SINGLE_RECORD and folder
+        # a new path without the format's extension becomes a folder when a second record comes
+        self._maybe_folder = (
+            fmt in SINGLE_RECORD and not folder and not self.path.exists() and self.path.suffix.lower() != f".{fmt}"
+        )
+        self._first: Record | None = None
         if fmt in SINGLE_RECORD:
             return
         target = _Atomic(self.path)
@@ -342,10 +365,18 @@ class RecordWriter:
         self.count += 1
 
     def _write_single(self, record: Record) -> None:
+        if not self.folder and self.count and self._maybe_folder and self._first is not None:
+            # several forms to a new path: it is a folder, the first form's file goes in it too
+            for target in self._files:
+                target.abort()
+            self._files.clear()
+            self.folder = True
+            first, self._first = self._first, None
+            self._write_single(first)
         if not self.folder and self.count:
             raise UsageError(
-                f"{self.path}: an {self.fmt.upper()} file holds one record; to write one file per record, "
-                f"name a folder (for example {self.path.with_suffix('')}/) and --format {self.fmt}"
+                f"{self.path}: an {self.fmt.upper()} file holds one form; for one file per form give a folder "
+                f"(-o {self.path.with_suffix('')}/ --format {self.fmt}; it is created when missing)"
             )
         data = record_xfdf(record, self.spec) if self.fmt == "xfdf" else record_fdf(record, self.spec)
         if self.folder:
@@ -358,6 +389,7 @@ class RecordWriter:
             target = _Atomic(self.path / name)
         else:
             target = _Atomic(self.path)
+            self._first = record
         self._files.append(target)
         target.fh.write(data)
 
@@ -403,9 +435,12 @@ class RecordWriter:
             self.abort()
 
 
-def open_writer(path: Path, spec: FormSpec, *, fmt: str | None = None, delimiter: str = CSV_DELIMITER) -> RecordWriter:
-    """A :class:`RecordWriter` for ``path``, the format from ``fmt`` or the extension."""
-    return RecordWriter(path, export_format(path, fmt), spec, delimiter=delimiter)
+def open_writer(
+    path: Path, spec: FormSpec, *, fmt: str | None = None, delimiter: str = CSV_DELIMITER, folder: bool | None = None
+) -> RecordWriter:
+    """A :class:`RecordWriter` for ``path``, the format from ``fmt`` or the extension
+    (``folder``: see :class:`RecordWriter`)."""
+    return RecordWriter(path, export_format(path, fmt), spec, delimiter=delimiter, folder=folder)
 
 
 def records_json(records: Iterable[Record]) -> str:

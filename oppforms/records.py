@@ -92,6 +92,21 @@ def record_schema(spec: FormSpec) -> dict[str, Any]:
             "review": {"type": "array", "items": review_item},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "document": {"type": "string", "description": "the document id printed on forms filled by oppforms"},
+            "pages": {
+                "type": "array",
+                "description": "where every page of the form came from, in form order (continuation pages included); "
+                "a form whose pages came in several files names each file here, and source names the file of its first page",
+                "items": {
+                    "type": "object",
+                    "required": ["page", "source", "source_page"],
+                    "properties": {
+                        "page": {"type": "integer", "minimum": 1, "description": "the page of the form, 1-based"},
+                        "source": {"type": "string", "description": "the input file the page came from"},
+                        "source_page": {"type": "integer", "minimum": 1, "description": "the page within that file, 1-based"},
+                    },
+                    "additionalProperties": False,
+                },
+            },
         },
     }
 
@@ -137,10 +152,32 @@ class ReviewItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PageOrigin:
+    """Where one page of a form came from: ``page`` is the form's page (1-based,
+    continuation pages included), ``source`` the input file as the record names it, and
+    ``source_page`` the page (or image frame) within that file, 1-based."""
+
+    page: int
+    source: str
+    source_page: int
+
+    @property
+    def page_index(self) -> int:
+        """The 0-based index of the page within its file (``source_page`` - 1)."""
+        return self.source_page - 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"page": self.page, "source": self.source, "source_page": self.source_page}
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One form read back. ``fields`` holds every text and date field (dates ISO,
     empty as ""), ``signed`` every signature field; ``document`` is the document id when
-    the form carries one (filled by oppforms), else ""."""
+    the form carries one (filled by oppforms), else "". ``pages`` says where each page of
+    the form came from, in form order (empty when unknown): a form whose pages came in
+    several files (phone photos, one PDF per page) is one record, and ``source`` names the
+    file of its first page."""
 
     source: str
     form: str
@@ -151,6 +188,13 @@ class Record:
     review: tuple[ReviewItem, ...] = ()
     warnings: tuple[str, ...] = ()
     document: str = ""
+    pages: tuple[PageOrigin, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every input file the form's pages came from, in form order (``source`` alone
+        when the pages are unknown)."""
+        return tuple(dict.fromkeys(p.source for p in self.pages)) or (self.source,)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -165,9 +209,37 @@ class Record:
         }
         if self.document:
             out["document"] = self.document
+        if self.pages:
+            out["pages"] = [p.to_json() for p in self.pages]
         return out
 
 
 def empty_values(spec: FormSpec) -> tuple[dict[str, str], dict[str, bool]]:
     """All fields empty and all signature boxes unsigned: the start of every record."""
     return {f.name: "" for f in spec.value_fields}, {f.name: False for f in spec.signature_fields}
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """What became of one scanned input file in a run that assembled forms across files:
+    ``records`` are the indices (in :attr:`ScanRun.records`) of the forms its pages went
+    into, ``pages`` its page count, ``warnings`` what happened to its pages that concerns
+    the file (blank backs dropped, pages of another form, unreadable pages), and ``error``
+    why the file could not be read at all (then it gave no pages). Texts name files and
+    pages, never values."""
+
+    source: str
+    pages: int = 0
+    records: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: Exception | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRun:
+    """Scanned input files read together: one record per form found, whatever files its
+    pages came in (each record's ``pages`` names them), and one :class:`ScannedFile` per
+    input file, in input order."""
+
+    records: tuple[Record, ...]
+    files: tuple[ScannedFile, ...]

@@ -28,6 +28,7 @@ from oppforms.exports import (
     protect_cell,
     record_fdf,
     record_xfdf,
+    row_of,
     unprotect_cell,
 )
 from oppforms.records import Record, ReviewItem, record_schema
@@ -233,13 +234,37 @@ def test_one_interchange_file_holds_one_record_and_a_folder_holds_one_per_record
     spec: FormSpec, tmp_path: Path
 ) -> None:
     records = [record_of(SAMPLES[0], spec, source="a/004512.pdf"), record_of(SAMPLES[1], spec, source="b/004512.pdf")]
-    with pytest.raises(UsageError, match="holds one record"):
+    with pytest.raises(UsageError, match="holds one form; for one file per form give a folder"):
         write(tmp_path / "een.xfdf", records, spec)
     assert not (tmp_path / "een.xfdf").exists()  # nothing half-written
     folder = tmp_path / "xfdf"
     folder.mkdir()
     write(folder, records, spec, fmt="xfdf")
     assert sorted(p.name for p in folder.iterdir()) == ["004512-2.xfdf", "004512.xfdf"]
+
+
+def test_a_new_path_without_the_extension_becomes_a_folder_when_a_second_record_comes(
+    spec: FormSpec, tmp_path: Path
+) -> None:
+    records = [record_of(SAMPLES[0], spec, source="a/004512.pdf"), record_of(SAMPLES[1], spec, source="b/118237.pdf")]
+    write(tmp_path / "nieuw", records, spec, fmt="fdf")
+    assert sorted(p.name for p in (tmp_path / "nieuw").iterdir()) == ["004512.fdf", "118237.fdf"]
+    assert [p.name for p in tmp_path.iterdir()] == ["nieuw"]  # no temporary file left beside it
+    write(tmp_path / "map" / "sub", records, spec, fmt="xfdf", folder=True)
+    assert sorted(p.name for p in (tmp_path / "map" / "sub").iterdir()) == ["004512.xfdf", "118237.xfdf"]
+
+
+def test_csv_and_xlsx_rows_say_which_file_and_page_each_page_came_from(spec: FormSpec) -> None:
+    from oppforms.records import PageOrigin
+
+    record = dataclasses.replace(
+        record_of(SAMPLES[0], spec, source="terug/IMG_2231.jpg"),
+        pages=(PageOrigin(1, "terug/IMG_2231.jpg", 1), PageOrigin(2, "terug/scan-7.pdf", 3)),
+    )
+    cells = dict(zip(columns(spec), row_of(record, spec), strict=True))
+    assert cells["pages"] == "pagina 1: terug/IMG_2231.jpg (pagina 1)\npagina 2: terug/scan-7.pdf (pagina 3)"
+    assert record.to_json()["pages"][1] == {"page": 2, "source": "terug/scan-7.pdf", "source_page": 3}
+    assert record.sources == ("terug/IMG_2231.jpg", "terug/scan-7.pdf")
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 
 from oppforms import cli
 from oppforms.extract import run as extract_run
-from oppforms.records import Record
+from oppforms.records import Record, ScanRun, ScannedFile
 
 from .test_extract_live import LONG, SAMPLES, expected, fill_pdf
 
@@ -125,6 +125,26 @@ def test_xfdf_goes_to_one_file_for_one_form_or_a_folder_for_many(returned: Path,
     assert sorted(p.name for p in folder.iterdir()) == ["004512.xfdf", "118237-opnieuw-bewaard.xfdf"]
 
 
+@pytest.mark.parametrize("given", ["nieuw/", "nieuw"])
+def test_xfdf_to_a_folder_that_does_not_exist_yet_creates_it(returned: Path, tmp_path: Path, given: str) -> None:
+    # "-o xfdf/ --format xfdf" as the README shows it; and a new name without the extension
+    result = subprocess.run(
+        [sys.executable, "-m", "oppforms", "extract", str(returned / "2H1"), "-o", given, "--format", "xfdf"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "nieuw"
+    assert folder.is_dir()
+    assert sorted(p.name for p in folder.iterdir()) == ["004512.xfdf", "118237-opnieuw-bewaard.xfdf"]
+    assert all(p.read_text(encoding="utf-8").startswith("<?xml") for p in folder.iterdir())
+
+
+def test_one_form_to_a_new_name_without_the_extension_is_one_file(returned: Path, tmp_path: Path) -> None:
+    result = oppforms("extract", str(returned / "2H1" / "004512.pdf"), "-o", str(tmp_path / "een"), "--format", "fdf")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "een").is_file() and (tmp_path / "een").read_bytes().startswith(b"%FDF-1.2")
+
+
 # ---------------------------------------------------------------------------------------
 # The seam to the scanned-forms reader
 
@@ -143,12 +163,13 @@ def test_scans_go_to_the_scanned_forms_reader_with_the_issued_folder(
     calls: list[dict[str, Any]] = []
 
     def read_scanned(
-        path: Path, spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
-    ) -> list[Record]:
-        calls.append({"path": path, "issued": issued, "jobs": jobs, "form": spec.form_id})
+        files: list[tuple[Path, str]], spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
+    ) -> ScanRun:
+        calls.append({"paths": [p for p, _ in files], "issued": issued, "jobs": jobs, "form": spec.form_id})
         fields = expected(SAMPLES[0])
         signed = {f.name: False for f in spec.signature_fields}
-        return [Record(str(path), spec.form_id, spec.version, "scan", fields, signed)]
+        records = tuple(Record(name, spec.form_id, spec.version, "scan", fields, signed) for _, name in files)
+        return ScanRun(records, tuple(ScannedFile(name, 1, (i,)) for i, (_, name) in enumerate(files)))
 
     monkeypatch.setattr(extract_run, "scanned_reader", lambda: read_scanned)
     scan = _scanned_pdf(tmp_path)
@@ -159,7 +180,7 @@ def test_scans_go_to_the_scanned_forms_reader_with_the_issued_folder(
     code = main("extract", str(scan), str(photo), "--issued", str(issued), "--jobs", "2")
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert [c["path"] for c in calls] == [scan, photo]
+    assert [c["paths"] for c in calls] == [[scan, photo]]  # read together, in one run
     assert all(c["issued"] == issued and c["jobs"] == 2 and c["form"] == "opp-kort" for c in calls)
     records = json.loads(out.out)
     assert [r["method"] for r in records] == ["scan", "scan"]
@@ -181,8 +202,8 @@ def test_a_scanned_forms_reader_missing_a_library_exits_with_5(
     from oppforms.errors import MissingDependencyError
 
     def read_scanned(
-        path: Path, spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
-    ) -> list[Record]:
+        files: list[tuple[Path, str]], spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
+    ) -> ScanRun:
         raise MissingDependencyError("reading scanned forms needs tesseract: apt-get install tesseract-ocr")
 
     monkeypatch.setattr(extract_run, "scanned_reader", lambda: read_scanned)
@@ -239,8 +260,8 @@ def test_review_items_of_scans_go_to_an_html_report_with_their_crops_inline(
     seen: dict[str, Path | None] = {}
 
     def read_scanned(
-        path: Path, spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
-    ) -> list[Record]:
+        files: list[tuple[Path, str]], spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
+    ) -> ScanRun:
         seen["review_dir"] = review_dir
         assert review_dir is not None
         review_dir.mkdir(parents=True, exist_ok=True)
@@ -248,7 +269,9 @@ def test_review_items_of_scans_go_to_an_html_report_with_their_crops_inline(
         Image.new("L", (40, 20), 90).save(crop)
         fields, signed = empty_values(current_spec())
         item = ReviewItem("handwriting added on paper", "doelen.school", 1, (10.0, 10.0, 50.0, 30.0), str(crop))
-        return [Record(str(path), "opp-kort", "1", "scan", fields, signed, (item,), (), "ABCD-1234")]
+        ((_, name),) = files
+        record = Record(name, "opp-kort", "1", "scan", fields, signed, (item,), (), "ABCD-1234")
+        return ScanRun((record,), (ScannedFile(name, 1, (0,)),))
 
     monkeypatch.setattr(extract_run, "scanned_reader", lambda: read_scanned)
     report = tmp_path / "controle.html"

@@ -470,7 +470,7 @@ def test_a_field_shown_twice_sends_a_person_to_the_place_that_reads_otherwise(sp
     # a note written after the name on page 1; page 4 reads clean
     results[0] = page(1, "review", "Bo Jansen akkoord?", "p1.png")
     results[3] = page(4, "accepted", "Bo Jansen", "p4.png")
-    (record,) = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    (record,) = assemble(results, spec, issued=None, alphabet=None)
     item = next(i for i in record.review if i.field == f.name)
     assert item.page == 1 and item.crop == "p1.png"
 
@@ -503,7 +503,7 @@ def test_a_text_that_continues_is_joined_and_accepted_only_when_every_part_is_su
             continue
         no = spec.page_count + 1 + i
         results.append(PageResult("scan.pdf", no - 1, "form", code=code(no), page_no=no, continuation=c))
-    (record,) = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    (record,) = assemble(results, spec, issued=None, alphabet=None)
     reviewed = {i.field for i in record.review}
     if pages_there == "all":
         assert record.fields[f.name] == "Eerste deel.\nTweede deel loopt door."
@@ -549,7 +549,7 @@ def test_a_note_on_one_of_two_places_of_a_verified_field_is_shown_to_a_person(sp
     results = [page(n, "", "", "", "") for n in range(1, pages + 1)]
     results[0] = page(1, "verified", "Bo Jansen", "", "p1.png")
     results[3] = page(4, "review", "Bo Jansen", "the scan reads differently from the issued value", "p4.png")
-    (record,) = assemble(results, spec, issued=issued, alphabet=None, source="scan.pdf")
+    (record,) = assemble(results, spec, issued=issued, alphabet=None)
     assert record.fields[f.name] == "Bo Jansen"
     item = next(i for i in record.review if i.field == f.name)
     assert item.page == 4 and item.crop == "p4.png"
@@ -603,14 +603,14 @@ def test_a_page_found_by_its_layout_whose_footer_reads_a_look_alike_id_joins_the
     results = [page(n, "SABC-DEFG") for n in range(1, pages + 1) if n != 2]
     results += [page(n, "KLMN-PQR2") for n in range(1, pages + 1)]
     results.append(page(2, "5ABC-DEFG", by_layout=True))
-    records = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    records = assemble(results, spec, issued=None, alphabet=None)
     assert sorted(r.document for r in records) == ["KLMN-PQR2", "SABC-DEFG"]
     joined = next(r for r in records if r.document == "SABC-DEFG")
     assert not any("missing" in i.reason for i in joined.review)
     assert any("read as 5ABC-DEFG" in i.reason and i.page == 2 for i in joined.review)
     # two documents it could be (SABC-DEFG and SABC-DEF6): it stands alone, for a person to place
     results += [page(n, "SABC-DEF6") for n in range(1, pages + 1)]
-    records = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    records = assemble(results, spec, issued=None, alphabet=None)
     assert sorted(r.document for r in records) == ["5ABC-DEFG", "KLMN-PQR2", "SABC-DEF6", "SABC-DEFG"]
 
 

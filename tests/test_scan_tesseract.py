@@ -43,7 +43,7 @@ def _score(batch: Batch, spec: FormSpec, *, with_issued: bool, tmp: Path) -> tup
     registry = load_issued(batch.issued, spec) if with_issued else None
     settings = Settings(spec=spec, issued=registry, review_dir=str(tmp))
     results = list(read_pages(list_pages(batch.pdf), settings, jobs=2, ocr=None))
-    records = assemble(results, spec, issued=registry, alphabet=engine().alphabet, source=str(batch.pdf))
+    records = assemble(results, spec, issued=registry, alphabet=engine().alphabet)
     return score(batch, spec, results, records, "test"), records
 
 

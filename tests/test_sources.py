@@ -417,6 +417,7 @@ def test_unknown_columns_are_an_input_error_naming_all_of_them(tmp_path: Path) -
     told = message.removeprefix(str(path))  # the temporary folder's name may hold any digits
     assert '"Schoenmaat" (column B)' in told and '"Lievelingskleur" (column D)' in told
     assert "38" not in told and "blauw" not in told
+    assert "--map FILE" in told and "--ignore-unknown" in told  # what to type to go on
 
 
 def test_ignore_unknown_reads_the_rest_and_names_the_ignored_columns(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from functools import cache
 
 from ..fonts import FontMetrics
 from ..geometry import PdfRect
-from ..records import Record, ReviewItem, empty_values
+from ..records import PageOrigin, Record, ReviewItem, empty_values
 from ..spec import Field, FormSpec, current_spec
 from ..typeset import typed_breaks
 from .align import Placement, fit_placement
@@ -237,6 +237,7 @@ class _FormReader:
             review=tuple(self.review),
             warnings=tuple(dict.fromkeys(self.warnings)),
             document=self.form.document,
+            pages=tuple(PageOrigin(n, self.source, self.form.pages[n].content.index + 1) for n in sorted(self.form.pages)),
         )
 
     def measure_for(self, lines: Sequence[Line]) -> Measure | None:

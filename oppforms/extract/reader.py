@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pikepdf
 
-from ..records import FileStatus, Record
+from ..records import FileStatus, PageOrigin, Record
 from ..spec import FormSpec, current_spec
 from .acroform import FieldTree, field_tree
 from .actions import find_actions
@@ -47,7 +47,12 @@ class FileResult:
     way, such as actions), its page count, when a missing library or program stopped it,
     what to install, and how many of its record's warnings (the first ones) are notices,
     not problems (who signed digitally, and when; they name the signer). ``reason`` and
-    ``notes`` never hold pupil data, so they may be shown and logged."""
+    ``notes`` never hold pupil data, so they may be shown and logged.
+
+    Scanned files are read together: a form whose pages came in several files is one
+    record, in the result of the file of its first page; the results of its other files
+    hold no record for it but name that file in ``part_of``, and take the status of the
+    forms their pages went into (``needs review`` when one of them does)."""
 
     source: str
     status: FileStatus
@@ -57,6 +62,7 @@ class FileResult:
     pages: int = 0
     dependency: str = ""
     notices: int = 0
+    part_of: tuple[str, ...] = ()
 
 
 def status_of(records: Sequence[Record], *, warnings: bool) -> FileStatus:
@@ -189,6 +195,10 @@ def _read_input(
             return saved[0]
 
         result = _read(pdf, tree, source_input.data, text_data, source, notes)
+        if result.records and all(r.method == "acroform" and not r.pages for r in result.records):
+            # a form with fields is the whole file, page for page
+            pages = tuple(PageOrigin(n, source, n) for n in range(1, page_count + 1))
+            result = dataclasses.replace(result, records=tuple(dataclasses.replace(r, pages=pages) for r in result.records))
         return FileResult(
             source, result.status, result.records, result.reason, tuple(notes), page_count, notices=result.notices
         )

@@ -4,10 +4,13 @@ verified against what was issued.
 
 The seam for ``oppforms extract``::
 
+    read_scanned_files([(path, source), ...], spec, *, issued=None, jobs=1, review_dir=None) -> ScanRun
     read_scanned(path, spec, *, issued=None, jobs=1, review_dir=None) -> list[Record]
     write_review_html(records, path)
 
-``path`` is a PDF from a scanner, a (multi-page) TIFF, a PNG or JPEG, or a folder of them.
+A path is a PDF from a scanner, a (multi-page) TIFF, a PNG, JPEG or HEIC photo, or (for
+``read_scanned``) a folder of them. The pages of all the files given are assembled into
+forms together: a form photographed one page per file is one record.
 Every record has ``method == "scan"``; what a person must check is in its ``review`` (with
 crops saved in ``review_dir``). The OCR engine sits behind :class:`OcrEngine`; pass
 ``ocr=`` a factory to plug in another (tests use a fake).
@@ -24,13 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import MissingDependencyError
-from ..records import Record
+from ..records import Record, ScanRun
 from ..spec import FormSpec
 
 if TYPE_CHECKING:
     from .ocr import OcrEngine
 
-__all__ = ["read_scanned", "write_review_html"]
+__all__ = ["read_scanned", "read_scanned_files", "write_review_html"]
 
 _HINT = "reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy"
 
@@ -45,7 +48,8 @@ def read_scanned(
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
 ) -> list[Record]:
-    """One record per form found in the scanned pages of ``path`` (a file or a folder).
+    """One record per form found in the scanned pages of ``path`` (a file, or a folder whose
+    files are assembled together as :func:`read_scanned_files` does).
 
     ``issued``: the output folder of an earlier ``oppforms fill``; a box whose OCR text
     agrees with the issued value (white space, quotes and dashes aside) gets that value
@@ -63,6 +67,36 @@ def read_scanned(
         raise MissingDependencyError(_HINT) from exc
     return impl(
         path, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+    )
+
+
+def read_scanned_files(
+    files: Sequence[tuple[Path, str]],
+    spec: FormSpec,
+    *,
+    issued: Path | None,
+    jobs: int = 1,
+    review_dir: Path | None = None,
+    ocr: Callable[[], OcrEngine] | None = None,
+    accept_confidence: float = 90.0,
+) -> ScanRun:
+    """The forms on the scanned pages of ``files`` (each a path and the name records give
+    it), assembled across all of them by document id and page number: one record per form,
+    whatever files and order its pages came in, with ``source`` naming the file of its
+    first page and ``pages`` every page's file and page. Missing pages (a review item),
+    pages scanned twice (a warning; the clearer scan is used) and pages of other forms are
+    reported per form, across the files. Per file, in the order given: the records its
+    pages went into, its own warnings (blank backs, pages of another form), and the error
+    when it could not be read at all (one bad file never stops the others).
+
+    Options as for :func:`read_scanned`; raises only for the run as a whole (an unusable
+    ``issued`` folder, a missing library)."""
+    try:
+        from .pipeline import read_scanned_files as impl
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise MissingDependencyError(_HINT) from exc
+    return impl(
+        files, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
     )
 
 

@@ -1,15 +1,17 @@
-"""Pages into forms: group the pages read by document id, in page order, whatever order
-they were scanned in; report missing pages, duplicates (the better scan is kept) and pages
-that belong to no form; merge each form's boxes into one :class:`~oppforms.records.Record`.
+"""Pages into forms: group the pages read by document id, in page order, whatever file
+and order they were scanned in (a whole scanner PDF, one photo or one PDF per page, or all
+of these in one run); report missing pages, duplicates (the better scan is kept) and pages
+that belong to no form; merge each form's boxes into one :class:`~oppforms.records.Record`
+whose ``pages`` say which file and page each of its pages came from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..records import Record, ReviewItem, empty_values
+from ..records import PageOrigin, Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
 from .results import ContinuationRead, FieldRead, PageResult
@@ -23,18 +25,18 @@ class _Form:
     pages: int
     by_page: dict[int, PageResult] = field(default_factory=dict)
     duplicates: list[PageResult] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # the files of all its pages, duplicates too
 
 
 @dataclass(frozen=True, slots=True)
-class Tally:
-    """What happened to the pages of one input, for its warnings."""
+class Assembly:
+    """Pages of one run assembled into forms: the records, and per input file (by the
+    ``source`` of its pages) the indices of the records its pages went into and its own
+    warnings (blank backs dropped, pages of another form, unreadable pages)."""
 
-    blank: int
-    show_through: int
-    foreign: int
-    unknown: int
-    refused: int
+    records: list[Record]
+    files: dict[str, tuple[int, ...]]
+    warnings: dict[str, tuple[str, ...]]
 
 
 def assemble(
@@ -43,30 +45,52 @@ def assemble(
     *,
     issued: Mapping[str, Mapping[str, str]] | None,
     alphabet: frozenset[str] | None,
-    source: str,
+    names: Mapping[str, str] | None = None,
 ) -> list[Record]:
+    """The forms in ``results`` (see :func:`assemble_run`)."""
+    return assemble_run(results, spec, issued=issued, alphabet=alphabet, names=names).records
+
+
+def assemble_run(
+    results: Sequence[PageResult],
+    spec: FormSpec,
+    *,
+    issued: Mapping[str, Mapping[str, str]] | None,
+    alphabet: frozenset[str] | None,
+    names: Mapping[str, str] | None = None,
+) -> Assembly:
+    """The pages read in one run (any number of files, in input order) assembled into
+    forms: by document id and page number, whatever file and order each page came in.
+    Pages of the blank form filled in by hand (no document id) make forms within their
+    file only, in scan order. ``names`` maps a page's ``source`` (its file's path) to how
+    records name that file (default: the path)."""
+    name_of = (lambda path: names.get(path, path)) if names is not None else (lambda path: path)
     forms: dict[str, _Form] = {}
     loose: list[PageResult] = []  # pages of the form that belong to no known document
-    file_warnings: list[str] = []
-    blank = sum(1 for r in results if r.kind == "blank")
-    if blank:
-        through = sum(1 for r in results if r.kind == "blank" and r.show_through)
-        file_warnings.append(
-            f"{blank} blank page(s) dropped (backs of a duplex scan"
-            + (f"; {through} with print showing through from the other side" if through else "")
-            + ")"
-        )
+    file_warnings: dict[str, list[str]] = {}
+    for r in results:
+        file_warnings.setdefault(r.source, [])
+    for source, mine in file_warnings.items():
+        blank = sum(1 for r in results if r.source == source and r.kind == "blank")
+        if blank:
+            through = sum(1 for r in results if r.source == source and r.kind == "blank" and r.show_through)
+            mine.append(
+                f"{blank} blank page(s) dropped (backs of a duplex scan"
+                + (f"; {through} with print showing through from the other side" if through else "")
+                + ")"
+            )
     for r in results:
         if r.kind in {"foreign", "unknown", "refused"}:
-            file_warnings.extend(r.warnings)
+            file_warnings[r.source].extend(r.warnings)
     results = _footers_joined(results)
-    order = 0
     blank_form_seq = 0
     last_blank_key = ""
+    last_source: str | None = None
     for r in results:
         if r.kind != "form":
             continue
-        order += 1
+        if r.source != last_source:
+            last_source, last_blank_key = r.source, ""  # a hand-filled blank form stays in its file
         if r.code is None or not r.code.document:
             if r.code is not None and not r.code.document:
                 # a page of the blank form (filled in by hand): pages run 1..n per form
@@ -92,10 +116,24 @@ def assemble(
         else:
             form.by_page[r.page_no] = r
         form.sources.append(r.source)
-    records = [_record(form, spec, issued, alphabet, source, file_warnings) for form in forms.values()]
-    for r in loose:
-        records.append(_record(_Form("", spec.page_count, {r.page_no: r}), spec, None, alphabet, source, file_warnings, loose=True))
-    return records
+    all_forms = [(form, False) for form in forms.values()]
+    all_forms += [(_Form("", spec.page_count, {r.page_no: r}, sources=[r.source]), True) for r in loose]
+    records: list[Record] = []
+    files: dict[str, list[int]] = {source: [] for source in file_warnings}
+    for form, is_loose in all_forms:
+        touched = list(dict.fromkeys(form.sources))
+        warnings = [w for source in touched for w in file_warnings.get(source, ())]
+        index = len(records)
+        records.append(
+            _record(form, spec, None if is_loose else issued, alphabet, name_of, warnings, loose=is_loose)
+        )
+        for source in touched:
+            files.setdefault(source, []).append(index)
+    return Assembly(
+        records,
+        {source: tuple(ix) for source, ix in files.items()},
+        {source: tuple(dict.fromkeys(ws)) for source, ws in file_warnings.items()},
+    )
 
 
 def _footers_joined(results: Sequence[PageResult]) -> list[PageResult]:
@@ -124,7 +162,7 @@ def _record(
     spec: FormSpec,
     issued: Mapping[str, Mapping[str, str]] | None,
     alphabet: frozenset[str] | None,
-    source: str,
+    name_of: Callable[[str], str],
     file_warnings: list[str],
     *,
     loose: bool = False,
@@ -222,7 +260,7 @@ def _record(
     if loose:
         review.insert(0, ReviewItem("this page could not be matched to a form: its values are on their own", page=pages[0].page_no))
     return Record(
-        source=source,
+        source=name_of(pages[0].source),
         form=spec.form_id,
         version=pages[0].code.version if pages and pages[0].code else spec.version,
         method="scan",
@@ -231,6 +269,7 @@ def _record(
         review=tuple(review),
         warnings=tuple(dict.fromkeys(warnings)),
         document=form.document,
+        pages=tuple(PageOrigin(p.page_no, name_of(p.source), p.page_index + 1) for p in pages),
     )
 
 

@@ -1,4 +1,5 @@
-"""Scanned pages in: PDFs from scanners, multi-page TIFF, PNG and JPEG.
+"""Scanned pages in: PDFs from scanners, multi-page TIFF, PNG and JPEG, and phone photos
+(JPEG; HEIC with the optional pillow-heif).
 
 A scanner's PDF holds one image per page; that image is taken as it is, at its own
 resolution (never re-rendered). A PDF page that is not a single image (a PDF printed to
@@ -33,7 +34,10 @@ RENDER_DPI = 300
 #: Seconds one external program (pdftoppm, pdfimages) may take for one page.
 PROGRAM_TIMEOUT = 60.0
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".heic", ".heif"}
+#: Photos in the HEIF container (iPhones' default), read with the optional pillow-heif.
+HEIF_SUFFIXES = {".heic", ".heif"}
+HEIF_HINT = "reading HEIC photos needs pillow-heif: pip install 'oppforms[heic]' (or convert the photos to JPEG)"
 SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 
 
@@ -87,13 +91,15 @@ def list_pages(path: Path) -> list[PageRef]:
     if suffix in IMAGE_SUFFIXES:
         from PIL import Image, UnidentifiedImageError
 
+        if suffix in HEIF_SUFFIXES:
+            _heif_opener()
         try:
             with Image.open(path) as im:
                 count = getattr(im, "n_frames", 1)
         except (OSError, UnidentifiedImageError) as exc:
             raise InputError(f"{path.name}: not a readable image") from exc
         return [PageRef(str(path), i, "image") for i in range(count)]
-    raise InputError(f"{path.name}: not a PDF, PNG, JPEG or TIFF file")
+    raise InputError(f"{path.name}: not a PDF, PNG, JPEG, TIFF or HEIC file")
 
 
 def expand_inputs(path: Path) -> list[Path]:
@@ -111,11 +117,41 @@ NEGATIVE_MEDIAN = 80
 
 
 def load_page(ref: PageRef) -> Gray:
-    """The page as an 8-bit grey image at its own resolution, dark ink on light paper."""
+    """The page as an 8-bit grey image at its own resolution, dark ink on light paper,
+    evenly lit (:func:`even_light`)."""
     gray = _pdf_page(ref) if ref.kind == "pdf" else _image_frame(ref)
     if float(np.median(gray[::8, ::8])) < NEGATIVE_MEDIAN:
         gray = np.asarray(255 - gray, dtype=np.uint8)
-    return gray
+    return even_light(gray)
+
+
+#: Grey levels between the brightest and the darkest paper (5th to 95th percentile of the
+#: light, in the middle of the image) above which a page counts as unevenly lit.
+UNEVEN_LIGHT = 30.0
+#: The grey level paper is brought to when the light is evened out.
+PAPER = 245.0
+
+
+def even_light(gray: Gray) -> Gray:
+    """The page with uneven light evened out, as a phone photo needs (light from one side,
+    a shadow, a vignette): the paper's brightness is estimated at about 40 dpi by taking the
+    brightest pixel around each point (which removes text, lines and marks) and smoothing,
+    and the page divided by it. A scan, lit evenly, is returned unchanged."""
+    import cv2
+
+    h, w = gray.shape
+    scale = min(1.0, 500.0 / max(h, w))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+    light = cv2.GaussianBlur(cv2.dilate(small, kernel).astype(np.float32), (0, 0), 8)
+    sh, sw = light.shape
+    middle = light[sh // 5 : sh - sh // 5, sw // 5 : sw - sw // 5]
+    lo, hi = np.percentile(middle, (5, 95))
+    if hi - lo <= UNEVEN_LIGHT:
+        return gray
+    full = cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = gray.astype(np.float32) * (PAPER / np.maximum(full, 1.0))
+    return np.asarray(np.clip(out, 0, 255), dtype=np.uint8)
 
 
 def _to_gray(im: Any) -> Gray:
@@ -134,16 +170,34 @@ def _to_gray(im: Any) -> Gray:
     return np.asarray(im.convert("L"), dtype=np.uint8)
 
 
+def _heif_opener() -> None:
+    """Teach Pillow to open HEIC/HEIF photos (pillow-heif, optional)."""
+    try:
+        import pillow_heif
+    except ImportError as exc:
+        raise MissingDependencyError(HEIF_HINT) from exc
+    pillow_heif.register_heif_opener()
+
+
+#: EXIF orientations that mirror the picture (a phone's front camera); the others are turns,
+#: which the page codes put right anyway.
+_MIRRORING_ORIENTATIONS = {2, 4, 5, 7}
+
+
 def _image_frame(ref: PageRef) -> Gray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, before decoding
+    if Path(ref.path).suffix.lower() in HEIF_SUFFIXES:
+        _heif_opener()
     try:
         with Image.open(ref.path) as im:
             if ref.page_index:
                 im.seek(ref.page_index)
             check_size(im.width, im.height, ref.label)
             im.load()
+            if im.getexif().get(0x0112, 1) in _MIRRORING_ORIENTATIONS:
+                return _to_gray(ImageOps.exif_transpose(im))
             return _to_gray(im)
     except (OSError, UnidentifiedImageError, EOFError, ValueError) as exc:
         raise PageRefused(f"{ref.label}: the image cannot be decoded") from exc

@@ -1,24 +1,25 @@
-"""``read_scanned``: scanned pages in, one record per form out.
+"""``read_scanned`` and ``read_scanned_files``: scanned pages in, one record per form out.
 
-The pages of the input are read one by one (in worker processes with ``jobs`` > 1, each
-with its own OCR engine and one tesseract thread), then assembled into forms by document
-id (:mod:`oppforms.scan.assemble`).
+The pages of all the input files are read one by one (:func:`read_pages`: in worker
+processes with ``jobs`` > 1, each with its own OCR engine and one tesseract thread), then
+assembled into forms by document id across all the files (:mod:`oppforms.scan.assemble`):
+a form photographed one page per JPEG, or scanned one PDF per page, is one record.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from ..errors import InputError, NotThisFormError, UsageError
+from ..errors import InputError, NotThisFormError, OppformsError, UsageError
 from ..issued import read_issued
-from ..records import Record
+from ..records import Record, ScanRun, ScannedFile
 from ..spec import FormSpec
-from .assemble import assemble
+from .assemble import assemble_run
 from .engines import engine, set_engine_factory
 from .images import PageRef, expand_inputs, list_pages
 from .ocr import OcrEngine, default_engine
@@ -96,39 +97,104 @@ def read_scanned(
     accept_confidence: float = 90.0,
 ) -> list[Record]:
     """See :func:`oppforms.scan.read_scanned`."""
+    files = expand_inputs(Path(path))
+    if not files:
+        raise InputError(f"{Path(path).name}: no PDF or image files in it")
+    run, results = _read_files(
+        [(f, str(f)) for f in files],
+        spec,
+        issued=issued,
+        jobs=jobs,
+        review_dir=review_dir,
+        ocr=ocr,
+        accept_confidence=accept_confidence,
+    )
+    for file in run.files:
+        if file.error is not None:
+            raise file.error
+    if not run.records:
+        if results and all(r.kind == "refused" for r in results):
+            raise InputError(results[0].warnings[0] if results[0].warnings else f"{Path(path).name}: unreadable")
+        raise NotThisFormError(f"{Path(path).name}: no page of the form {spec.form_id} found")
+    return list(run.records)
+
+
+def read_scanned_files(
+    files: Sequence[tuple[Path, str]],
+    spec: FormSpec,
+    *,
+    issued: Path | None,
+    jobs: int = 1,
+    review_dir: Path | None = None,
+    ocr: Callable[[], OcrEngine] | None = None,
+    accept_confidence: float = 90.0,
+) -> ScanRun:
+    """See :func:`oppforms.scan.read_scanned_files`."""
+    return _read_files(
+        files, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+    )[0]
+
+
+def _read_files(
+    files: Sequence[tuple[Path, str]],
+    spec: FormSpec,
+    *,
+    issued: Path | None,
+    jobs: int,
+    review_dir: Path | None,
+    ocr: Callable[[], OcrEngine] | None,
+    accept_confidence: float,
+) -> tuple[ScanRun, list[PageResult]]:
     if jobs < 1:
         raise UsageError("jobs must be 1 or more")
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     registry = load_issued(Path(issued), spec) if issued is not None else None
-    files = expand_inputs(Path(path))
-    if not files:
-        raise InputError(f"{Path(path).name}: no PDF or image files in it")
     settings = Settings(
         spec=spec,
         issued=registry,
         review_dir=str(review_dir) if review_dir is not None else None,
         accept_confidence=accept_confidence,
     )
-    records: list[Record] = []
-    results_all: list[PageResult] = []
-    for file in files:
-        refs = list_pages(file)
-        results = list(read_pages(refs, settings, jobs=jobs, ocr=ocr))
-        results_all.extend(results)
-        alphabet = _alphabet(ocr) if any(r.kind == "form" for r in results) else None
-        records.extend(assemble(results, spec, issued=registry, alphabet=alphabet, source=str(file)))
-    if not records:
-        kinds = {r.kind for r in results_all}
-        if kinds <= {"refused"} and results_all:
-            raise InputError(results_all[0].warnings[0] if results_all[0].warnings else f"{Path(path).name}: unreadable")
-        raise NotThisFormError(f"{Path(path).name}: no page of the form {spec.form_id} found")
+    refs: list[PageRef] = []
+    counts: list[int] = []
+    errors: list[Exception | None] = []
+    names: dict[str, str] = {}
+    for path, name in files:
+        try:
+            mine = list_pages(Path(path))
+        except OppformsError as exc:  # MissingDependencyError too: said for this file
+            mine, error = [], exc
+        else:
+            error = None
+        refs.extend(mine)
+        counts.append(len(mine))
+        errors.append(error)
+        names[str(path)] = name
+    # every page of every file in one go: the workers stay busy however the pages are
+    # spread over files (one photo per page is one page per file)
+    results = list(read_pages(refs, settings, jobs=jobs, ocr=ocr))
+    alphabet = _alphabet(ocr) if any(r.kind == "form" for r in results) else None
+    assembly = assemble_run(results, spec, issued=registry, alphabet=alphabet, names=names)
+    out = []
+    for (path, name), count, error in zip(files, counts, errors, strict=True):
+        key = str(path)
+        out.append(
+            ScannedFile(
+                name,
+                pages=count,
+                records=assembly.files.get(key, ()),
+                warnings=assembly.warnings.get(key, ()),
+                error=error,
+            )
+        )
     log.info(
-        "scan: %d page(s), %d form(s), %d review item(s)",
-        len(results_all),
-        len(records),
-        sum(len(r.review) for r in records),
+        "scan: %d file(s), %d page(s), %d form(s), %d review item(s)",
+        len(files),
+        len(results),
+        len(assembly.records),
+        sum(len(r.review) for r in assembly.records),
     )
-    return records
+    return ScanRun(tuple(assembly.records), tuple(out)), results
 
 
 def _alphabet(ocr: Callable[[], OcrEngine] | None) -> frozenset[str] | None:

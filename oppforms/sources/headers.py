@@ -234,7 +234,7 @@ def _plan(
             notices.append(f"ignored {noun}(s) that are no field of the form: {listed}")
         else:
             problems.append(
-                f"unknown {noun}(s) {listed} (map them to fields with a column mapping, or ignore unknown {noun}s)"
+                f"unknown {noun}(s) {listed} (map them to fields with --map FILE, or leave them out with --ignore-unknown)"
             )
     if problems:
         raise _HeaderProblem("; ".join(problems))
