@@ -104,21 +104,54 @@ class Layout:
         st = self.heading
         return len(wrap(self.heading_text(f, again), self.heading_metrics, st.size, self.width))
 
-    def details_lines(self, f: Field) -> int:
-        st = self.details
-        return len(wrap(self.details_text(f, False, ""), self.details_metrics, st.size, self.width))
+    def head(self, f: Field, head_top: float, *, first: bool, again: bool = False, person: str = "") -> list[tuple[str, str, float, float]]:
+        """What a section's head draws, as (style name, text, x, baseline): the heading
+        hanging from ``head_top``, wrapped on the content width, and the details. A page's
+        first section has its details on a line of their own below the heading; another
+        has them (the section) after the heading's last line when they fit there, else on
+        a line of their own."""
+        cont = self.spec.continuation
+        hs, ds = self.heading, self.details
+        out: list[tuple[str, str, float, float]] = []
+        y = head_top
+        last = ""
+        for line in wrap(self.heading_text(f, again), self.heading_metrics, hs.size, self.width):
+            if line.text:
+                out.append((cont.heading_style, line.text, self.x, y - hs.size * self.heading_metrics.descriptor.ascent / 1000.0))
+            last = line.text
+            y -= hs.leading
+        details = self.details_text(f, first, person)
+        if not first:
+            tail = " · " + details
+            used = self.heading_metrics.width(last, hs.size)
+            if used + self.details_metrics.width(tail, ds.size) <= self.width and out:
+                out.append((cont.details_style, tail, self.x + used, out[-1][3]))
+                return out
+        y -= 2
+        for line in wrap(details, self.details_metrics, ds.size, self.width):
+            if line.text:
+                out.append((cont.details_style, line.text, self.x, y - ds.size * self.details_metrics.descriptor.ascent / 1000.0))
+            y -= ds.leading
+        return out
+
+    def head_height(self, f: Field, *, again: bool = False) -> float:
+        """How far below its top the head of a section that follows another ends."""
+        hs, ds = self.heading, self.details
+        drawn = self.head(f, 0.0, first=False, again=again)
+        n = self.heading_lines(f, again)
+        if drawn and drawn[-1][0] == self.spec.continuation.details_style and drawn[-1][2] == self.x:
+            return n * hs.leading + 2 + sum(1 for d in drawn if d[0] == self.spec.continuation.details_style) * ds.leading
+        return n * hs.leading
 
     # -- geometry ---------------------------------------------------------------------
 
     def body_top(self, f: Field, head_top: float, *, first: bool, again: bool = False) -> float:
         """Where a section's text hangs from, its heading hanging from ``head_top``: a
         page's first section from the text top every continuation page has; another from
-        below its heading and details line."""
+        below its head."""
         if first:
             return self.spec.continuation_text_top
-        y = head_top - self.heading_lines(f, again) * self.heading.leading
-        y -= 2 + self.details_lines(f) * self.details.leading
-        return y - self.spec.continuation.head_gap
+        return head_top - self.head_height(f, again=again) - self.spec.continuation.head_gap
 
     def baselines(self, part: Placed) -> list[float]:
         """The baselines of a placed part's lines."""

@@ -39,7 +39,7 @@ from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
 from .errors import InputError, RecordError
 from .fonts import FontMetrics
 from .geometry import PdfRect
-from .spec import Align, Field, FieldKind, FormSpec, Run, current_spec, shipped_pdf_path
+from .spec import Field, FieldKind, FormSpec, current_spec, shipped_pdf_path
 from .continuation import ContPage, fit_value, layout_for
 from .typeset import Fitted, fit_text, fmt  # noqa: F401 (fit_text: re-exported for callers of fill)
 
@@ -384,10 +384,8 @@ class Template:
         m = self.value_metrics
         ops: list[str] = []
         for part in page.sections:
-            heading = layout.heading_text(part.field, part.again)
-            details = layout.details_text(part.field, part.first, person)
-            y = canvas.runs(spec, (Run(cont.heading_style, heading),), c.x0, part.head_top, c.width, Align.LEFT)
-            canvas.runs(spec, (Run(cont.details_style, details),), c.x0, y - 2, c.width, Align.LEFT)
+            for style, text, x, baseline in layout.head(part.field, part.head_top, first=part.first, again=part.again, person=person):
+                canvas.text(spec.styles[style], x, baseline, text)
             lines = part.lines
             if not lines:
                 continue

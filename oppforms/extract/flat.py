@@ -365,7 +365,9 @@ class _FormReader:
         for line in lines_of(self.glyphs_in(page, area)):
             if not line.text.strip():
                 continue
-            if abs(line.size - head_size) <= 0.1 * head_size:
+            big = [g for g in line.glyphs if abs(g.size - head_size) <= 0.1 * head_size]
+            if any(g.text.strip() for g in big):
+                line = lines_of(big)[0]  # the heading, without the details after it
                 if heading and found and not found[-1].lines and found[-1].heading is heading:
                     heading.append(line)  # a heading of two lines
                     found[-1] = self.named(found[-1].heading, len(found) == 1, placement)
