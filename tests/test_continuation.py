@@ -35,7 +35,11 @@ WORDS = (
 ).split()
 
 
-def text_of(length: int, seed: int) -> str:
+#: Words the Dutch model reads (the scans' long texts: what is tested there is the layout)
+PLAIN = "de het een leerling school mentor plannen huiswerk begeleiding ondersteuning afspraken rustig lezen".split()
+
+
+def text_of(length: int, seed: int, words: list[str] = WORDS) -> str:
     """About ``length`` characters of words, with a typed line break now and then (and
     sometimes an empty line)."""
     out: list[str] = []
@@ -43,7 +47,7 @@ def text_of(length: int, seed: int) -> str:
     k = seed
     while used < length:
         k = (k * 1103515245 + 12345) % 2**31
-        word = WORDS[k % len(WORDS)]
+        word = words[k % len(words)]
         sep = "\n\n" if k % 53 == 0 else "\n" if k % 17 == 0 else " "
         out.append(word + sep)
         used += len(word) + len(sep)
@@ -71,8 +75,8 @@ def long_record() -> dict[str, str]:
     spec = current_spec()
     rec = legacy_record()
     for name in ("acties.leerling.uitleg", "acties.school.acties", "acties.opvoeders.nodig"):
-        rec[name] = text_of(520, len(name))
-    rec["hulpvraag.school"] = text_of(1600, 7)
+        rec[name] = text_of(520, len(name), PLAIN)
+    rec["hulpvraag.school"] = text_of(1600, 7, PLAIN)
     assert sum(1 for f in spec.value_fields if f.multiline and rec.get(f.name)) >= 8
     return rec
 
