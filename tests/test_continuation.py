@@ -372,3 +372,23 @@ def test_a_scanned_form_with_continuation_pages_reads_back(
     if not with_issued:
         exact = [n for n in names if record.fields[n] == values[n]]
         assert len(exact) >= len(names) - 1, [n for n in names if n not in exact]
+
+
+def test_a_heading_of_two_lines_after_another_section_names_its_field(spec: FormSpec) -> None:
+    """Both hulpvraag labels wrap to two heading lines and begin alike: the second, under
+    the first on one page, is still told apart and its text read exactly."""
+    rec = {
+        "leerling.naam": "Noor de Wit",
+        "leerling.nummer": "004512",
+        "hulpvraag.leerling": text_of(1100, 3, PLAIN),
+        "hulpvraag.school": text_of(1200, 5, PLAIN),
+        "doelen.leerling": text_of(900, 9, PLAIN),
+    }
+    values = coerce_record(rec, spec, row=1, source="test")
+    (page,) = layout_for(spec).plan(values)
+    assert [p.field.name for p in page.sections] == ["hulpvraag.leerling", "hulpvraag.school", "doelen.leerling"]
+    assert layout_for(spec).heading_lines(page.sections[1].field, False) == 2
+    flat = Template.for_spec().fill(values, doc_id="ABCD-EFGH", flatten=True).data
+    result = read_pdf_bytes(flat, source="terug.pdf")
+    assert result.status is FileStatus.OK
+    assert_exact(dict(result.records[0].fields), values, spec)
