@@ -40,8 +40,8 @@ from .errors import InputError, RecordError
 from .fonts import FontMetrics
 from .geometry import PdfRect
 from .spec import Field, FieldKind, FormSpec, current_spec, shipped_pdf_path
-from .continuation import ContPage, fit_value, layout_for
-from .typeset import Fitted, fit_text, fmt  # noqa: F401 (fit_text: re-exported for callers of fill)
+from .continuation import ContPage, layout_for
+from .typeset import Fitted, fit_text, fmt
 
 #: How far text may shrink per step between the form's size and its minimum, in points.
 MARKER_GRAY = 0.35
@@ -324,7 +324,17 @@ class Template:
 
     def _fit(self, f: Field, widget: _Widget, shown: str, row: int | None) -> Fitted:
         vs = self.spec.values
-        fitted = fit_value(self.spec, self.value_metrics, f, shown, width=widget.rect.width, height=widget.rect.height)
+        fitted = fit_text(
+            shown,
+            self.value_metrics,
+            width=widget.rect.width - 2 * vs.padding,
+            height=widget.rect.height - 2 * vs.padding,
+            size=vs.size,
+            min_size=vs.min_size,
+            leading=vs.leading,
+            multiline=f.multiline,
+            paragraph=vs.paragraph,
+        )
         if fitted.rest and not f.multiline:
             raise RecordError(
                 f"{f.name}: too long for its box on the form, even at {fmt(vs.min_size)} pt ({len(shown)} characters)",
