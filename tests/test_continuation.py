@@ -392,3 +392,19 @@ def test_a_heading_of_two_lines_after_another_section_names_its_field(spec: Form
     result = read_pdf_bytes(flat, source="terug.pdf")
     assert result.status is FileStatus.OK
     assert_exact(dict(result.records[0].fields), values, spec)
+
+
+def test_an_old_layout_text_over_several_pages_with_repeated_headings_reads_back(spec: FormSpec) -> None:
+    """The rule before packing (kept as ``packed=False``, which lays the fixture out word
+    for word) with a text over three pages: "(vervolg)" headings, a page per field."""
+    rec = legacy_record()
+    rec["doelen.school"] = text_of(9000, 21, PLAIN)
+    values = coerce_record(rec, spec, row=1, source="test")
+    plan = layout_for(spec).plan(values, packed=False)
+    assert sum(1 for p in plan if p.sections[0].field.name == "doelen.school") >= 3
+    assert all(len(p.sections) == 1 for p in plan)
+    flat = Template.for_spec().fill(values, doc_id="ABCD-EFGH", flatten=True, packed=False).data
+    assert "Vervolg van: Begeleidingsdoelen – vanuit school, opvoeders, externe instanties (vervolg)" in page_texts(flat)[spec.page_count + 1]
+    result = read_pdf_bytes(flat, source="oud.pdf")
+    assert result.status is FileStatus.OK
+    assert_exact(dict(result.records[0].fields), values, spec)
