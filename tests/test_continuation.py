@@ -408,3 +408,19 @@ def test_an_old_layout_text_over_several_pages_with_repeated_headings_reads_back
     result = read_pdf_bytes(flat, source="oud.pdf")
     assert result.status is FileStatus.OK
     assert_exact(dict(result.records[0].fields), values, spec)
+
+
+def test_a_wrapped_line_on_a_continuation_page_that_starts_with_a_dash_is_no_typed_break(spec: FormSpec) -> None:
+    """Lines there are set with the paragraph gap after every typed break, so a line
+    without it follows a wrap, even when it starts like a list item ("– …")."""
+    values = coerce_record(
+        {"leerling.naam": "Noor de Wit", "leerling.nummer": "004512", "wijzer.suggestie.1": text_of(1800, 45)},
+        spec,
+        row=1,
+        source="test",
+    )
+    (page,) = layout_for(spec).plan(values)
+    assert any(ln.text.startswith("–") and not ln.para for ln in page.sections[0].lines[1:])
+    flat = Template.for_spec().fill(values, doc_id="ABCD-EFGH", flatten=True).data
+    got = read_pdf_bytes(flat, source="terug.pdf").records[0]
+    assert got.fields["wijzer.suggestie.1"] == values["wijzer.suggestie.1"]

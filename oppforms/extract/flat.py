@@ -451,6 +451,7 @@ class _FormReader:
                 size_of=lambda _line: vs.size,
                 min_size=vs.size,
                 paragraph=vs.paragraph,
+                gaps_shown=True,
             )
             pitch = vs.size * vs.leading * placement.scale
             breaks = typed_breaks(section.expected - lines[0].y + pitch, pitch, vs.size * vs.paragraph * placement.scale)
@@ -459,7 +460,14 @@ class _FormReader:
                 parts.append(
                     joint
                     or break_between_lines(
-                        last, lines[0], box=area, scale=placement.scale, measure=measure, size=vs.size, min_size=vs.size
+                        last,
+                        lines[0],
+                        box=area,
+                        scale=placement.scale,
+                        measure=measure,
+                        size=vs.size,
+                        min_size=vs.size,
+                        gaps_shown=True,
                     )
                 )
             elif first is None:
