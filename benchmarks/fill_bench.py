@@ -1,6 +1,6 @@
 """Fill benchmark: oppforms against its peers on the same records, in the same run.
 
-    python benchmarks/fill_bench.py [--forms N] [--peer-forms M] [--jobs-forms K] [--memory-forms L]
+    python benchmarks/fill_bench.py [--forms N] [--peer-forms M] [--jobs-forms K] [--memory-forms L] [--pages-only]
 
 Every tool fills the shipped form with the same records (the twelve fictional sample
 pupils, cycled: about 40 fields and several thousand characters each) and writes a
@@ -15,7 +15,9 @@ complete PDF to memory, with appearance streams for every value:
 Then the batch: ``fill_many`` writing files with 1 and with 2 worker processes, and the
 peak memory (max RSS) of a ``fill_many`` run over many records in a fresh process.
 Figures are milliseconds per form (median of the runs) and ratios; the machine is shared,
-so compare ratios measured in one run, not absolute times across runs.
+so compare ratios measured in one run, not absolute times across runs. It also counts the
+pages per form, from the same records: one continuation page per field (the rule before
+packing), packed, and what the overflow text alone needs.
 """
 
 from __future__ import annotations
@@ -51,6 +53,56 @@ def shown(record: dict[str, str]) -> dict[str, str]:
             v = f"{d}-{m}-{y}"
         out[k] = v
     return out
+
+
+def long_actions(recs: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The same pupils with every action cell a little too long for its box (its own
+    text twice and a half), as in a school's long OPPs."""
+    out = []
+    for r in recs:
+        r = dict(r)
+        for k, v in r.items():
+            if k.startswith("acties.") and v:
+                r[k] = (v + " " + v + " " + v[: len(v) // 2]).strip()
+        out.append(r)
+    return out
+
+
+def pages_per_form(recs: list[dict[str, str]]) -> tuple[float, float, float, int]:
+    """Mean pages per form with the one-page-per-field rule of the versions before packing,
+    packed, and what the overflow text alone needs (its height at 10 pt on the full text
+    width, rounded up to pages), and the largest packed-minus-needed, from the same records."""
+    import math
+
+    from oppforms.continuation import layout_for
+    from oppforms.spec import current_spec
+    from oppforms.values import coerce_record
+
+    spec = current_spec()
+    layout = layout_for(spec)
+    before = after = needed = 0
+    worst = 0
+    for i, r in enumerate(recs, 1):
+        sections = layout.overflow(coerce_record(r, spec, row=i, source="bench"))
+        old = len(layout.pack(sections, spec.page_count + 1, packed=False))
+        new = len(layout.pack(sections, spec.page_count + 1))
+        need = math.ceil(layout.lines_needed(sections) - 1e-9)
+        before += spec.page_count + old
+        after += spec.page_count + new
+        needed += spec.page_count + need
+        worst = max(worst, new - need)
+    n = len(recs)
+    return before / n, after / n, needed / n, worst
+
+
+def print_pages(recs: list[dict[str, str]]) -> None:
+    for label, rs in (("the sample pupils", recs), ("the sample pupils with long action cells", long_actions(recs))):
+        before, after, needed, worst = pages_per_form(rs)
+        print(
+            f"pages per form, {label} ({len(rs)} forms): {before:.2f} one page per field (before), "
+            f"{after:.2f} packed (now); the overflow text alone needs {needed:.2f}; "
+            f"packed is at most {worst} page(s) more than it needs"
+        )
 
 
 def timed(fill: Callable[[dict[str, str]], bytes], recs: list[dict[str, str]], n: int, rounds: int = 3) -> float:
@@ -171,7 +223,11 @@ def main() -> None:
         help="where the batch comparison writes (repeatable; default: the system's temp folder, "
         "and /dev/shm too when present, to tell the CPU's scaling from the disk's)",
     )
+    ap.add_argument("--pages-only", action="store_true", help="only count pages per form, before and after packing")
     args = ap.parse_args()
+    if args.pages_only:
+        print_pages(records())
+        return
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns about its own font encoding per value
 
     from oppforms.spec import current_spec, shipped_pdf_path
@@ -201,6 +257,8 @@ def main() -> None:
     print(f"{'tool':<28} {'ms/form':>9} {'vs oppforms':>12}")
     for name, ms in rows:
         print(f"{name:<28} {ms:9.2f} {ms / base:11.1f}x")
+    print()
+    print_pages(recs)
 
     if args.jobs_forms:
         places = args.batch_dir or [tempfile.gettempdir(), *(["/dev/shm"] if os.path.isdir("/dev/shm") else [])]

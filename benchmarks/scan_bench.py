@@ -179,6 +179,23 @@ def table(scores: list[Score]) -> str:
     return "\n".join(lines)
 
 
+def pages_per_form(batch: Batch, spec: FormSpec) -> str:
+    """Pages per form of the batch: packed (as printed) and with one continuation page per
+    field (the rule before packing), from the same issued values."""
+    from oppforms.continuation import layout_for
+
+    layout = layout_for(spec)
+    forms = list(batch.forms.values())
+    after = sum(f.pages for f in forms)
+    before = sum(spec.page_count + len(layout.plan(f.values, packed=False)) for f in forms)
+    long = [f for f in forms if f.pages > spec.page_count]
+    return (
+        f"pages per form {after / len(forms):.2f} packed, {before / len(forms):.2f} one page per field (before); "
+        f"forms with continuation pages: {len(long)}, their pages {sum(f.pages for f in long)} packed, "
+        f"{sum(spec.page_count + len(layout.plan(f.values, packed=False)) for f in long)} before"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--forms", type=int, default=6)
@@ -195,6 +212,7 @@ def main() -> None:
         t0 = time.monotonic()
         batch = generate(Scenario(forms=args.forms, dpi=dpi, profile=args.profile, seed=args.seed), out / f"{dpi}")
         print(f"{dpi} dpi: {len(batch.pages)} scanned pages, {len(batch.marks)} handwriting marks, generated in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        print(f"{dpi} dpi: {pages_per_form(batch, spec)}", file=sys.stderr)
         for with_issued in (True, False):
             what = "12 MP photos" if PROFILES[args.profile].photo else f"{dpi} dpi"
             label = f"{args.profile} {what}{' --issued' if with_issued else ''}"

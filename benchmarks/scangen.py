@@ -179,6 +179,10 @@ def make_records(n: int, rng: random.Random, spec: FormSpec, *, long_text: bool)
         if long_text and i % 3 == 1:
             big = " ".join(rng.sample(pool["hulpvraag.school"], min(12, len(pool["hulpvraag.school"]))))
             rec["doelen.school"] = (big + " " + big)[:1900]
+            # two action cells a little too long: sections that share a continuation page
+            for name in ("acties.leerling.uitleg", "acties.school.nodig"):
+                extra = " ".join(pool.get(name) or pool["hulpvraag.school"])[:480].rsplit(" ", 1)[0]
+                rec[name] = (rec.get(name, "") + " " + extra).strip()
         for who in ("leerling", "opvoeders", "zorgcoordinator"):
             for moment, month in (("start", 9), ("tussen", 1), ("eind", 4)):
                 if rng.random() < 0.7:

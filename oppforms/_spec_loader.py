@@ -189,13 +189,24 @@ class Loader:
 
     def continuation(self, raw: Any, styles: Mapping[str, Style]) -> Continuation:
         e = "[continuation]"
-        t = self.table(raw, e, {"heading", "heading_style", "details", "details_style", "marker"})
+        t = self.table(
+            raw,
+            e,
+            {"heading", "heading_style", "details", "details_style", "marker"},
+            {"heading_again", "section_details", "section_gap", "head_gap", "keep_lines"},
+        )
+        heading = self.string(t["heading"], f"{e} heading")
         return Continuation(
-            heading=self.string(t["heading"], f"{e} heading"),
+            heading=heading,
             heading_style=self.style_name(t["heading_style"], f"{e} heading_style", styles),
             details=self.string(t["details"], f"{e} details"),
             details_style=self.style_name(t["details_style"], f"{e} details_style", styles),
             marker=self.string(t["marker"], f"{e} marker"),
+            heading_again=self.string(t.get("heading_again", heading + " (vervolg)"), f"{e} heading_again"),
+            section_details=self.string(t.get("section_details", "{section}"), f"{e} section_details"),
+            section_gap=self.number(t.get("section_gap", 10.0), f"{e} section_gap"),
+            head_gap=self.number(t.get("head_gap", 4.0), f"{e} head_gap"),
+            keep_lines=self.integer(t.get("keep_lines", 2), f"{e} keep_lines", minimum=1),
         )
 
     def records(self, raw: Any, fields: Sequence[Field]) -> RecordRules:

@@ -189,8 +189,8 @@ def _chars_in_styles(spec: FormSpec, font_key: str) -> set[str]:
                     for run in cell.runs:
                         take(run.style, run.text)
     c = spec.continuation
-    take(c.heading_style, c.heading + "".join(f.label for f in spec.fields))
-    take(c.details_style, c.details + "".join(f.section for f in spec.fields))
+    take(c.heading_style, c.heading + c.heading_again + "".join(f.label for f in spec.fields))
+    take(c.details_style, c.details + c.section_details + "".join(f.section for f in spec.fields))
     m = spec.marks
     take(m.header_style, m.header_text)
     take(m.footer_style, m.footer_text + "0123456789" + spec.form_id + spec.version)

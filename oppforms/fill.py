@@ -39,8 +39,9 @@ from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
 from .errors import InputError, RecordError
 from .fonts import FontMetrics
 from .geometry import PdfRect
-from .spec import Align, Field, FieldKind, FormSpec, Run, current_spec, shipped_pdf_path
-from .typeset import Fitted, WrappedLine, fit_text, fmt, text_height, wrap
+from .spec import Field, FieldKind, FormSpec, current_spec, shipped_pdf_path
+from .continuation import ContPage, layout_for
+from .typeset import Fitted, fit_text, fmt
 
 #: How far text may shrink per step between the form's size and its minimum, in points.
 MARKER_GRAY = 0.35
@@ -257,6 +258,7 @@ class Template:
         doc_id: str = "",
         flatten: bool = False,
         row: int | None = None,
+        packed: bool = True,
     ) -> FilledForm:
         """The filled form for one record of checked values (see :mod:`oppforms.values`).
 
@@ -264,7 +266,9 @@ class Template:
         ``flatten`` burns the values into the pages and removes the form fields, for
         read-only copies. A one-line value too wide for its box even at the minimum size
         raises :class:`RecordError` naming the field (``row`` is put in the error); longer
-        multiline text continues on added pages and is never cut.
+        multiline text continues on added pages and is never cut, packed as
+        :mod:`oppforms.continuation` lays them out (``packed=False``: a page of its own per
+        field, as forms were filled before packing; kept to test that such forms still read).
         """
         spec = self.spec
         out = _Update(self.size)
@@ -278,17 +282,16 @@ class Template:
         firsts = [(slot, fitted) for slot, widget, fitted in laid_out if widget is slot.widgets[0]]
         shrunk = tuple(slot.field.name for slot, fitted in firsts if fitted.size < spec.values.size)
         continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
-        fitted_para = {slot.field.name: fitted.rest_para for slot, fitted in firsts}
 
-        # continuation pages come after the form's own pages, in form order
+        # continuation pages come after the form's own pages, packed in form order
         page_count = len(self.pages)
-        continuation_pages: list[tuple[Field, list[WrappedLine], bool, bool]] = []
+        layout = layout_for(spec)
+        sections = layout.sections([(slot.field, fitted.rest, fitted.rest_para) for slot, fitted in firsts if fitted.rest])
+        continuation_pages = layout.pack(sections, page_count + 1, packed=packed)
         first_page_of: dict[str, int] = {}
-        for slot, rest in continued:
-            chunks = self._paginate(rest, fitted_para[slot.field.name])
-            first_page_of[slot.field.name] = page_count + len(continuation_pages) + 1
-            for i, lines in enumerate(chunks):
-                continuation_pages.append((slot.field, lines, i > 0, i < len(chunks) - 1))
+        for cp in continuation_pages:
+            for part in cp.sections:
+                first_page_of.setdefault(part.field.name, cp.page_no)
         total_pages = page_count + len(continuation_pages)
 
         # an appearance stream per filled widget, then the field dictionaries with /V
@@ -310,10 +313,7 @@ class Template:
         for i, page in enumerate(self.pages):
             marks = marks_content(spec, i + 1, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
             out.set(page.contents[1], _stream(b"", marks))
-        new_page_refs = [
-            self._add_continuation_page(out, field, lines, again, page_count + n + 1, more, total_pages, doc_id, person)
-            for n, (field, lines, again, more) in enumerate(continuation_pages)
-        ]
+        new_page_refs = [self._add_continuation_page(out, cp, total_pages, doc_id, person) for cp in continuation_pages]
         if flatten:
             self._flatten(out, list(appearances.values()))
         if new_page_refs:
@@ -343,21 +343,10 @@ class Template:
             )
         return fitted
 
-    def _add_continuation_page(
-        self,
-        out: _Update,
-        field: Field,
-        lines: list[WrappedLine],
-        again: bool,
-        page_no: int,
-        more: bool,
-        total_pages: int,
-        doc_id: str,
-        person: str,
-    ) -> int:
+    def _add_continuation_page(self, out: _Update, page: ContPage, total_pages: int, doc_id: str, person: str) -> int:
         spec = self.spec
-        content = self._continuation_content(field, person, lines, again, page_no + 1 if more else 0)
-        marks = marks_content(spec, page_no, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
+        content = self._continuation_content(page, person)
+        marks = marks_content(spec, page.page_no, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
         c_ref = out.add(_stream(b"", content))
         m_ref = out.add(_stream(b"", marks))
         return out.add(
@@ -393,58 +382,28 @@ class Template:
         )
         return _stream(dictionary, content)
 
-    def _text_area(self) -> tuple[float, float, float]:
-        """x, top and width of the text on a continuation page."""
-        c = self.spec.marks.content
-        return c.x0, self.spec.continuation_text_top, c.width
-
-    def _paginate(self, rest: str, first_para: bool) -> list[list[WrappedLine]]:
-        """The continued text in page-sized chunks of lines (at the form's size), each
-        page keeping a line's room for the marker that points to the next one. A chunk
-        whose first line follows a typed line break starts a paragraph gap lower."""
-        vs = self.spec.values
-        _, top, width = self._text_area()
-        room = top - self.spec.marks.content.y0
-        pitch, gap = vs.size * vs.leading, vs.size * vs.paragraph
-        lines = wrap(rest, self.value_metrics, vs.size, width)
-        if lines and first_para:
-            head = lines[0]
-            lines[0] = WrappedLine(head.text, head.start, head.end, head.split, True)
-        chunks: list[list[WrappedLine]] = []
-        chunk: list[WrappedLine] = []
-        for line in lines:
-            paras = [ln.para for ln in chunk] + [line.para]
-            lead = gap if paras[0] else 0.0
-            if chunk and lead + text_height(paras + [False], pitch, gap) > room + 1e-6:
-                blank = 0
-                while blank < len(chunk) - 1 and not chunk[-1 - blank].text:
-                    blank += 1  # empty lines at a page's end would not show: they start the next
-                chunks.append(chunk[: len(chunk) - blank])
-                chunk = chunk[len(chunk) - blank :]
-            chunk.append(line)
-        chunks.append(chunk)
-        return chunks
-
-    def _continuation_content(self, f: Field, person: str, lines: list[WrappedLine], again: bool, next_page: int) -> bytes:
+    def _continuation_content(self, page: ContPage, person: str) -> bytes:
+        """A continuation page: each section's heading and details where the layout puts
+        them, its lines, and the marker below the last line of a text that goes on."""
         spec = self.spec
         vs = spec.values
         cont = spec.continuation
+        layout = layout_for(spec)
         canvas = Canvas(self.fonts)
         c = spec.marks.content
-        heading = cont.heading.format(label=f.label) + (" (vervolg)" if again else "")
-        details = cont.details.format(section=f.section, person=person or "–")
-        y = canvas.runs(spec, (Run(cont.heading_style, heading),), c.x0, c.y1, c.width, Align.LEFT)
-        canvas.runs(spec, (Run(cont.details_style, details),), c.x0, y - 2, c.width, Align.LEFT)
-        x, top, _ = self._text_area()
         m = self.value_metrics
-        gap = vs.size * vs.paragraph
-        first = spec.first_baseline(top, vs.size, m.descriptor.ascent) - (gap if lines and lines[0].para else 0.0)
-        ops = [f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(x)} {fmt(round(first, 3))} Td"]
-        marker = cont.marker.format(page=next_page) if next_page else ""
-        ops.extend(
-            _line_ops(m, [ln.text for ln in lines], [ln.para for ln in lines], vs.size * vs.leading, gap, marker)
-        )
-        ops.append("ET\n")
+        ops: list[str] = []
+        for part in page.sections:
+            for style, text, x, baseline in layout.head(part.field, part.head_top, first=part.first, again=part.again, person=person):
+                canvas.text(spec.styles[style], x, baseline, text)
+            lines = part.lines
+            if not lines:
+                continue
+            first = layout.baselines(part)[0]
+            ops.append(f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(layout.x)} {fmt(round(first, 3))} Td")
+            marker = cont.marker.format(page=part.next_page) if part.next_page else ""
+            ops.extend(_line_ops(m, [ln.text for ln in lines], [ln.para for ln in lines], layout.pitch, layout.gap, marker))
+            ops.append("ET\n")
         return canvas.bytes() + " ".join(ops).encode("ascii")
 
     def _flatten(self, out: _Update, appearances: list[tuple[_Widget, int]]) -> None:

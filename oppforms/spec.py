@@ -243,13 +243,28 @@ class RecordRules:
 class Continuation:
     """How text that does not fit its box continues on pages added after the form:
     a heading (``{label}``), a line of details (``{section}``, ``{person}``), and the
-    marker left in the box (``{page}``)."""
+    marker left in the box (``{page}``).
+
+    The overflow of one form is packed (see :mod:`oppforms.continuation`): sections one
+    after another in form order. A page's first section hangs from the top of the content
+    area under ``heading`` (or ``heading_again`` when it goes on from the page before) and
+    ``details``, its text from :attr:`FormSpec.continuation_text_top`; a section that
+    follows another on the page starts ``section_gap`` below it, under ``heading`` and
+    ``section_details``, its text ``head_gap`` below them. A section starts on a page only
+    with room below its heading for ``keep_lines`` of its lines (or all of them, if
+    fewer); every page keeps a line's room at its foot for the marker that says where a
+    text goes on."""
 
     heading: str
     heading_style: str
     details: str
     details_style: str
     marker: str
+    heading_again: str = "Vervolg van: {label} (vervolg)"
+    section_details: str = "{section}"
+    section_gap: float = 10.0
+    head_gap: float = 4.0
+    keep_lines: int = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version"},
     {"spec", "_spec_loader", "fonts", "_io", "pagecode", "issued", "_pdfsyntax"},
-    {"typeset", "records", "values", "naming"},
+    {"typeset", "records", "values", "naming", "continuation"},
     {"draw"},
     {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive"},
     {"batch"},

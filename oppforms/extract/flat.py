@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from ..continuation import layout_for
 from ..fonts import FontMetrics
 from ..geometry import PdfRect
 from ..records import PageOrigin, Record, ReviewItem, empty_values
@@ -148,6 +149,21 @@ def _segment(infos: Sequence[_Page]) -> list[_Form]:
     return forms
 
 
+@dataclass(slots=True)
+class _Section:
+    """A section of a continuation page: the field its heading names (None for none of
+    this form's), whether it goes on from the page before, the heading's lines, where its
+    first line stands when no line break was typed before it, its lines of text, and the
+    page its marker says it goes on at (0 for none)."""
+
+    field: Field | None
+    again: bool
+    heading: list[Line]
+    expected: float
+    lines: list[Line] = field(default_factory=list)
+    next_page: int = 0
+
+
 def _marker_pattern(marker: str) -> re.Pattern[str]:
     parts = marker.split("{page}")
     words = [r"\s*".join(re.escape(w) for w in part.split()) for part in parts]
@@ -174,6 +190,8 @@ class _FormReader:
         self.font_name = _metrics(self.font).postscript_name.split("-")[0]
         self.value_ascent = _metrics(self.font).descriptor.ascent
         self.continued_pages: set[int] = set()
+        self.layout = layout_for(spec)
+        self.sections_cache: dict[int, list[_Section] | None] = {}
 
     # -- placing pages ---------------------------------------------------------------
 
@@ -326,10 +344,75 @@ class _FormReader:
                 )
         return text
 
+    def sections_on(self, page_no: int) -> list[_Section] | None:
+        """The sections of a continuation page, top to bottom: each heading ("Vervolg van:
+        …", one or two lines in the heading's style) names its field, and the lines in the
+        value's size below it, down to the next heading, are its text. None when the page
+        is not there or has no text."""
+        if page_no in self.sections_cache:
+            return self.sections_cache[page_no]
+        page = self.form.pages.get(page_no)
+        if page is None or not page.lines:
+            self.sections_cache[page_no] = None
+            return None
+        spec = self.spec
+        layout = self.layout
+        placement = self.continuation_placement(page)
+        area = placement.rect(spec.marks.content)
+        body_size = spec.values.size * placement.scale
+        head_size = layout.heading.size * placement.scale
+        found: list[_Section] = []
+        heading: list[Line] = []
+        for line in lines_of(self.glyphs_in(page, area)):
+            if not line.text.strip():
+                continue
+            big = [g for g in line.glyphs if abs(g.size - head_size) <= 0.1 * head_size]
+            if any(g.text.strip() for g in big):
+                line = lines_of(big)[0]  # the heading, without the details after it
+                if heading and found and not found[-1].lines and found[-1].heading is heading:
+                    heading.append(line)  # a heading of two lines
+                    found[-1] = self.named(found[-1].heading, len(found) == 1, placement)
+                    continue
+                heading = [line]
+                found.append(self.named(heading, not found, placement))
+            elif abs(line.size - body_size) <= 0.1 * body_size and found:
+                found[-1].lines.append(line)
+        for section in found:
+            if section.lines:
+                m = self.marker.search(section.lines[-1].text)
+                if m:
+                    section.next_page = int(m.group(1))
+                    section.lines.pop()
+        self.sections_cache[page_no] = found
+        return found
+
+    def named(self, heading: list[Line], first: bool, placement: Placement) -> _Section:
+        """A section under ``heading``: the field it names, and where its first line stands
+        when no line break was typed before it (the layout's, from the heading)."""
+        text = " ".join(" ".join(line.text for line in heading).split())
+        layout = self.layout
+        for f in self.spec.value_fields:
+            if not f.multiline:
+                continue
+            for again in (False, True):
+                if text != " ".join(layout.heading_text(f, again).split()):
+                    continue
+                if first:
+                    where = layout.first_baseline(self.spec.continuation_text_top)
+                    expected = placement.rect(PdfRect(self.spec.marks.content.x0, where, self.spec.marks.content.x1, where)).y0
+                else:
+                    # the heading's first baseline hangs from its top as the page drew it
+                    head_top = 0.0
+                    ascent = layout.heading.size * layout.heading_metrics.descriptor.ascent / 1000.0
+                    drop = (head_top - ascent) - layout.first_baseline(layout.body_top(f, head_top, first=False))
+                    expected = heading[0].y - drop * placement.scale
+                return _Section(f, again, heading, expected)
+        return _Section(None, False, heading, 0.0)
+
     def continuation(self, f: Field, page_no: int) -> tuple[str, Line | None, str]:
         """The text a field continues with from ``page_no`` on (following further markers),
-        its first line, and the line breaks typed before that line (its drop below where a
-        continuation page's first line stands shows them; "" when it shows none)."""
+        its first line, and the line breaks typed before that line (its drop below where
+        the layout puts a section's first line shows them; "" when it shows none)."""
         spec = self.spec
         vs = spec.values
         parts: list[str] = []
@@ -337,32 +420,26 @@ class _FormReader:
         last: Line | None = None
         lead = ""
         seen: set[int] = set()
-        heading = " ".join(spec.continuation.heading.format(label=f.label).split())
         while page_no and page_no not in seen:
             seen.add(page_no)
-            page = self.form.pages.get(page_no)
-            if page is None or not page.lines:
+            sections = self.sections_on(page_no)
+            if sections is None:
                 self.review.append(
                     ReviewItem(f"{f.name}: continues on page {page_no}, which was not found or has no text", f.name, page_no)
                 )
                 break
             self.continued_pages.add(page_no)
+            page = self.form.pages[page_no]
             placement = self.continuation_placement(page)
             area = placement.rect(spec.marks.content)
-            if heading not in " ".join(page.text.split()):
-                self.warnings.append(f"{f.name}: page {page_no} does not say it continues this field")
-            body_size = vs.size * placement.scale
-            lines = [
-                line
-                for line in lines_of(self.glyphs_in(page, area))
-                if line.text.strip() and abs(line.size - body_size) <= 0.1 * body_size
-            ]
-            page_no = 0
-            if lines:
-                m = self.marker.search(lines[-1].text)
-                if m:
-                    page_no = int(m.group(1))
-                    lines = lines[:-1]
+            section = next((s for s in sections if s.field is f), None)
+            if section is None:
+                self.review.append(
+                    ReviewItem(f"{f.name}: continues on page {page_no}, which does not show its heading", f.name, page_no)
+                )
+                break
+            lines = section.lines
+            page_no = section.next_page
             if not lines:
                 continue
             measure = self.measure_for(lines)
@@ -375,17 +452,23 @@ class _FormReader:
                 size_of=lambda _line: vs.size,
                 min_size=vs.size,
                 paragraph=vs.paragraph,
+                gaps_shown=True,
             )
             pitch = vs.size * vs.leading * placement.scale
-            where = spec.first_baseline(spec.continuation_text_top, vs.size, self.value_ascent)
-            expected = placement.rect(PdfRect(spec.marks.content.x0, where, spec.marks.content.x1, where)).y0
-            breaks = typed_breaks(expected - lines[0].y + pitch, pitch, vs.size * vs.paragraph * placement.scale)
+            breaks = typed_breaks(section.expected - lines[0].y + pitch, pitch, vs.size * vs.paragraph * placement.scale)
             joint = "\n" * breaks if breaks else ""
             if last is not None:
                 parts.append(
                     joint
                     or break_between_lines(
-                        last, lines[0], box=area, scale=placement.scale, measure=measure, size=vs.size, min_size=vs.size
+                        last,
+                        lines[0],
+                        box=area,
+                        scale=placement.scale,
+                        measure=measure,
+                        size=vs.size,
+                        min_size=vs.size,
+                        gaps_shown=True,
                     )
                 )
             elif first is None:

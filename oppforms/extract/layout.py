@@ -166,6 +166,7 @@ def join_lines(
     size_of: Callable[[Line], float],
     min_size: float,
     paragraph: float = 0.0,
+    gaps_shown: bool = False,
 ) -> str:
     """The text ``lines`` were typeset from, in a box whose lines may be ``box.width``
     points long (form points; ``scale`` is page points per form point, ``box`` is in page
@@ -173,7 +174,9 @@ def join_lines(
     ``paragraph`` the extra drop after a typed line break (see :func:`typed_breaks`);
     ``size_of`` gives a line's size in form points; ``measure`` measures text in the form's
     font (None: use the glyph positions); ``min_size`` is the smallest size the typesetter
-    would have shrunk the text to before breaking a word."""
+    would have shrunk the text to before breaking a word. ``gaps_shown``: the lines were
+    set by this typesetter with its paragraph gap, so a line without the gap above it
+    follows a wrap even when it starts like a list item (a continuation page)."""
     if not lines:
         return ""
     fit = _Fit(measure, scale, box.width / scale, box.x0, min_size)
@@ -185,19 +188,28 @@ def join_lines(
         if breaks:
             out.append("\n" * breaks + text)
             continue
-        out.append(_break(prev, line, fit=fit, size=size) + text)
+        out.append(_break(prev, line, fit=fit, size=size, lists=not gaps_shown) + text)
     return "".join(out)
 
 
 def break_between_lines(
-    prev: Line, line: Line, *, box: PdfRect, scale: float, measure: Measure | None, size: float, min_size: float
+    prev: Line,
+    line: Line,
+    *,
+    box: PdfRect,
+    scale: float,
+    measure: Measure | None,
+    size: float,
+    min_size: float,
+    gaps_shown: bool = False,
 ) -> str:
     """What stood between ``prev`` (the last line in ``box``, see :func:`join_lines`) and
     ``line``, which continues it elsewhere (another box or page), typeset at ``size``."""
-    return _break(prev, line, fit=_Fit(measure, scale, box.width / scale, box.x0, min_size), size=size)
+    fit = _Fit(measure, scale, box.width / scale, box.x0, min_size)
+    return _break(prev, line, fit=fit, size=size, lists=not gaps_shown)
 
 
-def _break(prev: Line, line: Line, *, fit: _Fit, size: float) -> str:
+def _break(prev: Line, line: Line, *, fit: _Fit, size: float, lists: bool = True) -> str:
     """What stood between two lines that follow each other: ``"\\n"`` when the first word
     of the second would have fitted on the first (the writer broke the line), ``""`` when
     a word too long for a line was split, else ``" "`` (the typesetter wrapped)."""
@@ -210,7 +222,7 @@ def _break(prev: Line, line: Line, *, fit: _Fit, size: float) -> str:
         return "\n"  # an indented line starts a paragraph
     if used + fit.space(size) + fit.word(first, wx0, wx1, size) <= fit.limit + 1e-3:
         return "\n"
-    if _LIST_ITEM.match(line.text):
+    if lists and _LIST_ITEM.match(line.text):
         return "\n"  # numbered or bulleted lines: the form's way to list goals and actions
     prev_text = prev.text.strip()
     if _SPACE not in prev_text and prev_text[-1:].isalnum() and first[:1].isalnum():

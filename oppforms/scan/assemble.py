@@ -191,8 +191,9 @@ def _record(
             reads.setdefault(fr.field, []).append(fr)
     continuations: dict[str, list[tuple[int, ContinuationRead]]] = {}
     for p in pages:
-        if p.continuation is not None and p.continuation.field:
-            continuations.setdefault(p.continuation.field, []).append((p.page_no, p.continuation))
+        for section in p.sections:
+            if section.field:
+                continuations.setdefault(section.field, []).append((p.page_no, section))
 
     for f in spec.value_fields:
         got = reads.get(f.name, [])

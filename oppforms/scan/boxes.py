@@ -20,6 +20,7 @@ from ..errors import OppformsError
 from ..geometry import PdfRect, PixelBox, from_pixels, mm, to_pixels
 from ..pagecode import PageCode
 from ..records import ReviewItem
+from ..continuation import layout_for
 from ..spec import Field, FieldKind, FormSpec, shipped_pdf_path
 from ..typeset import fit_text, line_offsets, typed_breaks
 from .engines import engine, second_engine
@@ -73,6 +74,7 @@ class PageReader:
         self.signatures: list[SignatureRead] = []
         self.review: list[ReviewItem] = []
         self.continuation: ContinuationRead | None = None
+        self.continuations: list[ContinuationRead] = []
         self.explained: list[PixelBox] = []
         self.rough = rough  # aligned without the corner marks: a box may show its neighbour's text
         self.crops = 0
@@ -351,20 +353,108 @@ class PageReader:
         )
 
     def read_continuation(self) -> None:
+        """A continuation page: its sections where the layout puts them (derived from the
+        issued values when they are known, else from the headings the page shows), each
+        section's text read as a field's."""
         spec = self.spec
         c = spec.marks.content
-        cont = spec.continuation
-        heading = spec.styles[cont.heading_style]
-        top = spec.continuation_text_top
-        head_rect = PdfRect(c.x0, c.y1 - 2 * heading.leading - 2, c.x1, c.y1 + 2)
-        head = self.ocr(self.crop(self.box(head_rect)), OcrMode.BLOCK).text
-        field = _field_by_heading(spec, head)
-        text_rect = PdfRect(c.x0 - 2, c.y0, c.x1 + 2, top + 4)
+        parts = self.issued_sections()
+        derived = parts is not None
+        if parts is None:
+            parts = self.printed_sections()
+        layout = layout_for(spec)
+        ascent = spec.values.size * layout.metrics.descriptor.ascent / 1000.0
+        for i, (field, head_top, body_top, bottom) in enumerate(parts):
+            last = self.read_section(field, head_top, body_top, bottom)
+            if derived or i + 1 == len(parts):
+                continue
+            # the next heading stands where the layout puts it after this text's last
+            # line; elsewhere, a line was missed or one read that is not the text's
+            after = parts[i + 1][1]
+            expected = last + ascent - layout.pitch - spec.continuation.section_gap if last is not None else None
+            if expected is None or abs(after - expected) > layout.pitch / 2:
+                self.continuations[-1] = replace(self.continuations[-1], sure=False)
+        self.continuation = self.continuations[0] if self.continuations else None
+        if not parts or any(field is None for field, *_ in parts):
+            head_rect = PdfRect(c.x0, c.y1 - 2 * spec.styles[spec.continuation.heading_style].leading - 2, c.x1, c.y1 + 2)
+            self.review.append(
+                ReviewItem(
+                    "a continuation page whose heading names no field of the form",
+                    page=self.page_no,
+                    crop=self.save_crop("vervolg", self.canvas, self.box(head_rect), margin=6),
+                )
+            )
+
+    def issued_sections(self) -> list[tuple[Field | None, float, float, float]] | None:
+        """The sections of this page as the filler laid them out from the issued values
+        (packed, or one page per field as before packing: the layout whose page count the
+        page code gives), each heading checked on the page; None without issued values or
+        when the page does not show that layout."""
+        if self.expected is None or self.code is None:
+            return None
+        layout = layout_for(self.spec)
+        for packed in (True, False):
+            pages = layout.plan(self.expected, packed=packed)
+            if self.spec.page_count + len(pages) != self.code.pages:
+                continue
+            page = next((p for p in pages if p.page_no == self.page_no), None)
+            if page is None:
+                return None
+            parts = _with_bottoms([(part.field, part.head_top, part.body_top) for part in page.sections], self.spec)
+            if all(self.heading_shows(part.field, part.head_top, part.again) for part in page.sections):
+                return parts
+        return None
+
+    def heading_shows(self, f: Field, head_top: float, again: bool) -> bool:
+        """Whether the heading hanging from ``head_top`` names ``f``."""
+        c = self.spec.marks.content
+        layout = layout_for(self.spec)
+        n = layout.heading_lines(f, again)
+        rect = PdfRect(c.x0, head_top - n * layout.heading.leading - 1, c.x1, head_top + 2)
+        text = self.ocr(self.crop(self.box(rect)), OcrMode.LINE if n == 1 else OcrMode.BLOCK).text
+        return _field_by_heading(self.spec, text) is f
+
+    def printed_sections(self) -> list[tuple[Field | None, float, float, float]]:
+        """The sections of this page from the headings it shows ("Vervolg van: …", read
+        from the page at half resolution): each heading names its field, and the layout
+        puts its text below it (a page's first section as every continuation page has it)."""
+        spec = self.spec
+        c = spec.marks.content
+        layout = layout_for(spec)
+        box = self.box(PdfRect(c.x0 - 2, c.y0, c.x1 + 2, c.y1 + 4))
+        crop = self.crop(box)
+        half = np.asarray(cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        result = self.ocr(half, OcrMode.BLOCK)
+        ascent = layout.heading.size * layout.heading_metrics.descriptor.ascent / 1000.0
+        found: list[tuple[Field | None, float, float]] = []
+        lines = result.lines
+        for i, line in enumerate(lines):
+            if not _HEADING.match(normalise_space(line.text)):
+                continue
+            following = lines[i + 1].text if i + 1 < len(lines) else ""
+            f = _field_by_heading(spec, line.text, line.text + " " + following)
+            baseline = spec.page_height - (box.top + 2 * (line.baseline - _PAD)) / PX_PER_PT
+            head_top = baseline + ascent
+            first = not found and head_top > c.y1 - layout.heading.leading
+            if first:
+                head_top = c.y1
+            body_top = layout.body_top(f, head_top, first=first) if f is not None else head_top - 2 * layout.heading.leading
+            found.append((f, head_top, body_top))
+        return _with_bottoms(found, spec)
+
+    def read_section(self, field: Field | None, head_top: float, body_top: float, bottom: float) -> float | None:
+        """One section's text: read as a block from where the layout puts it (``body_top``)
+        down to ``bottom``, with the marker that says where it goes on. Returns the
+        baseline of its last line (None when it shows none)."""
+        spec = self.spec
+        c = spec.marks.content
+        head_rect = PdfRect(c.x0, body_top, c.x1, head_top)
+        text_rect = PdfRect(c.x0 - 2, bottom, c.x1 + 2, body_top + 4)
+        top = body_top
         tb = self.box(text_rect)
         result = self.ocr(_clean_edges(self.crop(tb)), OcrMode.BLOCK)
         specks: set[int] = set()  # lines read that are specks far below the text
         self.explained.append(self.box(head_rect))
-        self.explained.append(self.box(PdfRect(c.x0, top, c.x1, c.y1)))
         text = result.text
         next_page = 0
         m = self.marker.search(text)
@@ -374,6 +464,7 @@ class PageReader:
         lines = [line for line in text.strip().split("\n") if line.strip()]
         lead = ""
         sure = False
+        last: float | None = None
         confidence = result.confidence
         if lines:
             vs = spec.values
@@ -405,12 +496,15 @@ class PageReader:
             sure = (
                 not stray
                 and not self.rough
+                and field is not None
                 and printed is not None
                 and printed.sure
                 and rebuilt is not None
                 and rebuilt.laid_out
                 and confidence >= self.settings.accept_confidence
+                and not any(_HEADING.match(normalise_space(line)) for line in lines)
             )
+            last = spec.page_height - (tb.top + result.lines[len(lines) - 1].baseline - _PAD) / PX_PER_PT
             # the first line stands a paragraph gap lower when a line break was typed
             # before it (in the box or on the page before)
             expected = (spec.page_height - spec.first_baseline(top, vs.size, metrics.descriptor.ascent)) * PX_PER_PT
@@ -421,15 +515,8 @@ class PageReader:
                 self.explained.append(
                     PixelBox(tb.left + word.box.left - 15, tb.top + word.box.top - 15, tb.left + word.box.right - 9, tb.top + word.box.bottom - 9)
                 )
-        self.continuation = ContinuationRead(field.name if field else None, text.strip(), confidence, next_page, lead, sure)
-        if field is None:
-            self.review.append(
-                ReviewItem(
-                    "a continuation page whose heading names no field of the form",
-                    page=self.page_no,
-                    crop=self.save_crop("vervolg", self.canvas, self.box(head_rect), margin=6),
-                )
-            )
+        self.continuations.append(ContinuationRead(field.name if field else None, text.strip(), confidence, next_page, lead, sure))
+        return last
 
     def look_for_added_ink(self, expected: Gray | None) -> None:
         spec = self.spec
@@ -468,21 +555,40 @@ class PageReader:
             )
 
 
-def _field_by_heading(spec: FormSpec, heading: str) -> Field | None:
+_HEADING = re.compile(r"^\W*vervolg\s*van\b", re.IGNORECASE)
+
+
+def _with_bottoms(
+    parts: list[tuple[Field | None, float, float]], spec: FormSpec
+) -> list[tuple[Field | None, float, float, float]]:
+    """Each section with where its text ends at the latest: just above the next heading,
+    or the foot of the content area."""
+    out = []
+    for i, (f, head_top, body_top) in enumerate(parts):
+        bottom = parts[i + 1][1] + 4 if i + 1 < len(parts) else spec.marks.content.y0
+        out.append((f, head_top, body_top, bottom))
+    return out
+
+
+def _field_by_heading(spec: FormSpec, *headings: str) -> Field | None:
+    """The multiline field whose heading ("Vervolg van: <label>", perhaps "(vervolg)") the
+    text read is most like, trying each of ``headings`` (a heading's first line, or it
+    with the line after it); None when none is like any heading closely enough."""
     import difflib
 
-    text = normalise_space(heading).split("\n")[0]
-    text = re.sub(r"^\W*vervolg\s+van\s*:?\s*", "", text, flags=re.IGNORECASE)
-    text = re.sub(r"\(vervolg\)", "", text).strip()
     best: tuple[float, Field] | None = None
-    for f in spec.value_fields:
-        if not f.multiline:
-            continue
-        ratio = difflib.SequenceMatcher(None, text.lower(), f.label.lower()).ratio()
-        head = difflib.SequenceMatcher(None, text.lower()[: len(f.label) + 5], f.label.lower()).ratio()
-        score = max(ratio, head)
-        if best is None or score > best[0]:
-            best = (score, f)
+    for heading in headings:
+        text = " ".join(normalise_space(heading).split())
+        text = re.sub(r"^\W*vervolg\s+van\s*:?\s*", "", text, flags=re.IGNORECASE)
+        text = re.sub(r"\(vervolg\)", "", text).strip()
+        for f in spec.value_fields:
+            if not f.multiline:
+                continue
+            ratio = difflib.SequenceMatcher(None, text.lower(), f.label.lower()).ratio()
+            head = difflib.SequenceMatcher(None, text.lower()[: len(f.label) + 5], f.label.lower()).ratio()
+            score = max(ratio, head)
+            if best is None or score > best[0]:
+                best = (score, f)
     if best is None or best[0] < 0.8:
         return None
     return best[1]

@@ -150,6 +150,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         fields=tuple(reader.fields),
         signatures=tuple(reader.signatures),
         continuation=reader.continuation,
+        continuations=tuple(reader.continuations),
         review=tuple(reader.review),
         warnings=tuple(warnings),
         show_through=show_through,

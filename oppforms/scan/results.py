@@ -59,7 +59,8 @@ class SignatureRead:
 
 @dataclass(frozen=True, slots=True)
 class ContinuationRead:
-    """The text of a continuation page and the field it continues (by its heading)."""
+    """The text of one section of a continuation page and the field it continues (by its
+    heading); ``next_page`` is where its text goes on (0 when it ends there)."""
 
     field: str | None
     text: str
@@ -86,12 +87,22 @@ class PageResult:
     residual_pt: float = 0.0
     fields: tuple[FieldRead, ...] = ()
     signatures: tuple[SignatureRead, ...] = ()
-    continuation: ContinuationRead | None = None
+    continuation: ContinuationRead | None = None  # the first of ``continuations``
     review: tuple[ReviewItem, ...] = ()
     warnings: tuple[str, ...] = ()
     show_through: bool = False
     seconds: float = 0.0
     ocr_seconds: float = 0.0
+    #: a continuation page's sections, top to bottom (one field's text each)
+    continuations: tuple[ContinuationRead, ...] = ()
+
+    @property
+    def sections(self) -> tuple[ContinuationRead, ...]:
+        """The continuation sections read on this page (``continuation`` alone for a
+        result made without ``continuations``)."""
+        if self.continuations:
+            return self.continuations
+        return (self.continuation,) if self.continuation is not None else ()
 
     @property
     def label(self) -> str:
