@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..i18n import N_
 from ..errors import MissingDependencyError
 from ..records import Record
 from ..spec import FormSpec
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_scanned", "write_review_html"]
 
-_HINT = "reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy"
+_HINT = N_("reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy")
 
 
 def read_scanned(

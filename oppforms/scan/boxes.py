@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..i18n import N_
 from ..errors import OppformsError
 from ..geometry import PdfRect, PixelBox, from_pixels, mm, to_pixels
 from ..pagecode import PageCode
@@ -147,12 +148,16 @@ class PageReader:
         inner = self.box(rect.inset(2.5))
         evidence = signature_evidence(self.crop(inner), PX_PER_MM)
         verdict = judge_signature(evidence)
-        why = "signature box: not clearly signed nor clearly empty" + (" (a streak through it was ignored)" if evidence.streak else "")
+        why = (
+            N_("signature box: not clearly signed nor clearly empty (a streak through it was ignored)")
+            if evidence.streak
+            else N_("signature box: not clearly signed nor clearly empty")
+        )
         if self.rough and verdict is not SignatureVerdict.UNSURE:
             # the box may be cut a little off: a neighbour's line or text in it, or a
             # signature half outside it
             verdict = SignatureVerdict.UNSURE
-            why = "signature box: the page was aligned without its corner marks; check the box"
+            why = N_("signature box: the page was aligned without its corner marks; check the box")
         self.explained.append(self.box(rect.inset(-1.0)))
         crop = None
         if verdict is SignatureVerdict.UNSURE:
@@ -175,7 +180,7 @@ class PageReader:
         issued = self.expected.get(f.name, "") if self.expected is not None else None
         if int(mask.sum()) < 0.5 * PX_PER_MM**2:
             if issued:
-                self.add(f, "review", "", "", 100.0, "the box is empty on the scan, but a value was issued", rect)
+                self.add(f, "review", "", "", 100.0, N_("the box is empty on the scan, but a value was issued"), rect)
             else:
                 self.add(f, "verified" if issued is not None else "empty", "", "", 100.0, "", rect)
             return
@@ -241,7 +246,7 @@ class PageReader:
         read = "\n".join(lines).strip()
         best = self.paper.decide(f, rect, crop, result, lines, conf, continued_on)
         if not best.reason and self.rough:
-            reason = "the page was aligned without its corner marks: check that the value read is this box's"
+            reason = N_("the page was aligned without its corner marks: check that the value read is this box's")
             best = replace(best, reason=reason)
         if best.reason:
             self.add_review(f, best.value, read, best.confidence, best.reason, rect, inner, continued_on=continued_on)
@@ -344,7 +349,7 @@ class PageReader:
             issued,
             read,
             conf,
-            f"the scan reads differently from the issued value: scan «{a}», issued «{b}»",
+            N_("the scan reads differently from the issued value: scan «{scan}», issued «{issued}»").format(scan=a, issued=b),
             rect,
             crop=crop,
             continued_on=continued_on,
@@ -425,7 +430,7 @@ class PageReader:
         if field is None:
             self.review.append(
                 ReviewItem(
-                    "a continuation page whose heading names no field of the form",
+                    N_("a continuation page whose heading names no field of the form"),
                     page=self.page_no,
                     crop=self.save_crop("vervolg", self.canvas, self.box(head_rect), margin=6),
                 )
@@ -459,7 +464,7 @@ class PageReader:
                     break
             self.review.append(
                 ReviewItem(
-                    "handwriting or marks added on paper",
+                    N_("handwriting or marks added on paper"),
                     field=name,
                     page=self.page_no,
                     box=(round(rect.x0, 1), round(rect.y0, 1), round(rect.x1, 1), round(rect.y1, 1)),
