@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import ast
 import gettext
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
@@ -34,6 +38,8 @@ KEYWORDS = {
     "pgettext": ((1, "c"), 2),
     "format_message": None,
     "nformat": (1, 2),
+    "_": None,
+    "_n": (1, 2),
 }
 PLACEHOLDER = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
 
@@ -280,3 +286,65 @@ def test_the_default_language_is_dutch() -> None:
 
 def test_the_catalogue_directory_is_inside_the_package() -> None:
     assert Path(i18n.LOCALE_DIR).resolve().is_relative_to(PACKAGE.resolve())
+
+
+# -- the command line in the locale's language ---------------------------------------------
+
+SAMPLES_JSON = ROOT / "samples" / "opp-leerlingen.json"
+
+
+def run_cli(*args: str, lang: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"LANGUAGE", "LC_ALL", "LC_MESSAGES"}}
+    env["LANG"] = lang
+    return subprocess.run(
+        [sys.executable, "-m", "oppforms", *args], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+
+
+def three_rows_one_bad(tmp_path: Path) -> Path:
+    records = json.loads(SAMPLES_JSON.read_text(encoding="utf-8"))[:3]
+    records[2]["akkoord.leerling.start.datum"] = "31-02-2027"
+    path = tmp_path / "klas 3b.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_fill_speaks_dutch_under_a_dutch_locale_and_keeps_its_exit_code(tmp_path: Path) -> None:
+    data = three_rows_one_bad(tmp_path)
+    result = run_cli("fill", str(data), "-o", str(tmp_path / "uit"), lang="nl_NL.UTF-8")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert "oppforms: klas 3b.json rij 3: " in result.stderr
+    assert "een onmogelijke datum (die dag bestaat niet in die maand)" in result.stderr
+    assert "3 rijen: 2 ingevuld, 0 al gedaan, 1 mislukt; verslag: " in result.stderr
+    assert "oppforms: fout: 1 rij(en) niet ingevuld; zie " in result.stderr
+    # the report keeps the machine values and the English reason (see the README: languages)
+    report = (tmp_path / "uit" / "oppforms-report.csv").read_text(encoding="utf-8")
+    assert ",failed," in report and "an impossible date" in report
+
+
+def test_fill_speaks_english_under_any_other_locale(tmp_path: Path) -> None:
+    data = three_rows_one_bad(tmp_path)
+    result = run_cli("fill", str(data), "-o", str(tmp_path / "out"), lang="en_US.UTF-8")
+    assert result.returncode == 1, result.stderr
+    assert "oppforms: klas 3b.json row 3: " in result.stderr
+    assert "an impossible date (no such day in that month)" in result.stderr
+    assert "3 rows: 2 filled, 0 already done, 1 failed; report: " in result.stderr
+    assert "oppforms: error: 1 row(s) not filled; see " in result.stderr
+
+
+def test_extract_gives_each_file_a_dutch_status_under_a_dutch_locale(tmp_path: Path) -> None:
+    (tmp_path / "kapot.pdf").write_bytes(b"%PDF-1.7\nthis is no PDF at all")
+    (tmp_path / "plaatje.txt").write_text("geen pdf", encoding="utf-8")
+    result = run_cli("extract", str(tmp_path / "kapot.pdf"), lang="nl_NL.UTF-8")
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.strip() == "[]"
+    line = next(x for x in result.stderr.splitlines() if "kapot.pdf" in x)
+    assert line.startswith("onleesbaar ")
+    assert ": geen leesbare pdf (" in line
+    assert "1 bestand, 0 formulieren gelezen: 1 onleesbaar" in result.stderr
+    assert "oppforms: fout: geen van de bestanden kon worden gelezen" in result.stderr
+    english = run_cli("extract", str(tmp_path / "kapot.pdf"), lang="C.UTF-8")
+    assert english.returncode == 3
+    assert "malformed         " in english.stderr and "not a readable PDF (" in english.stderr
+    assert "1 file, 0 forms read: 1 malformed" in english.stderr
