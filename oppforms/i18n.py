@@ -26,6 +26,7 @@ import gettext as _gettext
 import os
 import re
 import string
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,8 @@ def language(lang: str | None) -> str:
 def cli_language(environ: Mapping[str, str] | None = None) -> str:
     """The command line's language, from the locale as gettext reads it: the first of
     ``LANGUAGE`` (its first entry), ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set.
-    ``nl_NL.UTF-8`` (any ``nl``) gives Dutch; anything else, or nothing set, English."""
+    ``nl_NL.UTF-8`` (any ``nl``) gives Dutch; anything else, or nothing set, English. On
+    Windows, where none of them is usually set, the user's locale decides."""
     env = os.environ if environ is None else environ
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(var, "")
@@ -83,6 +85,11 @@ def cli_language(environ: Mapping[str, str] | None = None) -> str:
             value = value.split(":")[0]
         if value:
             return language(value)
+    if environ is None and sys.platform == "win32":  # Windows sets no LANG: its own setting
+        import locale
+
+        name = locale.getlocale()[0] or ""
+        return "nl" if name.lower().startswith(("nl", "dutch")) else "en"
     return "en"
 
 

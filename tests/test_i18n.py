@@ -348,3 +348,16 @@ def test_extract_gives_each_file_a_dutch_status_under_a_dutch_locale(tmp_path: P
     assert english.returncode == 3
     assert "malformed         " in english.stderr and "not a readable PDF (" in english.stderr
     assert "1 file, 0 forms read: 1 malformed" in english.stderr
+
+
+def test_no_message_is_marked_inside_an_f_string_where_the_catalogue_cannot_see_it() -> None:
+    markers = {"N_", "NC_", "_", "_n", "gettext", "ngettext", "pgettext", "format_message", "nformat"}
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FormattedValue):
+                for inner in ast.walk(node.value):
+                    if isinstance(inner, ast.Call) and getattr(inner.func, "id", "") in markers and inner.args:
+                        if isinstance(inner.args[0], ast.Constant):
+                            problems.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not problems, problems
