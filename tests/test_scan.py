@@ -703,3 +703,18 @@ def test_signature_boxes_of_a_page_aligned_without_its_marks_go_to_review(
     reviewed = {i.field for i in rec.review if "aligned without its corner marks" in i.reason}
     assert boxes <= reviewed
     assert not any(rec.signed[name] for name in boxes)
+
+
+def test_a_saved_crop_keeps_ink_and_pencil_and_makes_the_paper_grain_white() -> None:
+    from oppforms.scan.boxes import PAPER_GRAIN, for_people
+
+    rng = np.random.default_rng(3)
+    paper = np.clip(rng.normal(245, 4, size=(60, 200)), 0, 255).astype(np.uint8)
+    paper[20:30, 10:60] = 30  # ink
+    paper[20:30, 100:150] = 245 - PAPER_GRAIN - 20  # a faint pencil line
+    out = for_people(paper)
+    assert (out[20:30, 10:60] == 30).all()
+    assert (out[20:30, 100:150] == 245 - PAPER_GRAIN - 20).all()
+    grain = np.ones_like(out, dtype=bool)
+    grain[20:30, 10:60] = grain[20:30, 100:150] = False
+    assert (out[grain] == 255).mean() > 0.99
