@@ -42,18 +42,20 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 NESTED = frozenset({"reason", "problem", "detail", "what", "label", "how"})
 #: Placeholders that hold another message or a name (a field's, a signer's, a PDF's kind
 #: of field): translated when they are a message, kept when they are not.
-MAYBE_NESTED = frozenset({"where", "kind", "who"})
+MAYBE_NESTED = frozenset({"where", "kind", "who", "columns", "last"})
 #: Placeholders that hold a list of messages joined with ", " (each translated in turn).
-LISTS = frozenset({"rows"})
+LISTS = frozenset({"rows", "items"})
 #: Placeholders that hold a number (matched as one; a decimal point becomes a comma in Dutch),
 #: as do all with a format spec (``{seconds:g}``).
 NUMBERS = frozenset(
-    {"page", "pages", "n", "count", "conf", "seconds", "mb", "row", "first", "last", "total", "done",
-     "failed", "skipped", "forms", "files", "items", "through", "blank", "limit", "width", "height",
-     "million", "size"}
+    {"page", "pages", "n", "count", "conf", "seconds", "mb", "row", "first", "start", "end", "through",
+     "blank", "limit", "width", "height", "million", "size", "line"}
 )
 #: Placeholders that hold a field name or a list of them (no spaces but ", ").
 FIELDS = frozenset({"field", "fields", "listed", "name"})
+#: Placeholders with a shape of their own: a column header (in quotes) and a column letter
+#: or number, so that a list of them is not read as one.
+PATTERNS = {"header": r'[^"]+', "column": r"[A-Z]{1,3}|\d+"}
 #: Placeholders that hold a file or folder name.
 FILES = frozenset({"source", "file", "folder"})
 
@@ -249,6 +251,8 @@ def _pattern_for(name: str, spec: str) -> str:
         return r"-?\d+(?:[.,]\d+)?"
     if name in FIELDS:
         return r"[A-Za-z0-9_.]+(?:, [A-Za-z0-9_.]+)*"
+    if name in PATTERNS:
+        return PATTERNS[name]
     if name in FILES:  # never across "; ", where messages are joined
         return r"(?:(?!; ).)+?"
     return r".+?"
@@ -279,6 +283,11 @@ def _compile(msgid: str) -> _Template | None:
         regex.append(f"(?P<{name}>{_pattern_for(name, spec or '')})")
     if not names:
         return None
+    shaped = any(
+        n in numbers or n in FIELDS or n in FILES or n in PATTERNS or n in NESTED or n in LISTS for n in names
+    )
+    if literal < 5 and not shaped:
+        return None  # "{a}, {b}: {c}" would match almost any text: shown, never read back
     return _Template(msgid, re.compile("".join(regex), re.DOTALL), tuple(names), frozenset(numbers), literal)
 
 

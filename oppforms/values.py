@@ -371,7 +371,7 @@ def _date(value: object) -> str:
 
 def _checked(year: int, month: int, day: int) -> str:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise _Problem(N_("a date outside the years {first}–{last}").format(first=MIN_YEAR, last=MAX_YEAR))
+        raise _Problem(N_("a date outside the years {start}–{end}").format(start=MIN_YEAR, end=MAX_YEAR))
     try:
         date = dt.date(year, month, day)
     except ValueError:
