@@ -64,7 +64,8 @@ td,th{border:1px solid #bbb;padding:.4em;vertical-align:top;text-align:left}
 th{background:#eee}td.value{white-space:pre-wrap;max-width:28em}
 .name{color:#555;font-size:.85em;display:block}
 .level{font-weight:bold;white-space:nowrap}
-img{max-width:520px;max-height:420px;height:auto;border:1px solid #999;background:#fff}
+td.crop{width:40%}
+img{max-width:100%;max-height:420px;width:auto;height:auto;border:1px solid #999;background:#fff}
 tr.l0{background:#fdecea}tr.l1{background:#fff4e0}
 """
 
@@ -144,7 +145,7 @@ def render_review_html(
             f"<td>{html.escape(rec.document or '–')}</td>"
             f"<td>{html.escape(Path(rec.source).name)}</td><td>{item.page or ''}</td>"
             f"<td>{field}</td><td>{html.escape(translate(item.reason, lang))}</td>"
-            f"<td class='value'>{html.escape(value)}</td><td>{img}</td></tr>"
+            f"<td class='value'>{html.escape(value)}</td><td class='crop'>{img}</td></tr>"
         )
     if rows:
         out.append("</table>")
