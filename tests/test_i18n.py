@@ -361,3 +361,27 @@ def test_no_message_is_marked_inside_an_f_string_where_the_catalogue_cannot_see_
                         if isinstance(inner.args[0], ast.Constant):
                             problems.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
     assert not problems, problems
+
+
+def test_a_real_header_error_naming_several_columns_comes_back_in_dutch(tmp_path: Path) -> None:
+    from oppforms.errors import InputError
+    from oppforms.intake import ReadOptions, open_sources
+    from oppforms.spec import current_spec
+
+    data = tmp_path / "export.csv"
+    data.write_text("Naam leerling;Klas;Vak;Cijfer;Lokaal\nZoë;3B;Engels;7;A12\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        open_sources([data], current_spec(), ReadOptions())
+    english = str(info.value)
+    assert '"Vak" (column C), "Cijfer" (column D) and "Lokaal" (column E)' in english
+    dutch = translate(english)
+    assert '"Vak" (kolom C), "Cijfer" (kolom D) en "Lokaal" (kolom E)' in dutch
+    assert "onbekende kolom(men)" in dutch
+    assert not re.search(r"\b(column|unknown|and|map)\b", dutch), dutch
+
+
+def test_fill_says_its_notices_in_dutch_under_a_dutch_locale(tmp_path: Path) -> None:
+    result = run_cli("fill", str(ROOT / "samples" / "opp-leerlingen-win1252.csv"), "-o", str(tmp_path), lang="nl_NL.UTF-8")
+    assert result.returncode == 0, result.stderr
+    assert "geen UTF-8; gelezen als Windows-1252 (het eerste teken dat geen UTF-8 is staat op regel " in result.stderr
+    assert re.search(r"\n\d+ rijen: \d+ ingevuld, 0 al gedaan, 0 mislukt(, \d+ met vervolgpagina's)?; verslag: ", result.stderr)
