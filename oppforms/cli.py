@@ -210,15 +210,11 @@ def fill(
                    err=True)
         if password_column:
             click.echo("oppforms: " + _("note: the merged print file is not encrypted"), err=True)
-    rows = _n("{n} row", "{n} rows", len(results))
+    counts = [_("{n} filled", n=ok), _("{n} already done", n=skipped), _("{n} failed", n=len(failed))]
     if continued:
-        summary = _("{rows}: {ok} filled, {skipped} already done, {failed} failed, {continued} with continuation pages; "
-                    "report: {report}", rows=rows, ok=ok, skipped=skipped, failed=len(failed), continued=continued,
-                    report=report)
-    else:
-        summary = _("{rows}: {ok} filled, {skipped} already done, {failed} failed; report: {report}",
-                    rows=rows, ok=ok, skipped=skipped, failed=len(failed), report=report)
-    click.echo(summary, err=True)
+        counts.append(_("{n} with continuation pages", n=continued))
+    rows = _n("{n} row", "{n} rows", len(results))
+    click.echo(_("{rows}: {counts}; report: {report}", rows=rows, counts=", ".join(counts), report=report), err=True)
     if failed:
         raise BatchIncomplete(N_("{n} row(s) not filled; see {report}").format(n=len(failed), report=report))
 
