@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .i18n import N_
 from ._io import atomic_write_bytes
 from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import Template
@@ -90,7 +91,7 @@ def _secret(out_dir: Path) -> bytes:
     except FileNotFoundError:
         pass
     except (OSError, ValueError) as exc:
-        raise OutputError(f"{path}: unreadable ({exc})") from exc
+        raise OutputError(N_("{file}: unreadable ({error})").format(file=path, error=exc)) from exc
     key = secrets.token_bytes(32)
     try:
         atomic_write_bytes(path, key.hex().encode("ascii"), overwrite=False)
@@ -216,10 +217,10 @@ def _run_job(job: _Job) -> FillResult:
         except OppformsError as exc:
             return failed(str(exc))
     if _already_issued(job, digest):
-        return FillResult(job.source, job.row, "skipped", job.rel, "already filled by an earlier run", job.doc_id)
+        return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by an earlier run"), job.doc_id)
     target = out_dir / job.rel
     if target.exists() and not job.overwrite:
-        return failed("the file exists already (from another run or record); use --overwrite to replace it")
+        return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
     try:
         filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
         data = encrypt(filled.data, job.password) if job.password else filled.data
@@ -245,7 +246,7 @@ def _run_job(job: _Job) -> FillResult:
         return failed(str(exc))
     reason = ""
     if filled.continued:
-        reason = "continued on added pages: " + ", ".join(filled.continued)
+        reason = N_("continued on added pages: {fields}").format(fields=", ".join(filled.continued))
     return FillResult(job.source, job.row, "ok", job.rel, reason, job.doc_id, filled.page_count, filled.continued)
 
 
@@ -290,7 +291,7 @@ class _Plan:
                     record.source,
                     record.row,
                     "failed",
-                    reason=f"{key_field} is the same as in row {first} (duplicate; see --on-duplicate)",
+                    reason=N_("{field} is the same as in row {first} (duplicate; see --on-duplicate)").format(field=key_field, first=first),
                 )
         identity = f"{self.spec.form_id}|{key}" if key and not self.identity_by_row else f"{record.source}|{record.row}|{key}"
         rel = self.namer.name(values, record.row)
@@ -353,12 +354,12 @@ def fill_many(
     """
     spec = spec or current_spec()
     if jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError(N_("--jobs must be at least 1"))
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from exc
+        raise OutputError(N_("{folder}: cannot create the output folder ({error})").format(folder=out_dir, error=exc.strerror)) from exc
     _clean_stale_parts(out_dir)
     issued = {
         str(e["document"]): _Issued(str(e.get("record_sha256")), str(e.get("file")), str(e.get("pdf_sha256")))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
+from ..i18n import N_
 from ..errors import MissingDependencyError, NotThisFormError, OppformsError
 from ..records import FileStatus, Record, ScanRun
 from ..spec import FormSpec, current_spec
@@ -95,9 +96,9 @@ def scanned_reader() -> ScanReader | MissingDependencyError | None:
     except ModuleNotFoundError as exc:
         if exc.name and (exc.name == SCAN_MODULE or SCAN_MODULE.startswith(exc.name + ".")):
             return None
-        return MissingDependencyError(f"reading scanned forms needs {exc.name}: pip install {exc.name}")
+        return MissingDependencyError(N_("reading scanned forms needs {module}: pip install {module}").format(module=exc.name))
     except ImportError as exc:
-        return MissingDependencyError(f"reading scanned forms cannot start ({exc})")
+        return MissingDependencyError(N_("reading scanned forms cannot start ({error})").format(error=exc))
     function = getattr(module, SCAN_FUNCTION, None)
     return cast(ScanReader, function) if callable(function) else None
 
@@ -144,15 +145,17 @@ class _Scan:
             others = [run.records[i] for i in file.records if i not in own]
             part_of = tuple(dict.fromkeys(r.source for r in others))
             if not file.records:
-                reason = "; ".join(file.warnings) or "no form found on the scanned pages"
+                reason = "; ".join(file.warnings) or N_("no form found on the scanned pages")
                 out.append(FileResult(item.source, FileStatus.NOT_THIS_FORM, reason=reason, notes=notes, pages=pages))
                 continue
             reason = ""
             if part_of:
                 reason = (
-                    "its page(s) belong to the form whose first page is in " + part_of[0]
+                    N_("its page(s) belong to the form whose first page is in {file}").format(file=part_of[0])
                     if len(others) == 1
-                    else f"its pages belong to {len(others)} forms whose first pages are in " + ", ".join(part_of)
+                    else N_("its pages belong to {count} forms whose first pages are in {files}").format(
+                        count=len(others), files=", ".join(part_of)
+                    )
                 )
             mine = [run.records[i] for i in file.records]
             warnings = bool(notes) or bool(file.warnings) or any(r.warnings for r in mine)
@@ -173,11 +176,11 @@ class _Scan:
     def _unread(item: Input, earlier: FileResult | None, reader: MissingDependencyError | None) -> FileResult:
         if isinstance(reader, MissingDependencyError):
             return FileResult(item.source, FileStatus.NEEDS_OCR, reason=str(reader), dependency=str(reader))
-        what = earlier.reason if earlier is not None and earlier.reason else "an image file"
+        what = earlier.reason if earlier is not None and earlier.reason else N_("an image file")
         return FileResult(
             item.source,
             FileStatus.NEEDS_OCR,
-            reason=f"{what}; reading scanned forms is not installed",
+            reason=N_("{what}; reading scanned forms is not installed").format(what=what),
             notes=earlier.notes if earlier else (),
             pages=earlier.pages if earlier else 0,
         )
@@ -231,12 +234,12 @@ def extract_many(
                     scanned.append((len(slots), item, result))
                     result = None
             elif not item.path.exists():
-                result = FileResult(item.source, FileStatus.MALFORMED, reason="file not found")
+                result = FileResult(item.source, FileStatus.MALFORMED, reason=N_("file not found"))
             elif item.kind == "image":
                 scanned.append((len(slots), item, None))
                 result = None
             else:
-                result = FileResult(item.source, FileStatus.NOT_THIS_FORM, reason="not a PDF or an image")
+                result = FileResult(item.source, FileStatus.NOT_THIS_FORM, reason=N_("not a PDF or an image"))
             if not scanned:
                 assert result is not None
                 yield result

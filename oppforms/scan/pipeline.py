@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from ..i18n import N_
 from ..errors import InputError, NotThisFormError, OppformsError, UsageError
 from ..issued import read_issued
 from ..records import Record, ScanRun, ScannedFile
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 def load_issued(folder: Path, spec: FormSpec) -> dict[str, dict[str, str]]:
     """document id → the values issued for it (the latest entry wins), for this form."""
     if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder (--issued takes the output folder of oppforms fill)")
+        raise InputError(N_("{folder}: not a folder (--issued takes the output folder of oppforms fill)").format(folder=folder))
     out: dict[str, dict[str, str]] = {}
     for entry in read_issued(folder):
         if entry.get("form", spec.form_id) != spec.form_id:
@@ -42,7 +43,7 @@ def load_issued(folder: Path, spec: FormSpec) -> dict[str, dict[str, str]]:
         if isinstance(doc, str) and isinstance(values, dict):
             out[doc] = {str(k): str(v) for k, v in values.items()}
     if not out:
-        raise InputError(f"{folder}: no issued forms found (expected the output folder of oppforms fill)")
+        raise InputError(N_("{folder}: no issued forms found (expected the output folder of oppforms fill)").format(folder=folder))
     log.info("issued registry: %d documents", len(out))
     return out
 
@@ -80,7 +81,7 @@ def read_pages(
                 try:
                     yield fut.result(timeout=settings.page_timeout * 2 + 60)
                 except FutureTimeout:
-                    yield PageResult(ref.path, ref.page_index, "refused", warnings=(f"{ref.label}: reading took too long",))
+                    yield PageResult(ref.path, ref.page_index, "refused", warnings=(N_("{label}: reading took too long").format(label=ref.label),))
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
