@@ -304,7 +304,7 @@ def test_several_sections_of_one_page_are_joined_to_their_boxes(spec: FormSpec) 
     second = (ContinuationRead(b.name, "door.", 95.0, 0, "", True),)
     for no, sections in ((spec.page_count + 2, second), (spec.page_count + 1, first)):
         results.append(PageResult("scan.pdf", no - 1, "form", code=code(no), page_no=no, continuation=sections[0], continuations=sections))
-    (record,) = assemble(results, spec, issued=None, alphabet=None, source="scan.pdf")
+    (record,) = assemble(results, spec, issued=None, alphabet=None)
     assert record.fields[a.name] == "Eerste deel.\nTweede deel."
     assert record.fields[b.name] == "Actie begint en loopt door."
     assert not {a.name, b.name} & {i.field for i in record.review}
@@ -329,7 +329,7 @@ def read_scan(path: Path, spec: FormSpec, issued: dict[str, dict[str, str]] | No
 
     settings_ = Settings(spec=spec, issued=issued, review_dir=str(tmp / "review"))
     results = list(read_pages(list_pages(path), settings_, jobs=1, ocr=None))
-    (record,) = assemble(results, spec, issued=issued, alphabet=engine().alphabet, source=str(path))
+    (record,) = assemble(results, spec, issued=issued, alphabet=engine().alphabet)
     return results, record
 
 
