@@ -10,9 +10,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count, repeat
 from math import floor
-from operator import add
+from operator import add, sub
 
 from .fonts import FontMetrics
 
@@ -56,17 +56,18 @@ class _Measured:
                 starts = [a for a, _ in spans]
                 ends = [b for _, b in spans]
                 words = [para[a:b] for a, b in spans]
-            else:  # single spaces only: the places follow from the lengths
-                words = tokens
-                ends = list(accumulate(map(len, tokens)))
-                ends = [e + i for i, e in enumerate(ends)]
-                starts = [e - len(w) for e, w in zip(ends, words)]
-            widths = metrics.word_widths(words)
-            if "" in tokens:
+                widths = metrics.word_widths(words)
                 gaps = [0.0] + [(a - e) * space for a, e in zip(starts[1:], ends)]
                 sums = list(accumulate(map(add, widths, gaps)))  # type: ignore[arg-type]
-            else:
-                sums = [s - space for s in accumulate(w + space for w in widths)]  # type: ignore[operator]
+            else:  # single spaces only: the places follow from the lengths
+                words = tokens
+                lengths = list(map(len, tokens))
+                ends = list(map(add, accumulate(lengths), count()))
+                starts = list(map(sub, ends, lengths))
+                widths = metrics.word_widths(words)
+                # each word's width with one space before it; a line's width is a
+                # difference of these sums, so the first word's extra space cancels out
+                sums = list(accumulate(map(add, widths, repeat(space))))
             self.paras.append((base, para, starts, ends, widths, sums))  # type: ignore[arg-type]
             base += len(para) + 1
 
@@ -268,11 +269,21 @@ def text_ops(
     return f"BT /{font_resource} {_n(size)} Tf {_n(x)} {_n(baseline)} Td <{metrics.hex(text)}> Tj ET\n"
 
 
+_NUMBERS: dict[float, str] = {}
+
+
 def _n(value: float) -> str:
-    """A compact PDF number."""
-    if value == int(value):
-        return str(int(value))
-    return f"{value:.3f}".rstrip("0").rstrip(".")
+    """A compact PDF number (remembered: a form's few sizes, pitches and places repeat)."""
+    text = _NUMBERS.get(value)
+    if text is None:
+        if value == int(value):
+            text = str(int(value))
+        else:
+            text = f"{value:.3f}".rstrip("0").rstrip(".")
+        if len(_NUMBERS) > 4096:
+            _NUMBERS.clear()
+        _NUMBERS[value] = text
+    return text
 
 
 fmt = _n
