@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import repeat
 from importlib import resources
 
 from fontTools import subset as ft_subset
@@ -136,17 +137,13 @@ class FontMetrics:
 
     def width(self, text: str, size: float) -> float:
         """Width of ``text`` in points at ``size``; characters without a glyph count as a space."""
-        cw = self.char_width
-        space = self._space
-        return sum(cw.get(ch, space) for ch in text) * size / 1000.0
+        return sum(map(self.char_width.get, text, repeat(self._space))) * size / 1000.0
 
     def word_width(self, word: str) -> float:
         """Width of ``word`` in 1/1000 em (cached: schools' texts repeat their words)."""
         w = self._words.get(word)
         if w is None:
-            cw = self.char_width
-            space = self._space
-            w = sum(cw.get(ch, space) for ch in word)
+            w = sum(map(self.char_width.get, word, repeat(self._space)))
             if len(self._words) > 200_000:
                 self._words.clear()
             self._words[word] = w
