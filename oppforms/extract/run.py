@@ -89,7 +89,7 @@ def scanned_reader() -> ScanReader | MissingDependencyError | None:
     except ModuleNotFoundError as exc:
         if exc.name and (exc.name == SCAN_MODULE or SCAN_MODULE.startswith(exc.name + ".")):
             return None
-        return MissingDependencyError(f"reading scanned forms needs {exc.name}: pip install {exc.name}")
+        return MissingDependencyError(f'reading scanned forms needs {exc.name}: pip install "oppforms[scan]"')
     except ImportError as exc:
         return MissingDependencyError(f"reading scanned forms cannot start ({exc})")
     function = getattr(module, SCAN_FUNCTION, None)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_scanned", "write_review_html"]
 
-_HINT = "reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy"
+_HINT = 'reading scanned forms needs OpenCV and numpy: pip install "oppforms[scan]"'
 
 
 def read_scanned(
