@@ -8,9 +8,10 @@ modules are placed, the mask, the Reed-Solomon tables); a symbol is then a few i
 operations and one gather of its bits into packed rows.
 
 The mask is fixed (pattern 0, the checkerboard) instead of chosen per symbol by the
-penalty rules: every reader reads every mask, the data of a page code is a checksum-mixed
-jumble with no long runs to break up, and evaluating eight masks would cost more than all
-the rest. The symbols are checked by decoding them (see the tests).
+penalty rules, which would cost more than all the rest: every reader reads every mask, and
+the penalty rules only make some symbols a little easier to read. The symbols are checked
+by decoding them with zxing-cpp (tests/test_qr.py), and the scan tests read them from
+rendered and degraded pages.
 """
 
 from __future__ import annotations
