@@ -6,12 +6,24 @@ half-written one; the temporary file is removed on every failure path.
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from .i18n import N_
 from .errors import OutputError
+
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_NAMES = itertools.count()
+_TOKEN = secrets.token_hex(4)
+
+
+def _temp_path(path: Path) -> Path:
+    """A fresh name beside ``path`` (``.NAME.<pid>.<n>.<token>.part``), never used before
+    by this process or any other (the file is created with O_EXCL all the same)."""
+    return path.parent / f".{path.name}.{os.getpid()}.{next(_NAMES)}.{_TOKEN}.part"
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durable: bool = True) -> None:
@@ -21,20 +33,27 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
     ``durable`` fsyncs the data before the rename, so even a power cut leaves the old file
     or the new one. Batches pass ``durable=False`` and sync once at the end instead: an
     interrupt or a kill still leaves whole files or none, and one fsync per file would
-    make the disk, not the work, set the pace."""
+    make the disk, not the work, set the pace. The file is readable by its owner only
+    (mode 0600), as it holds pupils' data."""
     path = Path(path)
+    tmp = _temp_path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        try:
+            fd = os.open(tmp, _OPEN_FLAGS, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)  # only when the folder is missing
+            fd = os.open(tmp, _OPEN_FLAGS, 0o600)
     except OSError as exc:
         raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -42,9 +61,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
                 os.link(tmp, path)  # fails if path exists: no race with another writer
             except FileExistsError:
                 raise OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=path)) from None
-            tmp.unlink()
+            os.unlink(tmp)
     except OSError as exc:
         raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        if os.path.lexists(tmp):
+            os.unlink(tmp)

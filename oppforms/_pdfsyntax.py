@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+_LINE_BREAKS = str.maketrans("\n\r\t", "   ")
+
 
 def pdf_text(value: str) -> bytes:
     """A PDF text string: a literal when it is printable ASCII (with line breaks and tabs
     escaped), else UTF-16BE with its byte order mark, as hex."""
-    if all(" " <= ch <= "~" or ch in "\n\r\t" for ch in value):
+    if value.isascii() and (value.isprintable() or value.translate(_LINE_BREAKS).isprintable()):
         escaped = (
             value.replace("\\", "\\\\")
             .replace("(", "\\(")

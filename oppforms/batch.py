@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .i18n import N_
 from ._io import atomic_write_bytes
@@ -200,6 +200,24 @@ def _load_shipped(name: str) -> FormSpec:
     return _SPECS[name]
 
 
+_TEMPLATE_DIGESTS: dict[int, tuple[Template, Any]] = {}
+
+
+def _pdf_sha256(template: Template, data: bytes) -> str:
+    """SHA-256 of a filled PDF. A filled form starts with the template's bytes unchanged,
+    so the hash state after them is computed once per template and only the update
+    section is hashed per form (the same digest as hashing the whole file)."""
+    base = template.pdf
+    if not data.startswith(base):  # encrypted: a file of its own
+        return hashlib.sha256(data).hexdigest()
+    entry = _TEMPLATE_DIGESTS.get(id(template))
+    if entry is None or entry[0] is not template:
+        entry = _TEMPLATE_DIGESTS[id(template)] = (template, hashlib.sha256(base))
+    digest = entry[1].copy()
+    digest.update(memoryview(data)[len(base) :])
+    return str(digest.hexdigest())
+
+
 def _run_job(job: _Job) -> FillResult:
     def failed(reason: str) -> FillResult:
         return FillResult(job.source, job.row, "failed", job.rel, reason, job.doc_id)
@@ -233,7 +251,7 @@ def _run_job(job: _Job) -> FillResult:
             "version": template.spec.version,
             "pages": filled.page_count,
             "record_sha256": digest,
-            "pdf_sha256": hashlib.sha256(data).hexdigest(),
+            "pdf_sha256": _pdf_sha256(template, data),
             "values": values,
         }
         # the registry first: a run killed between the two writes finds the entry without

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
 from functools import lru_cache
 
 from pypdf.generic import IndirectObject
@@ -16,7 +15,8 @@ from pypdf.generic import IndirectObject
 from .fonts import FontMetrics
 from .geometry import PdfRect
 from .pagecode import PageCode
-from .spec import Align, FormSpec, Run, Style
+from .qr import qr_rows
+from .spec import Align, FormSpec, Marks, Run, Style
 from .typeset import fmt, wrap
 
 #: Resource names of the two fonts in every content stream and in the AcroForm /DR.
@@ -78,22 +78,10 @@ class Canvas:
         return "".join(self.ops).encode("ascii")
 
 
-_BITS = bytes.maketrans(bytes(range(256)), b"0" * 128 + b"1" * 128)
-
-
 @lru_cache(maxsize=64)
 def _qr_image(text: str) -> tuple[int, int, str]:
     """Columns, rows and the hex of the packed 1-bit rows (1 = white) of a QR code."""
-    import zxingcpp
-
-    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
-    view = memoryview(code.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
-    rows, cols = cast(tuple[int, int], view.shape)
-    bits = view.tobytes().translate(_BITS).decode("ascii")
-    width = (cols + 7) // 8
-    packed = b"".join(
-        int(bits[r * cols : (r + 1) * cols].ljust(width * 8, "0"), 2).to_bytes(width, "big") for r in range(rows)
-    )
+    cols, rows, packed = qr_rows(text)
     return cols, rows, packed.hex().upper()
 
 
@@ -122,20 +110,42 @@ def marks_content(
     filled forms) and the footer (with the ``document`` id).
 
     ``pages`` is the page count to print ("pagina N van M"), which grows when filling
-    adds continuation pages.
+    adds continuation pages. What is the same on every page (the corner marks) or on every
+    page of one form (the header) is made once.
     """
-    canvas = Canvas(fonts)
-    for r in spec.marks.corner_rects(spec.page_width, spec.page_height):
-        canvas.fill_rect(r, 0.0)
     code = PageCode(spec.form_id, spec.version, document, page_no, pages).text()
-    for r in spec.marks.qr_rects():
-        canvas.ops.append(qr_ops(code, r))
-    header_suffix = f" · {person}" if person else ""
-    footer_suffix = f" · document {document}" if document else ""
     m = spec.marks
-    canvas.text(spec.styles[m.header_style], m.header_x, m.header_baseline, m.header_text + header_suffix)
-    footer = m.footer_text.format(form=spec.form_id, version=spec.version, page=page_no, pages=pages) + footer_suffix
+    header_style = spec.styles[m.header_style]
+    header = _text_ops(fonts[header_style.font].metrics, header_style, m.header_x, m.header_baseline,
+                       m.header_text + (f" · {person}" if person else ""))
+    footer = m.footer_text.format(form=spec.form_id, version=spec.version, page=page_no, pages=pages)
+    footer += f" · document {document}" if document else ""
     style = spec.styles[m.footer_style]
     width = fonts[style.font].metrics.width(footer, style.size)
+    canvas = Canvas(fonts)
     canvas.text(style, m.footer_right - width, m.footer_baseline, footer)
+    return b"".join(
+        (
+            _corner_ops(m, spec.page_width, spec.page_height),
+            *(qr_ops(code, r).encode("ascii") for r in m.qr_rects()),
+            header,
+            canvas.bytes(),
+        )
+    )
+
+
+@lru_cache(maxsize=8)
+def _corner_ops(marks: Marks, page_width: float, page_height: float) -> bytes:
+    canvas = Canvas({})
+    for r in marks.corner_rects(page_width, page_height):
+        canvas.fill_rect(r, 0.0)
+    return canvas.bytes()
+
+
+@lru_cache(maxsize=16)
+def _text_ops(metrics: FontMetrics, style: Style, x: float, baseline: float, text: str) -> bytes:
+    """One line of text as :meth:`Canvas.text` draws it, remembered: the running header
+    is the same on every page of a form."""
+    canvas = Canvas({style.font: EmbeddedFont(style.font, metrics, None)})  # type: ignore[arg-type]
+    canvas.text(style, x, baseline, text)
     return canvas.bytes()

@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from functools import lru_cache
 from typing import Any, cast
 
 from pypdf import PdfReader
@@ -77,16 +78,29 @@ def _line_ops(
     (grey) a pitch below the last line."""
     ops: list[str] = []
     paras = list(paras) or [False] * len(lines)
-    for i, (line, para) in enumerate(zip(lines, paras, strict=True)):
+    if len(paras) != len(lines):
+        raise ValueError("a paragraph flag per line")
+    steps = (f"0 {fmt(-round(pitch, 3))} Td", f"0 {fmt(-round(pitch + gap, 3))} Td")  # after a wrap, a typed break
+    hexed = metrics.hex
+    for i, (line, para) in enumerate(zip(lines, paras)):
         if i:
-            ops.append(f"0 {fmt(-round(pitch + (gap if para else 0.0), 3))} Td")
+            ops.append(steps[para])
         if line:
-            ops.append(f"<{metrics.hex(line)}> Tj")
+            ops.append(f"<{hexed(line)}> Tj")
     if marker:
         if lines:
             ops.append(f"0 {fmt(-round(pitch, 3))} Td")
         ops.append(f"{fmt(MARKER_GRAY)} g <{metrics.hex(marker)}> Tj")
     return ops
+
+
+@lru_cache(maxsize=256)
+def _appearance_frame(w: float, h: float, font_resource: str, font_resources: bytes) -> tuple[str, bytes]:
+    """What every appearance stream of a ``w`` x ``h`` box starts with (up to the font
+    size), and its stream dictionary: the same for every record."""
+    head = f"/Tx BMC q 1 1 {fmt(w - 2)} {fmt(h - 2)} re W n BT /{font_resource}"
+    dictionary = b"/Type/XObject/Subtype/Form/BBox[0 0 %s %s]/Resources%s" % (fmt(w).encode(), fmt(h).encode(), font_resources)
+    return head, dictionary
 
 
 # ---------------------------------------------------------------------------------------
@@ -108,8 +122,14 @@ def _dict_prefix(d: DictionaryObject, drop: set[str]) -> bytes:
     return body[:-2]
 
 
+#: Deflate level of every stream written when filling. Measured on the sample records
+#: (about 40 streams, 34 KB of operators per form): level 1 takes about 30 % less time
+#: than level 6 for streams 12 % larger, 1.4 % of a filled form's size.
+COMPRESSION_LEVEL = 1
+
+
 def _stream(dictionary: bytes, data: bytes) -> bytes:
-    packed = zlib.compress(data, 6)
+    packed = zlib.compress(data, COMPRESSION_LEVEL)
     return (
         b"<<" + dictionary + b"/Filter/FlateDecode/Length " + str(len(packed)).encode() + b">>\nstream\n"
         + packed + b"\nendstream"
@@ -370,20 +390,15 @@ class Template:
         w, h = rect.width, rect.height
         size = fitted.size
         leading = size * vs.leading
-        ops = [f"/Tx BMC q 1 1 {fmt(w - 2)} {fmt(h - 2)} re W n BT /{self.value_resource} {fmt(size)} Tf 0 g"]
         if multiline:
             y = self.spec.first_baseline(h - vs.padding, size, m.descriptor.ascent)
         else:
             y = (h - size * m.descriptor.cap_height / 1000.0) / 2
-        ops.append(f"{fmt(vs.padding)} {fmt(round(y, 3))} Td")
+        head, dictionary = _appearance_frame(w, h, self.value_resource, self.font_resources)
+        ops = [f"{head} {fmt(size)} Tf 0 g {fmt(vs.padding)} {fmt(round(y, 3))} Td"]
         ops.extend(_line_ops(m, fitted.lines, fitted.paras, leading, size * vs.paragraph, marker))
         ops.append("ET Q EMC")
-        content = " ".join(ops).encode("ascii")
-        dictionary = (
-            b"/Type/XObject/Subtype/Form/BBox[0 0 %s %s]/Resources%s"
-            % (fmt(w).encode(), fmt(h).encode(), self.font_resources)
-        )
-        return _stream(dictionary, content)
+        return _stream(dictionary, " ".join(ops).encode("ascii"))
 
     def _continuation_content(self, page: ContPage, person: str) -> bytes:
         """A continuation page: each section's heading and details where the layout puts

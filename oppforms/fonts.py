@@ -12,12 +12,14 @@ subset embedded in a built form, so filling needs nothing but the form itself.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import repeat
 from importlib import resources
 
 from fontTools import subset as ft_subset
@@ -67,7 +69,7 @@ class FontMetrics:
     width in points is ``sum(widths) * size / 1000``.
     """
 
-    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_hex")
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes")
 
     def __init__(self, data: bytes) -> None:
         with quiet_fonttools():
@@ -99,9 +101,10 @@ class FontMetrics:
             self.char_width.setdefault(ch, 0.0)
         self._space = self.char_width.get(" ", 250.0)
         self._words: dict[str, float] = {}
-        self._hex = {ch: f"{gid:04X}" for ch, gid in self.char_to_gid.items()}
+        # a charmap codec table: each character to its 2-byte glyph id, invisible ones to nothing
+        self._codes: dict[int, bytes] = {ord(ch): gid.to_bytes(2, "big") for ch, gid in self.char_to_gid.items()}
         for ch in INVISIBLE:
-            self._hex[ch] = ""
+            self._codes[ord(ch)] = b""
         os2 = tt["OS/2"]
         head = tt["head"]
         post = tt["post"]
@@ -134,33 +137,38 @@ class FontMetrics:
 
     def width(self, text: str, size: float) -> float:
         """Width of ``text`` in points at ``size``; characters without a glyph count as a space."""
-        cw = self.char_width
-        space = self._space
-        return sum(cw.get(ch, space) for ch in text) * size / 1000.0
+        return sum(map(self.char_width.get, text, repeat(self._space))) * size / 1000.0
 
     def word_width(self, word: str) -> float:
         """Width of ``word`` in 1/1000 em (cached: schools' texts repeat their words)."""
         w = self._words.get(word)
         if w is None:
-            cw = self.char_width
-            space = self._space
-            w = sum(cw.get(ch, space) for ch in word)
+            w = sum(map(self.char_width.get, word, repeat(self._space)))
             if len(self._words) > 200_000:
                 self._words.clear()
             self._words[word] = w
         return w
 
+    def word_widths(self, words: list[str]) -> list[float]:
+        """The widths of ``words`` in 1/1000 em, as :meth:`word_width` gives them (one
+        look-up per word when all are cached)."""
+        widths = list(map(self._words.get, words))
+        if None in widths:
+            return [self.word_width(w) for w in words]
+        return widths  # type: ignore[return-value]
+
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
         dropped, characters without a glyph raise ``KeyError``."""
-        gids = self.char_to_gid
-        return b"".join(gids[ch].to_bytes(2, "big") for ch in text if ch not in INVISIBLE)
+        try:
+            return codecs.charmap_encode(text, "strict", self._codes)[0]
+        except UnicodeEncodeError as exc:
+            raise KeyError(exc.object[exc.start]) from None
 
     def hex(self, text: str) -> str:
         """``text`` as a PDF hex string body, ready for ``<…> Tj``; raises ``KeyError``
         for a character without a glyph."""
-        h = self._hex
-        return "".join([h[ch] for ch in text])
+        return self.encode(text).hex().upper()
 
 
 def subset_font(data: bytes, chars: Iterable[str]) -> bytes:

@@ -7,8 +7,12 @@ Units are PDF points; ``y`` grows upwards (PDF user space).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, count, repeat
+from math import floor
+from operator import add, sub
 
 from .fonts import FontMetrics
 
@@ -27,6 +31,92 @@ class WrappedLine:
     para: bool = False  # the line follows a typed line break (it starts a paragraph, not the text)
 
 
+class _Measured:
+    """A text measured once for line breaking at any size: per paragraph, its words'
+    places and the running sum of their widths with the spaces before them.
+
+    Widths are whole numbers of font units (:class:`~oppforms.fonts.FontMetrics` rounds
+    every advance), so every sum here is exact and a line fits ``limit`` exactly when its
+    sum is at most ``floor(limit)``: breaking at a size is a binary search per line over
+    the running sums, not a walk over every word, with the same lines as a walk.
+    """
+
+    __slots__ = ("text", "paras", "space", "char_width")
+
+    def __init__(self, text: str, metrics: FontMetrics) -> None:
+        self.text = text
+        self.space = space = metrics.char_width.get(" ", 250.0)
+        self.char_width = metrics.char_width
+        self.paras: list[tuple[int, str, list[int], list[int], list[float], list[float]]] = []
+        base = 0
+        for para in text.split("\n"):
+            tokens = para.split(" ")
+            if "" in tokens:
+                spans = [m.span() for m in _WORD.finditer(para)]
+                starts = [a for a, _ in spans]
+                ends = [b for _, b in spans]
+                words = [para[a:b] for a, b in spans]
+                widths = metrics.word_widths(words)
+                gaps = [0.0] + [(a - e) * space for a, e in zip(starts[1:], ends)]
+                sums = list(accumulate(map(add, widths, gaps)))  # type: ignore[arg-type]
+            else:  # single spaces only: the places follow from the lengths
+                words = tokens
+                lengths = list(map(len, tokens))
+                ends = list(map(add, accumulate(lengths), count()))
+                starts = list(map(sub, ends, lengths))
+                widths = metrics.word_widths(words)
+                # each word's width with one space before it; a line's width is a
+                # difference of these sums, so the first word's extra space cancels out
+                sums = list(accumulate(map(add, widths, repeat(space))))
+            self.paras.append((base, para, starts, ends, widths, sums))  # type: ignore[arg-type]
+            base += len(para) + 1
+
+    def lines(self, limit: float, most: int = -1) -> list[tuple[int, int, bool, bool, bool]]:
+        """The lines at ``limit`` (font units per line) as ``(start, end, split, para,
+        blank)`` in the text (``blank``: a paragraph without words, drawn as nothing).
+        With ``most`` >= 0, breaking stops after ``most + 1`` lines (the text needs more
+        than ``most`` lines; only the first ones are given)."""
+        top = float(floor(limit))
+        space = self.space
+        cw = self.char_width
+        out: list[tuple[int, int, bool, bool, bool]] = []
+        for number, (base, para, starts, ends, widths, sums) in enumerate(self.paras):
+            first_line = True
+            n = len(starts)
+            if not n:
+                out.append((base, base + len(para), False, number > 0, True))
+            i = 0
+            while i < n:
+                a, w = starts[i], widths[i]
+                if first_line and a * space + w <= top:
+                    start, used = 0, a * space + w  # the first line keeps its indentation
+                elif w <= top:
+                    start, used = a, w
+                else:  # the word does not fit on a line of its own: break it between characters
+                    pos, used = a, 0.0
+                    for k in range(a, ends[i]):
+                        cwk = cw.get(para[k], space)
+                        if used + cwk > top and k > pos:
+                            out.append((base + pos, base + k, True, number > 0 and first_line, False))
+                            first_line = False
+                            pos, used = k, 0.0
+                        used += cwk
+                    start = pos
+                j = bisect_right(sums, top - used + sums[i], i + 1) - 1
+                out.append((base + start, base + ends[j], False, number > 0 and first_line, False))
+                first_line = False
+                i = j + 1
+                if 0 <= most < len(out):
+                    return out[: most + 1]
+            if 0 <= most < len(out):
+                return out[: most + 1]
+        return out
+
+    def texts(self, lines: Sequence[tuple[int, int, bool, bool, bool]]) -> tuple[str, ...]:
+        text = self.text
+        return tuple("" if blank else text[a:b] for a, b, _, _, blank in lines)
+
+
 def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[WrappedLine]:
     """Break ``text`` into lines no wider than ``width`` points at ``size``.
 
@@ -34,58 +124,9 @@ def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[Wra
     than a whole line is broken between characters. Spaces at a break are not drawn;
     indentation at the start of a paragraph is. ``start``/``end`` give each line's place
     in ``text``, so what follows a line is exactly ``text[line.end:]``.
-
-    Widths are summed in font units from cached word widths (this runs for every field
-    of every filled form).
     """
-    limit = width * 1000.0 / size + 1e-6
-    space = metrics.char_width.get(" ", 250.0)
-    word_width = metrics.word_width
-    lines: list[WrappedLine] = []
-    offset = 0
-    for number, para in enumerate(text.split("\n")):
-        first_of_para = len(lines)
-        base = offset
-        offset += len(para) + 1
-        start = -1
-        end = 0
-        used = 0.0
-        for match in _WORD.finditer(para):
-            a, b = match.span()
-            ww = word_width(match.group())
-            if start < 0:
-                lead = a * space  # the first word of a paragraph keeps its indentation
-                if lead + ww <= limit:
-                    start, end, used = 0, b, lead + ww
-                    continue
-                start = a
-            else:
-                gap = (a - end) * space
-                if used + gap + ww <= limit:
-                    end, used = b, used + gap + ww
-                    continue
-                lines.append(WrappedLine(para[start:end], base + start, base + end))
-                start, end, used = a, b, ww
-                if ww <= limit:
-                    continue
-            # the word does not fit on a line of its own: break it between characters
-            cw = metrics.char_width
-            pos, used = a, 0.0
-            for i in range(a, b):
-                w = cw.get(para[i], space)
-                if used + w > limit and i > pos:
-                    lines.append(WrappedLine(para[pos:i], base + pos, base + i, True))
-                    pos, used = i, 0.0
-                used += w
-            start, end = pos, b
-        if start < 0:
-            lines.append(WrappedLine("", base, base + len(para)))
-        else:
-            lines.append(WrappedLine(para[start:end], base + start, base + end))
-        if number:
-            head = lines[first_of_para]
-            lines[first_of_para] = WrappedLine(head.text, head.start, head.end, head.split, True)
-    return lines
+    lines = _Measured(text, metrics).lines(width * 1000.0 / size + 1e-6)
+    return [WrappedLine("" if blank else text[a:b], a, b, split, para) for a, b, split, para, blank in lines]
 
 
 #: How much a value shrinks per step when it does not fit its box (points).
@@ -126,40 +167,53 @@ def fit_text(
     follows them. A one-line value is never wrapped: ``rest`` is the whole value when it
     is too wide even at ``min_size``. Lines that follow a typed line break are set
     ``paragraph`` times the size lower (see :func:`~oppforms.typeset.line_offsets`).
+
+    The words are measured once; each size then breaks lines by a search over their
+    running widths and stops as soon as more lines than the box can hold are made, so a
+    long text costs a box's worth of lines per size, not its whole length.
     """
+    if not multiline:
+        units = metrics.width(text, 1000.0)  # the sum of the advances, measured once
+        s = size
+        while True:
+            if units * s / 1000.0 <= width + 1e-6:
+                return Fitted(s, (text,), "")
+            if s - SHRINK_STEP < min_size - 1e-9:
+                return Fitted(s, (), text)
+            s -= SHRINK_STEP
+    measured = _Measured(text, metrics)
+    breaks = text.count("\n")  # one paragraph gap per typed line break
     s = size
     fallback: Fitted | None = None  # the largest size that fits only by splitting a word
     while True:
-        if multiline:
-            lines = wrap(text, metrics, s, width)
-            paras = [line.para for line in lines]
-            if text_height(paras, s * leading, s * paragraph) <= height + 1e-6:
-                fitted = Fitted(s, tuple(line.text for line in lines), "", tuple(paras))
-                if not any(line.split for line in lines):
-                    return fitted
-                fallback = fallback or fitted
-        elif metrics.width(text, s) <= width + 1e-6:
-            return Fitted(s, (text,), "")
+        pitch = s * leading
+        most = floor((height + 1e-6) / pitch) + 1  # more lines than this never fit
+        lines = measured.lines(width * 1000.0 / s + 1e-6, most)
+        if len(lines) <= most and pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
+            fitted = Fitted(s, measured.texts(lines), "", tuple(line[3] for line in lines))
+            if not any(line[2] for line in lines):
+                return fitted
+            fallback = fallback or fitted
         if s - SHRINK_STEP < min_size - 1e-9:
             break
         s -= SHRINK_STEP
     if fallback is not None:
         return fallback
-    if not multiline:
-        return Fitted(s, (), text)
-    # keep the lines that fit with one line more for the continuation marker
+    # keep the lines that fit with one line more for the continuation marker (``lines``
+    # holds at least as many lines as fit)
+    paras = [line[3] for line in lines]
     keep = 0
     while keep < len(lines) and text_height(paras[: keep + 1] + [False], s * leading, s * paragraph) <= height + 1e-6:
         keep += 1
-    while keep and not lines[keep - 1].text:
+    while keep and lines[keep - 1][4]:
         keep -= 1  # an empty line at the end of a box would not show: it goes with the rest
-    kept: list[WrappedLine] = lines[:keep]
-    cut = kept[-1].end if kept else 0
+    kept = lines[:keep]
+    cut = kept[-1][1] if kept else 0
     rest = text[cut:].lstrip(" ") if kept else text.lstrip(" \n")
     rest_para = rest.startswith("\n")
     if rest_para:
         rest = rest[1:]
-    return Fitted(s, tuple(line.text for line in kept), rest, tuple(paras[:keep]), rest_para)
+    return Fitted(s, measured.texts(kept), rest, tuple(paras[:keep]), rest_para)
 
 
 def line_offsets(paras: Sequence[bool], pitch: float, gap: float) -> list[float]:
@@ -215,11 +269,21 @@ def text_ops(
     return f"BT /{font_resource} {_n(size)} Tf {_n(x)} {_n(baseline)} Td <{metrics.hex(text)}> Tj ET\n"
 
 
+_NUMBERS: dict[float, str] = {}
+
+
 def _n(value: float) -> str:
-    """A compact PDF number."""
-    if value == int(value):
-        return str(int(value))
-    return f"{value:.3f}".rstrip("0").rstrip(".")
+    """A compact PDF number (remembered: a form's few sizes, pitches and places repeat)."""
+    text = _NUMBERS.get(value)
+    if text is None:
+        if value == int(value):
+            text = str(int(value))
+        else:
+            text = f"{value:.3f}".rstrip("0").rstrip(".")
+        if len(_NUMBERS) > 4096:
+            _NUMBERS.clear()
+        _NUMBERS[value] = text
+    return text
 
 
 fmt = _n

@@ -50,4 +50,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 say "installing oppforms into .venv"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".${OPPFORMS_EXTRAS:-}"
+# always with the scanned-forms reader (the extra "scan"), plus any extras asked for
+extras="scan${OPPFORMS_EXTRAS:+,${OPPFORMS_EXTRAS//[\[\]]/}}"
+.venv/bin/python -m pip install -q -e ".[${extras}]"

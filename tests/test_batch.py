@@ -242,3 +242,19 @@ def test_ten_thousand_records_fill_in_bounded_memory(tmp_path: Path) -> None:
     ok, rss_kb = map(int, out.stdout.split())
     assert ok == 10000
     assert rss_kb / 1024 < 200, f"peak memory {rss_kb / 1024:.0f} MB"
+
+
+def test_the_registry_holds_the_sha256_of_every_written_file_encrypted_or_not(tmp_path: Path) -> None:
+    from oppforms.intake import RecordIn
+
+    records = [RecordIn("a.json", i + 1, rec, password="geheim" if i == 1 else None) for i, rec in enumerate(SAMPLES[:3])]
+    results = list(fill_many(records, tmp_path))
+    assert [r.status for r in results] == ["ok", "ok", "ok"]
+    entries = {e["file"]: e for e in read_issued(tmp_path)}
+    for r in results:
+        assert entries[r.file]["pdf_sha256"] == hashlib.sha256((tmp_path / r.file).read_bytes()).hexdigest()
+
+
+def test_filled_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    results = list(fill_many(SAMPLES[:1], tmp_path))
+    assert (tmp_path / results[0].file).stat().st_mode & 0o777 == 0o600

@@ -113,7 +113,8 @@ def test_every_translation_keeps_the_placeholders_of_its_message() -> None:
 
 def test_the_package_data_ships_the_compiled_catalogues() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    globs = config["tool"]["setuptools"]["package-data"]["oppforms"]
+    package_data = config["tool"]["setuptools"]["package-data"]
+    globs = [*package_data.get("oppforms", []), *package_data.get("*", [])]  # the package's own, or every package's
     for lang in ("nl", "en"):
         rel = f"locale/{lang}/LC_MESSAGES/oppforms.mo"
         assert (PACKAGE / rel).is_file()

@@ -96,7 +96,7 @@ def scanned_reader() -> ScanReader | MissingDependencyError | None:
     except ModuleNotFoundError as exc:
         if exc.name and (exc.name == SCAN_MODULE or SCAN_MODULE.startswith(exc.name + ".")):
             return None
-        return MissingDependencyError(N_("reading scanned forms needs {module}: pip install {module}").format(module=exc.name))
+        return MissingDependencyError(N_("reading scanned forms needs {module}: pip install \"oppforms[scan]\"").format(module=exc.name))
     except ImportError as exc:
         return MissingDependencyError(N_("reading scanned forms cannot start ({error})").format(error=exc))
     function = getattr(module, SCAN_FUNCTION, None)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_scanned", "read_scanned_files", "write_review_html"]
 
-_HINT = N_("reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy")
+_HINT = N_('reading scanned forms needs OpenCV and numpy: pip install "oppforms[scan]"')
 
 
 def read_scanned(
