@@ -1,6 +1,7 @@
 """Scan benchmark: synthetic scans (benchmarks/scangen.py) read back, against issue 5's targets.
 
     python benchmarks/scan_bench.py [--forms N] [--profile office] [--dpi 300 200] [--jobs 2] [--seed 1]
+    python benchmarks/scan_bench.py --forms 8 --profile codes-unreadable --dpi 300
 
 For each resolution it generates one scanner PDF of ``forms`` filled forms (shuffled pages,
 some turned 180°, one page missing, one twice, blank backs with show-through, signatures,
@@ -16,7 +17,14 @@ prints one table:
 - signatures right / sent to review; empty boxes reported signed (must be 0);
 - handwriting flagged: marks of 3 mm or more with a review item on their box or field; and
   handwriting items where the generator drew none (false alarms);
+- records without a pupil: records that belong to no document of the batch (a page that
+  found no form stands on its own; the target is 0);
 - pages per second per core: pages read / seconds spent reading them (one core per page).
+
+Profiles (benchmarks/scangen.py): ``office`` (the default), ``clean``, ``harsh``, and
+``codes-unreadable``: office scans with every QR code on every page painted out (corner marks
+left), every form long (two fields continue on continuation pages), so each page must be
+identified by its printed footer and header.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -64,6 +72,9 @@ class Score:
     false_hand: int = 0
     seconds: float = 0.0
     read_pages: int = 0
+    records: int = 0
+    no_pupil: int = 0
+    pages_per_form: float = 0.0
 
     def pct(self, a: int, b: int) -> str:
         return f"{100.0 * a / b:.2f} % ({a}/{b})" if b else "–"
@@ -95,6 +106,9 @@ def score(batch: Batch, spec: FormSpec, results: list[PageResult], records: list
             s.read_pages += 1
             s.seconds += res.seconds
     by_doc = {r.document: r for r in records}
+    s.records = len(records)
+    s.no_pupil = sum(1 for r in records if r.document not in batch.forms)
+    s.pages_per_form = sum(f.pages for f in batch.forms.values()) / max(len(batch.forms), 1)
     for doc, form in batch.forms.items():
         s.forms += 1
         rec = by_doc.get(doc)
@@ -163,6 +177,8 @@ def table(scores: list[Score]) -> str:
         ("empty boxes reported signed (0)", lambda s: str(s.empty_signed)),
         ("handwriting ≥ 3 mm flagged (≥ 98 %)", lambda s: s.pct(s.marks_flagged, s.marks)),
         ("handwriting false alarms", lambda s: str(s.false_hand)),
+        ("records without a pupil (0)", lambda s: f"{s.no_pupil} of {s.records}"),
+        ("pages per form (printed)", lambda s: f"{s.pages_per_form:.1f}"),
         ("pages per second per core", lambda s: f"{s.read_pages / s.seconds:.2f}" if s.seconds else "–"),
     ]
     head = "| measure | " + " | ".join(s.label for s in scores) + " |"
@@ -187,7 +203,10 @@ def main() -> None:
     scores = []
     for dpi in args.dpi:
         t0 = time.monotonic()
-        batch = generate(Scenario(forms=args.forms, dpi=dpi, profile=args.profile, seed=args.seed), out / f"{dpi}")
+        scenario = Scenario(forms=args.forms, dpi=dpi, profile=args.profile, seed=args.seed)
+        if args.profile == "codes-unreadable":  # long forms: every one continues on added pages
+            scenario = replace(scenario, long_every=1, long_fields=2)
+        batch = generate(scenario, out / f"{dpi}")
         print(f"{dpi} dpi: {len(batch.pages)} scanned pages, {len(batch.marks)} handwriting marks, generated in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         for with_issued in (True, False):
             label = f"{args.profile} {dpi} dpi{' --issued' if with_issued else ''}"

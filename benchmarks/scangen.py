@@ -13,6 +13,8 @@ What it does, per batch:
    adds handwriting (scribbled words of 3-6 mm) to some pages, in margins and in boxes;
 4. degrades each page by a profile: ``clean``; ``office`` (±3° skew, ±3 % scale, shifts,
    blur, noise, JPEG); ``harsh`` (more of all, plus copier streaks and grey ground);
+   ``codes-unreadable`` (office, with every QR code on every page painted out and the
+   corner marks left: a staple, a pen stroke or a copy of a copy over each code);
 5. assembles one scanner PDF (one JPEG image per page): pages shuffled, some turned 180°,
    one page missing, one scanned twice, blank backs with faint mirrored show-through; all
    forms in one PDF.
@@ -65,12 +67,14 @@ class Profile:
     jpeg: int
     streak: float  # chance of a copier streak per page
     ground: int  # grey level of the paper (255 white)
+    codes: bool = True  # False: every QR code painted out (the corner marks stay)
 
 
 PROFILES = {
     "clean": Profile("clean", 0.0, 0.0, 0.0, 0.0, 0.0, 95, 0.0, 255),
     "office": Profile("office", 3.0, 0.03, 4.0, 0.8, 6.0, 75, 0.05, 245),
     "harsh": Profile("harsh", 4.0, 0.04, 6.0, 1.3, 12.0, 55, 0.3, 225),
+    "codes-unreadable": Profile("codes-unreadable", 3.0, 0.03, 4.0, 0.8, 6.0, 75, 0.05, 245, codes=False),
 }
 
 
@@ -87,6 +91,8 @@ class Scenario:
     missing: bool = True
     duplicate: bool = True
     long_text: bool = True  # some text long enough to continue on an added page
+    long_every: int = 3  # every n-th form (the second of each n) has long text
+    long_fields: int = 1  # how many of its fields are long (doelen.school, then hulpvraag.school)
 
 
 @dataclass
@@ -142,7 +148,12 @@ def _sentences() -> dict[str, list[str]]:
     return pool
 
 
-def make_records(n: int, rng: random.Random, spec: FormSpec, *, long_text: bool) -> list[dict[str, str]]:
+LONG_FIELDS = ("doelen.school", "hulpvraag.school")
+
+
+def make_records(
+    n: int, rng: random.Random, spec: FormSpec, *, long_text: bool, long_every: int = 3, long_fields: int = 1
+) -> list[dict[str, str]]:
     pool = _sentences()
     out = []
     for i in range(n):
@@ -166,9 +177,10 @@ def make_records(n: int, rng: random.Random, spec: FormSpec, *, long_text: bool)
             text = (" " if rng.random() < 0.6 else "\n").join(chosen)
             text = re.sub(r"\b(Zoë|Noël|Anaïs|Emre|Yusuf|Ayşe|İlayda|Łukasz|Daan|Sanne)\b", first, text)
             rec[f.name] = text[: f.max_length]
-        if long_text and i % 3 == 1:
-            big = " ".join(rng.sample(pool["hulpvraag.school"], min(12, len(pool["hulpvraag.school"]))))
-            rec["doelen.school"] = (big + " " + big)[:1900]
+        if long_text and i % long_every == min(1, long_every - 1):
+            for name in LONG_FIELDS[:long_fields]:
+                big = " ".join(rng.sample(pool["hulpvraag.school"], min(12, len(pool["hulpvraag.school"]))))
+                rec[name] = (big + " " + big)[:1900]
         for who in ("leerling", "opvoeders", "zorgcoordinator"):
             for moment, month in (("start", 9), ("tussen", 1), ("eind", 4)):
                 if rng.random() < 0.7:
@@ -257,6 +269,14 @@ def add_handwriting(img: np.ndarray, spec: FormSpec, dpi: int, page_no: int, rng
     return rect, name
 
 
+def paint_out_codes(img: np.ndarray, spec: FormSpec, dpi: int) -> None:
+    """Every QR code of the page painted out (a little beyond its quiet zone); the corner
+    marks, header and footer stay."""
+    for rect in spec.marks.qr_rects():
+        x0, y0, x1, y1 = _px(rect.inset(-3), spec, dpi)
+        img[max(0, y0) : y1, max(0, x0) : x1] = 255
+
+
 def degrade(img: np.ndarray, p: Profile, dpi: int, rng: random.Random, *, streak: bool) -> np.ndarray:
     h, w = img.shape
     out: Any = img.astype(np.float32)
@@ -315,7 +335,9 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     issued = out / "issued"
     if records is None:
-        records = make_records(scenario.forms, rng, spec, long_text=scenario.long_text)
+        records = make_records(
+            scenario.forms, rng, spec, long_text=scenario.long_text, long_every=scenario.long_every, long_fields=scenario.long_fields
+        )
     results = list(fill_many(records, issued, spec=spec, identity_by_row=True))
     failed = [r for r in results if r.status == "failed"]
     if failed:
@@ -346,6 +368,8 @@ def generate(
             if rng.random() < scenario.handwriting_pages:
                 rect, name = add_handwriting(img, spec, scenario.dpi, page_no, rng)
                 marks.append(Mark(res.document, page_no, rect, name))
+            if not profile.codes:
+                paint_out_codes(img, spec, scenario.dpi)
             sheets.append((PageTruth(res.document, page_no), img))
         for f in spec.signature_fields:
             signed.setdefault(f.name, False)

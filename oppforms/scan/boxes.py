@@ -61,6 +61,7 @@ class PageReader:
         clock: _Clock,
         *,
         rough: bool = False,
+        ours: bool | None = None,
     ) -> None:
         self.ref = ref
         self.spec = spec
@@ -87,7 +88,7 @@ class PageReader:
             second=second_engine,
             marker=self.marker,
             accept_confidence=settings.accept_confidence,
-            ours=bool(code and code.document),
+            ours=bool(code and code.document) if ours is None else ours,
         )
 
     # -- helpers ----------------------------------------------------------------------
