@@ -15,6 +15,7 @@ pupil's name (as the header shows it) is compared with :func:`same_person`.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import string
 import unicodedata
@@ -117,10 +118,12 @@ def _loose(literal: str) -> str:
     return out
 
 
-def _footer_pattern(spec: FormSpec) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=8)
+def _footer_pattern(template: str) -> re.Pattern[str]:
+    """The pattern of a footer printed from ``template`` (the spec's), as engines read it."""
     out = ""
     groups = {"form": r"(?P<form>[\w-]+?)", "version": r"(?P<version>\w+)", "page": rf"(?P<page>{_NUM})", "pages": rf"(?P<pages>{_NUM})"}
-    for literal, name, _, _ in string.Formatter().parse(spec.marks.footer_text):
+    for literal, name, _, _ in string.Formatter().parse(template):
         out += _loose(literal)
         if name:
             out += groups[name]
@@ -136,7 +139,7 @@ def parse_footer(text: str, spec: FormSpec) -> Footer | None:
     form's footer. The form id must read as the spec's; a version read clearly otherwise
     is returned as read (a page of another version of the form)."""
     text = " ".join(text.split())
-    found = _footer_pattern(spec).search(text)
+    found = _footer_pattern(spec.marks.footer_text).search(text)
     form_id, version = spec.form_id, spec.version
     if found:
         if difflib.SequenceMatcher(None, found.group("form").lower(), spec.form_id).ratio() < 0.75:
