@@ -80,10 +80,10 @@ class Score:
         return f"{100.0 * a / b:.2f} % ({a}/{b})" if b else "–"
 
 
-def run(batch: Batch, spec: FormSpec, *, with_issued: bool, jobs: int, label: str) -> Score:
+def run(batch: Batch, spec: FormSpec, *, with_issued: bool, jobs: int, label: str, page_timeout: float = 120.0) -> Score:
     registry = load_issued(batch.issued, spec) if with_issued else None
     review_dir = Path(tempfile.mkdtemp(prefix="scan-bench-review-"))
-    settings = Settings(spec=spec, issued=registry, review_dir=str(review_dir))
+    settings = Settings(spec=spec, issued=registry, review_dir=str(review_dir), page_timeout=page_timeout)
     refs = list_pages(batch.pdf)
     results = list(read_pages(refs, settings, jobs=jobs, ocr=None))
     records = assemble(results, spec, issued=registry, alphabet=engine().alphabet, source=str(batch.pdf))
@@ -197,6 +197,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None, help="keep the generated scans here")
+    ap.add_argument("--page-timeout", type=float, default=120.0, help="seconds one page may take (raise it on a busy machine)")
+    ap.add_argument("--only", choices=["issued", "paper"], default=None, help="read only with or only without --issued")
     args = ap.parse_args()
     spec = current_spec()
     out = args.out or Path(tempfile.mkdtemp(prefix="scan-bench-"))
@@ -209,9 +211,11 @@ def main() -> None:
         batch = generate(scenario, out / f"{dpi}")
         print(f"{dpi} dpi: {len(batch.pages)} scanned pages, {len(batch.marks)} handwriting marks, generated in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         for with_issued in (True, False):
+            if args.only and args.only != ("issued" if with_issued else "paper"):
+                continue
             label = f"{args.profile} {dpi} dpi{' --issued' if with_issued else ''}"
             t0 = time.monotonic()
-            scores.append(run(batch, spec, with_issued=with_issued, jobs=args.jobs, label=label))
+            scores.append(run(batch, spec, with_issued=with_issued, jobs=args.jobs, label=label, page_timeout=args.page_timeout))
             print(f"  {label}: read in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     print(table(scores))
 
