@@ -20,11 +20,12 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from ..fonts import FontMetrics
 from ..geometry import Homography, PdfRect, pdf_to_image, to_pixels
 from ..spec import FormSpec
 from .locate import Alignment, align
@@ -183,6 +184,45 @@ def parse_header(text: str, spec: FormSpec) -> str:
     return rest.strip(" ·.-–")
 
 
+#: Letters of a document id an engine reads for one another in small print (base32: A-Z,
+#: 2-7): the round capitals, and the pairs of :data:`~oppforms.scan.readings._ALIKE`.
+_ID_ALIKE = {"O": "QD", "Q": "O", "D": "O", "C": "G", "G": "C6", "6": "G", "U": "V", "V": "U",
+             "S": "5", "5": "S", "Z": "2", "2": "Z", "A": "4", "4": "A", "T": "7", "7": "T",
+             "B": "3", "3": "B", "I": "J", "J": "I"}
+
+
+def id_rect(spec: FormSpec, document: str) -> PdfRect:
+    """Where the footer prints ``document`` (it ends the right-aligned footer)."""
+    m = spec.marks
+    style = spec.styles[m.footer_style]
+    width = _metrics(spec.fonts[style.font]).width(document, style.size)
+    return PdfRect(m.footer_right - width - 3, m.footer_baseline - style.size * 0.45, m.footer_right + 3, m.footer_baseline + style.size * 1.05)
+
+
+@functools.lru_cache(maxsize=4)
+def _metrics(filename: str) -> FontMetrics:
+    return FontMetrics.shipped(filename)
+
+
+def checked_id(region: Gray, document: str, spec: FormSpec) -> str:
+    """The document id as printed: ``document`` as read, or the reading with one letter
+    changed for its look-alike (Q for O: an engine's word model prefers "VOP" to "VQP")
+    whose drawing in the footer's font explains the print in ``region`` better."""
+    from .verify import fits_better
+
+    style = spec.styles[spec.marks.footer_style]
+    filename = spec.fonts[style.font]
+    metrics = _metrics(filename)
+    px = style.size * DPI / 72.0
+    best = document
+    for i, ch in enumerate(document):
+        for other in _ID_ALIKE.get(ch, ""):
+            candidate = document[:i] + other + document[i + 1 :]
+            if fits_better(region, candidate, best, metrics, filename, px):
+                best = candidate
+    return best
+
+
 # ---------------------------------------------------------------------------------------
 # A page found by its print
 
@@ -214,6 +254,9 @@ def identify_by_print(image: Gray, spec: FormSpec, read: Read) -> Printed | None
         footer = parse_footer(read(warp_rect(image, spec, image_from_pdf, footer_rect(spec))), spec)
         if footer is None:
             continue
+        if footer.document:
+            region = warp_rect(image, spec, image_from_pdf, id_rect(spec, footer.document))
+            footer = replace(footer, document=checked_id(region, footer.document, spec))
         person = parse_header(read(warp_rect(image, spec, image_from_pdf, header_rect(spec))), spec)
         alignment = Alignment(image_from_pdf, marks.residual_pt, "marks", marks.marks_found)
         return Printed(image, alignment, footer, person)
@@ -223,6 +266,8 @@ def identify_by_print(image: Gray, spec: FormSpec, read: Read) -> Printed | None
 def read_print(canvas: Gray, spec: FormSpec, read: Read) -> tuple[Footer | None, str]:
     """The footer and the header's name of an aligned page (drawn at :data:`DPI`)."""
     footer = parse_footer(read(crop_rect(canvas, spec, footer_rect(spec))), spec)
+    if footer is not None and footer.document:
+        footer = replace(footer, document=checked_id(crop_rect(canvas, spec, id_rect(spec, footer.document)), footer.document, spec))
     person = parse_header(read(crop_rect(canvas, spec, header_rect(spec))), spec) if footer is not None else ""
     return footer, person
 
