@@ -209,14 +209,14 @@ def _read_mirrored(image: Gray, spec: FormSpec) -> tuple[Gray, Alignment] | None
     return (flipped, alignment) if alignment.method == "marks" else None
 
 
-def _line_reader(clock: _Clock) -> Callable[[Gray], str]:
+def _line_reader(clock: _Clock) -> Callable[..., str]:
     """One line of print read with this process's engine (the footer, the header),
     counted in the page's OCR time."""
 
-    def read(crop: Gray) -> str:
+    def read(crop: Gray, mode: OcrMode = OcrMode.LINE) -> str:
         t0 = time.monotonic()
         try:
-            return engine().read(crop, OcrMode.LINE, timeout=min(10.0, max(clock.left(), 1.0))).text
+            return engine().read(crop, mode, timeout=min(10.0, max(clock.left(), 1.0))).text
         except OcrTimeout:
             return ""
         finally:

@@ -58,7 +58,7 @@ class Printed:
     person: str
 
 
-Read = Callable[[Gray], str]  # one line of text read from a crop
+Read = Callable[..., str]  # (crop, mode=OcrMode.LINE): the text of one line read from a crop
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,6 +204,24 @@ def _metrics(filename: str) -> FontMetrics:
     return FontMetrics.shipped(filename)
 
 
+#: The widest id the footer can print, for reading an id that the footer's line did not give.
+_WIDEST_ID = "WWWW-WWWW"
+_ID_AT_END = re.compile(r"([A-Z2-7]{4})-([A-Z2-7]{4})[^A-Z2-7]*$")
+
+
+def _id_checked(footer: Footer, crop: Callable[[PdfRect], Gray], spec: FormSpec, read: Read) -> Footer:
+    """The footer with its document id checked against the print (:func:`checked_id`);
+    an id the line did not give (a stray accent in it) is read again alone, with the
+    engine held to the characters of an id."""
+    doc = footer.document
+    if doc is None:
+        found = _ID_AT_END.search(read(crop(id_rect(spec, _WIDEST_ID)), OcrMode.ID))
+        doc = f"{found.group(1)}-{found.group(2)}" if found else None
+    if doc:
+        doc = checked_id(crop(id_rect(spec, doc)), doc, spec)
+    return replace(footer, document=doc)
+
+
 def checked_id(region: Gray, document: str, spec: FormSpec) -> str:
     """The document id as printed: ``document`` as read, or the reading with one letter
     changed for its look-alike (Q for O: an engine's word model prefers "VOP" to "VQP")
@@ -254,9 +272,7 @@ def identify_by_print(image: Gray, spec: FormSpec, read: Read) -> Printed | None
         footer = parse_footer(read(warp_rect(image, spec, image_from_pdf, footer_rect(spec))), spec)
         if footer is None:
             continue
-        if footer.document:
-            region = warp_rect(image, spec, image_from_pdf, id_rect(spec, footer.document))
-            footer = replace(footer, document=checked_id(region, footer.document, spec))
+        footer = _id_checked(footer, lambda rect: warp_rect(image, spec, image_from_pdf, rect), spec, read)
         person = parse_header(read(warp_rect(image, spec, image_from_pdf, header_rect(spec))), spec)
         alignment = Alignment(image_from_pdf, marks.residual_pt, "marks", marks.marks_found)
         return Printed(image, alignment, footer, person)
@@ -266,8 +282,8 @@ def identify_by_print(image: Gray, spec: FormSpec, read: Read) -> Printed | None
 def read_print(canvas: Gray, spec: FormSpec, read: Read) -> tuple[Footer | None, str]:
     """The footer and the header's name of an aligned page (drawn at :data:`DPI`)."""
     footer = parse_footer(read(crop_rect(canvas, spec, footer_rect(spec))), spec)
-    if footer is not None and footer.document:
-        footer = replace(footer, document=checked_id(crop_rect(canvas, spec, id_rect(spec, footer.document)), footer.document, spec))
+    if footer is not None:
+        footer = _id_checked(footer, lambda rect: crop_rect(canvas, spec, rect), spec, read)
     person = parse_header(read(crop_rect(canvas, spec, header_rect(spec))), spec) if footer is not None else ""
     return footer, person
 
