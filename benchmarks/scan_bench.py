@@ -2,6 +2,7 @@
 
     python benchmarks/scan_bench.py [--forms N] [--profile office] [--dpi 300 200] [--jobs 2] [--seed 1]
     python benchmarks/scan_bench.py --profile phone --dpi 300 --forms 10
+    python benchmarks/scan_bench.py --forms 8 --profile codes-unreadable --dpi 300
 
 For each resolution it generates one scanner PDF of ``forms`` filled forms (shuffled pages,
 some turned 180°, one page missing, one twice, blank backs with show-through, signatures,
@@ -20,7 +21,14 @@ the forms are assembled across all the photos. The table:
 - signatures right / sent to review; empty boxes reported signed (must be 0);
 - handwriting flagged: marks of 3 mm or more with a review item on their box or field; and
   handwriting items where the generator drew none (false alarms);
+- records without a pupil: records that belong to no document of the batch (a page that
+  found no form stands on its own; the target is 0);
 - pages per second per core: pages read / seconds spent reading them (one core per page).
+
+Profiles (benchmarks/scangen.py): ``office`` (the default), ``clean``, ``harsh``, and
+``codes-unreadable``: office scans with every QR code on every page painted out (corner marks
+left), every form long (two fields continue on continuation pages), so each page must be
+identified by its printed footer and header.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -68,15 +76,18 @@ class Score:
     false_hand: int = 0
     seconds: float = 0.0
     read_pages: int = 0
+    records: int = 0
+    no_pupil: int = 0
+    pages_per_form: float = 0.0
 
     def pct(self, a: int, b: int) -> str:
         return f"{100.0 * a / b:.2f} % ({a}/{b})" if b else "–"
 
 
-def run(batch: Batch, spec: FormSpec, *, with_issued: bool, jobs: int, label: str) -> Score:
+def run(batch: Batch, spec: FormSpec, *, with_issued: bool, jobs: int, label: str, page_timeout: float = 120.0) -> Score:
     registry = load_issued(batch.issued, spec) if with_issued else None
     review_dir = Path(tempfile.mkdtemp(prefix="scan-bench-review-"))
-    settings = Settings(spec=spec, issued=registry, review_dir=str(review_dir))
+    settings = Settings(spec=spec, issued=registry, review_dir=str(review_dir), page_timeout=page_timeout)
     refs = [ref for file in batch.files for ref in list_pages(file)]  # a PDF, or one photo per page
     results = list(read_pages(refs, settings, jobs=jobs, ocr=None))
     records = assemble(results, spec, issued=registry, alphabet=engine().alphabet)  # across all the files
@@ -99,6 +110,9 @@ def score(batch: Batch, spec: FormSpec, results: list[PageResult], records: list
             s.read_pages += 1
             s.seconds += res.seconds
     by_doc = {r.document: r for r in records}
+    s.records = len(records)
+    s.no_pupil = sum(1 for r in records if r.document not in batch.forms)
+    s.pages_per_form = sum(f.pages for f in batch.forms.values()) / max(len(batch.forms), 1)
     for doc, form in batch.forms.items():
         s.forms += 1
         rec = by_doc.get(doc)
@@ -169,6 +183,8 @@ def table(scores: list[Score]) -> str:
         ("empty boxes reported signed (0)", lambda s: str(s.empty_signed)),
         ("handwriting ≥ 3 mm flagged (≥ 98 %)", lambda s: s.pct(s.marks_flagged, s.marks)),
         ("handwriting false alarms", lambda s: str(s.false_hand)),
+        ("records without a pupil (0)", lambda s: f"{s.no_pupil} of {s.records}"),
+        ("pages per form (printed)", lambda s: f"{s.pages_per_form:.1f}"),
         ("pages per second per core", lambda s: f"{s.read_pages / s.seconds:.2f}" if s.seconds else "–"),
     ]
     head = "| measure | " + " | ".join(s.label for s in scores) + " |"
@@ -204,20 +220,27 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None, help="keep the generated scans here")
+    ap.add_argument("--page-timeout", type=float, default=120.0, help="seconds one page may take (raise it on a busy machine)")
+    ap.add_argument("--only", choices=["issued", "paper"], default=None, help="read only with or only without --issued")
     args = ap.parse_args()
     spec = current_spec()
     out = args.out or Path(tempfile.mkdtemp(prefix="scan-bench-"))
     scores = []
     for dpi in args.dpi:
         t0 = time.monotonic()
-        batch = generate(Scenario(forms=args.forms, dpi=dpi, profile=args.profile, seed=args.seed), out / f"{dpi}")
+        scenario = Scenario(forms=args.forms, dpi=dpi, profile=args.profile, seed=args.seed)
+        if args.profile == "codes-unreadable":  # long forms: every one continues on added pages
+            scenario = replace(scenario, long_every=1, long_fields=2)
+        batch = generate(scenario, out / f"{dpi}")
         print(f"{dpi} dpi: {len(batch.pages)} scanned pages, {len(batch.marks)} handwriting marks, generated in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         print(f"{dpi} dpi: {pages_per_form(batch, spec)}", file=sys.stderr)
         for with_issued in (True, False):
+            if args.only and args.only != ("issued" if with_issued else "paper"):
+                continue
             what = "12 MP photos" if PROFILES[args.profile].photo else f"{dpi} dpi"
             label = f"{args.profile} {what}{' --issued' if with_issued else ''}"
             t0 = time.monotonic()
-            scores.append(run(batch, spec, with_issued=with_issued, jobs=args.jobs, label=label))
+            scores.append(run(batch, spec, with_issued=with_issued, jobs=args.jobs, label=label, page_timeout=args.page_timeout))
             print(f"  {label}: read in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     print(table(scores))
 

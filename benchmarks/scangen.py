@@ -13,6 +13,8 @@ What it does, per batch:
    adds handwriting (scribbled words of 3-6 mm) to some pages, in margins and in boxes;
 4. degrades each page by a profile: ``clean``; ``office`` (±3° skew, ±3 % scale, shifts,
    blur, noise, JPEG); ``harsh`` (more of all, plus copier streaks and grey ground);
+   ``codes-unreadable`` (office, with every QR code on every page painted out and the
+   corner marks left: a staple, a pen stroke or a copy of a copy over each code);
 5. assembles one scanner PDF (one JPEG image per page): pages shuffled, some turned 180°,
    one page missing, one scanned twice, blank backs with faint mirrored show-through; all
    forms in one PDF. The ``phone`` profile instead photographs each page on a table
@@ -69,6 +71,7 @@ class Profile:
     streak: float  # chance of a copier streak per page
     ground: int  # grey level of the paper (255 white)
     photo: bool = False  # a phone photo per page (see :func:`photograph`) instead of a scanner PDF
+    codes: bool = True  # False: every QR code painted out (the corner marks stay)
 
 
 PROFILES = {
@@ -78,6 +81,7 @@ PROFILES = {
     # the sheet on a table, photographed: background, perspective, light from one side,
     # some held upside down; 12 MP JPEG, one file per page (see photograph())
     "phone": Profile("phone", 0.0, 0.0, 0.0, 0.6, 4.0, 85, 0.0, 250, photo=True),
+    "codes-unreadable": Profile("codes-unreadable", 3.0, 0.03, 4.0, 0.8, 6.0, 75, 0.05, 245, codes=False),
 }
 #: A 12 megapixel phone camera, held upright (width, height).
 PHOTO_SIZE = (3024, 4032)
@@ -96,6 +100,8 @@ class Scenario:
     missing: bool = True
     duplicate: bool = True
     long_text: bool = True  # some text long enough to continue on an added page
+    long_every: int = 3  # every n-th form (the second of each n) has long text
+    long_fields: int = 1  # how many of its fields are long (doelen.school, then hulpvraag.school)
 
 
 @dataclass
@@ -152,7 +158,12 @@ def _sentences() -> dict[str, list[str]]:
     return pool
 
 
-def make_records(n: int, rng: random.Random, spec: FormSpec, *, long_text: bool) -> list[dict[str, str]]:
+LONG_FIELDS = ("doelen.school", "hulpvraag.school")
+
+
+def make_records(
+    n: int, rng: random.Random, spec: FormSpec, *, long_text: bool, long_every: int = 3, long_fields: int = 1
+) -> list[dict[str, str]]:
     pool = _sentences()
     out = []
     for i in range(n):
@@ -176,9 +187,10 @@ def make_records(n: int, rng: random.Random, spec: FormSpec, *, long_text: bool)
             text = (" " if rng.random() < 0.6 else "\n").join(chosen)
             text = re.sub(r"\b(Zoë|Noël|Anaïs|Emre|Yusuf|Ayşe|İlayda|Łukasz|Daan|Sanne)\b", first, text)
             rec[f.name] = text[: f.max_length]
-        if long_text and i % 3 == 1:
-            big = " ".join(rng.sample(pool["hulpvraag.school"], min(12, len(pool["hulpvraag.school"]))))
-            rec["doelen.school"] = (big + " " + big)[:1900]
+        if long_text and i % long_every == min(1, long_every - 1):
+            for name in LONG_FIELDS[:long_fields]:
+                big = " ".join(rng.sample(pool["hulpvraag.school"], min(12, len(pool["hulpvraag.school"]))))
+                rec[name] = (big + " " + big)[:1900]
             # two action cells a little too long: sections that share a continuation page
             for name in ("acties.leerling.uitleg", "acties.school.nodig"):
                 extra = " ".join(pool.get(name) or pool["hulpvraag.school"])[:480].rsplit(" ", 1)[0]
@@ -269,6 +281,14 @@ def add_handwriting(img: np.ndarray, spec: FormSpec, dpi: int, page_no: int, rng
     x0, y0, x1, y1 = draw_handwriting(img, cx, cy, height, rng)
     rect = PdfRect(x0 / s, spec.page_height - y1 / s, x1 / s, spec.page_height - y0 / s)
     return rect, name
+
+
+def paint_out_codes(img: np.ndarray, spec: FormSpec, dpi: int) -> None:
+    """Every QR code of the page painted out (a little beyond its quiet zone); the corner
+    marks, header and footer stay."""
+    for rect in spec.marks.qr_rects():
+        x0, y0, x1, y1 = _px(rect.inset(-3), spec, dpi)
+        img[max(0, y0) : y1, max(0, x0) : x1] = 255
 
 
 def degrade(img: np.ndarray, p: Profile, dpi: int, rng: random.Random, *, streak: bool) -> np.ndarray:
@@ -387,7 +407,9 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     issued = out / "issued"
     if records is None:
-        records = make_records(scenario.forms, rng, spec, long_text=scenario.long_text)
+        records = make_records(
+            scenario.forms, rng, spec, long_text=scenario.long_text, long_every=scenario.long_every, long_fields=scenario.long_fields
+        )
     results = list(fill_many(records, issued, spec=spec, identity_by_row=True))
     failed = [r for r in results if r.status == "failed"]
     if failed:
@@ -418,6 +440,8 @@ def generate(
             if rng.random() < scenario.handwriting_pages:
                 rect, name = add_handwriting(img, spec, scenario.dpi, page_no, rng)
                 marks.append(Mark(res.document, page_no, rect, name))
+            if not profile.codes:
+                paint_out_codes(img, spec, scenario.dpi)
             sheets.append((PageTruth(res.document, page_no), img))
         for f in spec.signature_fields:
             signed.setdefault(f.name, False)

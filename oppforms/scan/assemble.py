@@ -7,15 +7,18 @@ whose ``pages`` say which file and page each of its pages came from.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..i18n import N_
+from ..pagecode import PageCode
 from ..records import PageOrigin, Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
 from .results import ContinuationRead, FieldRead, PageResult
+from .printed import hamming, same_person
 from .readings import _looks_alike
 from .text import agrees, first_difference, normalise_space
 
@@ -85,7 +88,7 @@ def assemble_run(
     for r in results:
         if r.kind in {"foreign", "unknown", "refused"}:
             file_warnings[r.source].extend(r.warnings)
-    results = _footers_joined(results)
+    results = _placed(results, spec, issued)
     blank_form_seq = 0
     last_blank_key = ""
     last_source: str | None = None
@@ -139,26 +142,116 @@ def assemble_run(
     )
 
 
-def _footers_joined(results: Sequence[PageResult]) -> list[PageResult]:
-    """The pages, with each page found by its layout whose footer names a document no page
-    code in the scan names, but which looks like exactly one that does (a 5 read for an S),
-    taken as that document's (with a review item saying so)."""
-    coded = {r.code.document for r in results if r.kind == "form" and not r.by_layout and r.code and r.code.document}
-    out = []
+def _placed(
+    results: Sequence[PageResult], spec: FormSpec, issued: Mapping[str, Mapping[str, str]] | None
+) -> list[PageResult]:
+    """The pages, with each page found without a readable code placed in its document when
+    its footer's id is unsure (each with a review item saying how):
+
+    - an id that no page code in the scan names (nor the issued registry), but that looks
+      like exactly one better-attested document (a page code, the registry, or an id more
+      footers read): that document (a 5 read for an S); or, two characters off at most,
+      the one such document of the pupil the page's header names;
+    - no id read at all: the one document of the pupil its header (or its own name box)
+      names, whose page count agrees; for a continuation page without a name, the one
+      document whose text continues on that page (its heading names the field).
+
+    Anything else stays as read: a page of a document not in the scan is never joined to
+    another one."""
+    pages = [r for r in results if r.kind == "form"]
+    coded = {r.code.document for r in pages if not r.by_layout and r.code and r.code.document}
+    named = Counter(r.code.document for r in pages if r.by_layout and r.code and r.code.document)
+    registry = set(issued) if issued is not None else set()
+    persons = _persons(pages, spec, issued)
+
+    def noted(r: PageResult, doc: str, pages_: int, why: str) -> PageResult:
+        code = PageCode(spec.form_id, spec.version, doc, r.page_no, pages_)
+        return replace(r, code=code, review=(*r.review, ReviewItem(why, page=r.page_no)))
+
+    out: list[PageResult] = []
     for r in results:
-        doc = r.code.document if r.by_layout and r.code else ""
-        if doc and doc not in coded:
-            alike = [d for d in coded if _looks_alike(d, doc)]
+        doc = r.code.document if r.kind == "form" and r.by_layout and r.code else ""
+        if doc and doc not in coded and doc not in registry:
+            better = coded | registry | {d for d, n in named.items() if n > named[doc]}
+            alike = [d for d in better if _looks_alike(d, doc)]
             if len(alike) == 1:
-                assert r.code is not None
-                note = ReviewItem(
+                r = noted(
+                    r,
+                    alike[0],
+                    r.code.pages if r.code else 0,
                     N_("the footer's document id was read as {read}; taken as {document}, the one document in the scan it can be").format(
                         read=doc, document=alike[0]
                     ),
-                    page=r.page_no,
                 )
-                r = replace(r, code=replace(r.code, document=alike[0]), review=(*r.review, note))
+            elif not alike and _name_of(r, spec):
+                near = [d for d in better if hamming(d, doc) <= 2 and any(same_person(n, _name_of(r, spec)) for n in persons.get(d, ()))]
+                if len(near) == 1:
+                    r = noted(
+                        r,
+                        near[0],
+                        r.code.pages if r.code else 0,
+                        N_("the footer's document id was read as {read}; taken as {document}, the document of the pupil its header names").format(
+                            read=doc, document=near[0]
+                        ),
+                    )
         out.append(r)
+    docs_pages: dict[str, int] = {}
+    taken: dict[str, set[int]] = {}
+    for r in out:
+        if r.kind == "form" and r.code and r.code.document:
+            docs_pages[r.code.document] = max(docs_pages.get(r.code.document, 0), r.code.pages)
+            taken.setdefault(r.code.document, set()).add(r.page_no)
+    candidates = set(docs_pages) | registry
+    for k, r in enumerate(out):
+        if r.kind != "form" or not r.by_layout or r.code is not None:
+            continue
+        name = _name_of(r, spec)
+        fits = [d for d in candidates if not r.pages_printed or docs_pages.get(d, r.pages_printed) == r.pages_printed]
+        if name:
+            found = [d for d in fits if any(same_person(n, name) for n in persons.get(d, ()))]
+            free = [d for d in found if r.page_no not in taken.get(d, set())]
+            found = free if len(found) > 1 and free else found
+            if len(found) == 1:
+                doc = found[0]
+                out[k] = noted(r, doc, docs_pages.get(doc, r.pages_printed), N_("the footer's document id could not be read; placed in document {document} by the pupil's name its header shows").format(document=doc))
+                continue
+        if r.continuation is not None and r.continuation.field and r.page_no > spec.page_count:
+            field = r.continuation.field
+            points = [
+                d for d in fits
+                if r.page_no not in taken.get(d, set()) and any(
+                    p.code and p.code.document == d and (
+                        any(f.field == field and f.continued_on == r.page_no for f in p.fields)
+                        or (p.continuation is not None and p.continuation.field == field and p.continuation.next_page == r.page_no)
+                    )
+                    for p in out if p.kind == "form"
+                )
+            ]
+            if len(points) == 1:
+                doc = points[0]
+                out[k] = noted(r, doc, docs_pages.get(doc, r.pages_printed), N_("the footer's document id could not be read; placed in document {document}, whose text continues on this page").format(document=doc))
+    return out
+
+
+def _name_of(r: PageResult, spec: FormSpec) -> str:
+    """The pupil's name a page shows: its header's, else its own name box's."""
+    if r.person:
+        return r.person
+    return next((f.value or f.read for f in r.fields if f.field == spec.records.person and (f.value or f.read)), "")
+
+
+def _persons(pages: Sequence[PageResult], spec: FormSpec, issued: Mapping[str, Mapping[str, str]] | None) -> dict[str, set[str]]:
+    """document → the pupil's names its pages show (headers and name boxes), and the name
+    issued for it."""
+    out: dict[str, set[str]] = {}
+    for r in pages:
+        if r.code and r.code.document:
+            name = _name_of(r, spec)
+            if name:
+                out.setdefault(r.code.document, set()).add(name)
+    for doc, values in (issued or {}).items():
+        if values.get(spec.records.person):
+            out.setdefault(doc, set()).add(values[spec.records.person])
     return out
 
 

@@ -63,6 +63,7 @@ class PageReader:
         clock: _Clock,
         *,
         rough: bool = False,
+        ours: bool | None = None,
     ) -> None:
         self.ref = ref
         self.spec = spec
@@ -90,7 +91,7 @@ class PageReader:
             second=second_engine,
             marker=self.marker,
             accept_confidence=settings.accept_confidence,
-            ours=bool(code and code.document),
+            ours=bool(code and code.document) if ours is None else ours,
         )
 
     # -- helpers ----------------------------------------------------------------------

@@ -47,6 +47,8 @@ LANGUAGE = "nld"
 #: Dutch school carry (Debian: tesseract-ocr-script-latn).
 SECOND_LANGUAGES = ("Latin", "script/Latin")
 DATE_CHARS = "0123456789-"
+#: The characters of a document id as the footer prints it (base32 and its dash).
+ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567-"
 INSTALL_HINT = N_(
     "reading scanned forms needs tesseract with its Dutch model: "
     "sudo apt-get install tesseract-ocr tesseract-ocr-nld"
@@ -54,12 +56,13 @@ INSTALL_HINT = N_(
 
 
 class OcrMode(enum.StrEnum):
-    """How a box is read: one line, a block of lines, or one line of a date
-    (digits and ``-`` only)."""
+    """How a box is read: one line, a block of lines, one line of a date (digits and
+    ``-`` only), or a document id (:data:`ID_CHARS` only)."""
 
     LINE = "line"
     BLOCK = "block"
     DATE = "date"
+    ID = "id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +183,7 @@ class TesserocrEngine:
         api = self._api
         psm = tr.PSM.SINGLE_BLOCK if mode is OcrMode.BLOCK else tr.PSM.SINGLE_LINE
         api.SetPageSegMode(psm)
-        whitelist = DATE_CHARS if mode is OcrMode.DATE else ""
+        whitelist = DATE_CHARS if mode is OcrMode.DATE else ID_CHARS if mode is OcrMode.ID else ""
         if whitelist != self._whitelist:
             api.SetVariable("tessedit_char_whitelist", whitelist)
             self._whitelist = whitelist
@@ -248,8 +251,8 @@ class TesseractCliEngine:
         cmd = [self._program, "stdin", "stdout", "-l", self._language, "--oem", "1", "--psm", psm, "--dpi", "300"]
         if self._tessdata is not None:
             cmd += ["--tessdata-dir", str(self._tessdata)]
-        if mode is OcrMode.DATE:
-            cmd += ["-c", f"tessedit_char_whitelist={DATE_CHARS}"]
+        if mode in (OcrMode.DATE, OcrMode.ID):
+            cmd += ["-c", f"tessedit_char_whitelist={DATE_CHARS if mode is OcrMode.DATE else ID_CHARS}"]
         cmd.append("tsv")
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:

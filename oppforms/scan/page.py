@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -30,7 +30,8 @@ from .images import PageRef, PageRefused, load_page
 from .ink import remove_scanner_streaks
 from .locate import BLANK_INK, Alignment, align, code_points, find_codes, from_codes, ink_share, locate_by_layout, upright, warp
 from .ocr import Gray, OcrMode, OcrTimeout
-from .readings import DPI, _looks_alike, _pad, footer_document
+from .printed import Footer, Printed, identify_by_print, read_print, resolve_document
+from .readings import DPI
 from .results import ContinuationRead, FieldRead, PageResult, Settings, SignatureRead
 
 __all__ = [
@@ -65,6 +66,11 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
     show_through = codes.faint > 0
     by_layout = False
     code: PageCode | None = None
+    found: Printed | None = None
+    footer: Footer | None = None
+    person = ""
+    pages_printed = 0
+    ours: bool | None = None
     warnings: list[str] = []
     scanned = image
     if codes.hits:
@@ -85,20 +91,27 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
             )
         if ink_share(image) < BLANK_INK:
             return PageResult(ref.path, ref.page_index, "blank", show_through=show_through)
-        match = locate_by_layout(image, spec, str(shipped_pdf_path(spec)))
-        if match is None:
-            return PageResult(
-                ref.path,
-                ref.page_index,
-                "unknown",
-                warnings=(N_("{label}: no readable page code, and the page does not look like a page of the form").format(label=ref.label),),
-            )
-        coarse = match.alignment
+        # no readable code: the corner marks and the printed footer say which page it is
+        # (continuation pages too); else the printed layout (the form's own pages only)
+        found = identify_by_print(image, spec, _line_reader(clock))
+        if found is not None:
+            image, coarse, footer, person = found.image, found.alignment, found.footer, found.person
+            page_no = footer.page_no
+        else:
+            match = locate_by_layout(image, spec, str(shipped_pdf_path(spec)))
+            if match is None:
+                return PageResult(
+                    ref.path,
+                    ref.page_index,
+                    "unknown",
+                    warnings=(N_("{label}: no readable page code, and neither its footer nor its layout is the form's").format(label=ref.label),),
+                )
+            coarse = match.alignment
+            page_no = match.page_no
         anchors = ([], [])
-        page_no = match.page_no
         by_layout = True
     image, _ = remove_scanner_streaks(image)
-    alignment = align(image, spec, coarse, anchors)
+    alignment = coarse if coarse.method == "marks" else align(image, spec, coarse, anchors)
     if not by_layout and alignment.method != "marks":
         mirrored = _read_mirrored(scanned, spec)
         if mirrored is not None:
@@ -111,13 +124,26 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         warnings.append(N_("{label}: aligned on the QR codes (the corner marks were not all found)").format(label=ref.label))
     canvas = warp(image, spec, alignment.image_from_pdf, DPI)
     del image
+    notes: list[ReviewItem] = []
     if by_layout:
-        code = _footer_code(canvas, spec, page_no, clock)
-        if code is not None and settings.issued is not None and code.document not in settings.issued:
-            known = [d for d in settings.issued if _looks_alike(d, code.document)]
-            if len(known) == 1:  # read with a 5 for an S: the one issued id it can be
-                code = PageCode(code.form_id, code.version, known[0], code.page_no, code.pages)
-    reader = PageReader(ref, spec, settings, canvas, page_no, code, clock, rough=alignment.method != "marks")
+        if found is None:  # found by its layout: its footer and header read on the aligned page
+            footer, person = read_print(canvas, spec, _line_reader(clock))
+            if footer is not None and footer.page_no != page_no and page_no <= spec.page_count:
+                footer = None  # the layout and the footer disagree: neither is trusted for the document
+        if footer is not None and footer.version != spec.version:
+            return PageResult(
+                ref.path,
+                ref.page_index,
+                "foreign",
+                warnings=(N_("{label}: a page of another version of the form ({form} {version}, by its footer)").format(label=ref.label, form=footer.form_id, version=footer.version),),
+            )
+        code, note = _footer_code(footer, person, spec, settings)
+        if note:
+            notes.append(ReviewItem(note, page=page_no))
+        if footer is not None:
+            pages_printed = footer.pages
+            ours = footer.document is None or bool(footer.document)
+    reader = PageReader(ref, spec, settings, canvas, page_no, code, clock, rough=alignment.method != "marks", ours=ours)
     try:
         reader.run()
     except (_PageTimeout, OcrTimeout):
@@ -125,18 +151,24 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
             ReviewItem(N_("reading the page took longer than {seconds:g} s; the rest of it was not read").format(seconds=settings.page_timeout), page=page_no)
         )
     if by_layout:
-        where = N_("document {document}").format(document=code.document) if code and code.document else N_("an unknown document")
-        reader.review.insert(
-            0,
+        how = N_("printed footer") if found is not None else N_("printed layout")
+        if code and code.document:
+            where = N_("document {document} by its footer").format(document=code.document)
+        elif footer is not None and footer.document is None:
+            where = N_("a document whose id its footer shows unreadably")
+        else:
+            where = N_("an unknown document")
+        reader.review[:0] = [
             ReviewItem(
                 N_(
-                    "no readable page code: found as page {page} of the form by its printed layout, "
-                    "belonging to {where} by its footer; check the page"
-                ).format(page=page_no, where=where),
+                    "no readable page code: found as page {page} of the form by its {how}, "
+                    "belonging to {where}; check the page"
+                ).format(page=page_no, how=how, where=where),
                 page=page_no,
                 crop=reader.save_crop("page", canvas, PixelBox(0, 0, canvas.shape[1], canvas.shape[0]), scale=0.25),
             ),
-        )
+            *notes,
+        ]
     confs = [f.confidence for f in reader.fields if f.read]
     quality = (sum(confs) / len(confs) / 100.0 if confs else 0.5) - min(alignment.residual_pt, 5.0) / 5.0
     quality += 0.2 if alignment.method == "marks" else 0.0
@@ -147,6 +179,8 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         code=code,
         page_no=page_no,
         by_layout=by_layout,
+        person=person,
+        pages_printed=pages_printed,
         quality=quality,
         alignment=alignment.method,
         residual_pt=alignment.residual_pt if math.isfinite(alignment.residual_pt) else -1.0,
@@ -179,26 +213,33 @@ def _read_mirrored(image: Gray, spec: FormSpec) -> tuple[Gray, Alignment] | None
     return (flipped, alignment) if alignment.method == "marks" else None
 
 
-_FOOTER = re.compile(r"pagina\s+(\d+)\s+van\s+(\d+).*?document\s+([A-Z0-9]{4})\s*-\s*([A-Z0-9]{4})", re.IGNORECASE)
-def _footer_code(canvas: Gray, spec: FormSpec, page_no: int, clock: _Clock) -> PageCode | None:
-    """The page code from the printed footer ("pagina N van M · document XXXX-XXXX"), for a
-    page whose QR codes cannot be read."""
-    m = spec.marks
-    style = spec.styles[m.footer_style]
-    rect = PdfRect(m.content.x0, m.footer_baseline - style.size * 0.6, m.footer_right + 4, m.footer_baseline + style.size * 1.4)
-    box = to_pixels(rect, spec.page_height, DPI)
-    crop = canvas[box.top : box.bottom, box.left : box.right]
-    try:
+def _line_reader(clock: _Clock) -> Callable[..., str]:
+    """One line of print read with this process's engine (the footer, the header),
+    counted in the page's OCR time."""
+
+    def read(crop: Gray, mode: OcrMode = OcrMode.LINE) -> str:
         t0 = time.monotonic()
-        text = engine().read(_pad(crop), OcrMode.LINE, timeout=min(10.0, max(clock.left(), 1.0))).text
-        clock.ocr += time.monotonic() - t0
-    except OcrTimeout:
-        return None
-    found = _FOOTER.search(text.replace("·", " "))
-    if not found:
-        return None
-    page, pages = int(found.group(1)), int(found.group(2))
-    doc = footer_document(found.group(3), found.group(4))
-    if doc is None or (page != page_no and page_no <= spec.page_count):
-        return None
-    return PageCode(spec.form_id, spec.version, doc, page, pages)
+        try:
+            return engine().read(crop, mode, timeout=min(10.0, max(clock.left(), 1.0))).text
+        except OcrTimeout:
+            return ""
+        finally:
+            clock.ocr += time.monotonic() - t0
+
+    return read
+
+
+def _footer_code(footer: Footer | None, person: str, spec: FormSpec, settings: Settings) -> tuple[PageCode | None, str]:
+    """The page code a page without a readable code gets from its footer, and a note when
+    its document id was read otherwise than printed; None when the footer names no
+    document that can be read (assembly may still place the page by its header's name).
+    With the issued registry, the id is checked against it (see
+    :func:`~oppforms.scan.printed.resolve_document`)."""
+    if footer is None or footer.document is None:
+        return None, ""
+    doc, note = footer.document, ""
+    if not doc and person:
+        return None, ""  # a name in the header, but no id read in the footer: not a blank form
+    if doc and settings.issued is not None:
+        doc, note = resolve_document(doc, person, settings.issued, spec.records.person)
+    return PageCode(spec.form_id, spec.version, doc, footer.page_no, footer.pages), note

@@ -92,7 +92,7 @@ _NOT_BASE32 = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
 
 #: Base32 characters an engine reads for one another in a footer.
-_ALIKE = {frozenset(p) for p in ("S5", "Z2", "G6", "A4", "T7", "B3", "IJ")}
+_ALIKE = {frozenset(p) for p in ("S5", "Z2", "G6", "A4", "T7", "B3", "IJ", "OQ", "OD")}
 
 
 def _looks_alike(a: str, b: str) -> bool:

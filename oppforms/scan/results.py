@@ -73,8 +73,11 @@ class ContinuationRead:
 @dataclass(frozen=True, slots=True)
 class PageResult:
     """What one page gave. ``kind``: ``form`` (a page of the form, identified by its code
-    or, with ``by_layout``, by its printed layout), ``blank`` (an empty back), ``foreign``
-    (another form's code), ``unknown`` (not recognised), ``refused`` (unreadable image)."""
+    or, with ``by_layout``, without one: by its printed footer or layout), ``blank`` (an
+    empty back), ``foreign`` (another form's code or footer), ``unknown`` (not
+    recognised), ``refused`` (unreadable image). A page without a readable code also
+    gives the pupil's name its header shows (``person``) and the page count its footer
+    prints (``pages_printed``), for assembly to place it when its document id is unsure."""
 
     source: str
     page_index: int
@@ -82,6 +85,8 @@ class PageResult:
     code: PageCode | None = None
     page_no: int = 0
     by_layout: bool = False
+    person: str = ""
+    pages_printed: int = 0
     quality: float = 0.0
     alignment: str = ""
     residual_pt: float = 0.0
