@@ -28,6 +28,7 @@ from ..records import Record
 from ..spec import FormSpec
 
 if TYPE_CHECKING:
+    from ..executor import Executor
     from .ocr import OcrEngine
 
 __all__ = ["read_scanned", "write_review_html"]
@@ -44,6 +45,7 @@ def read_scanned(
     review_dir: Path | None = None,
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
+    executor: Executor | None = None,
 ) -> list[Record]:
     """One record per form found in the scanned pages of ``path`` (a file or a folder).
 
@@ -52,7 +54,9 @@ def read_scanned(
     exactly; one that disagrees goes to review with both. Without it a value is accepted
     only when read with at least ``accept_confidence`` (0-100) and consistent with how the
     form lays text out; the rest goes to review. Pages run in ``jobs`` worker processes.
-    ``review_dir`` receives the crops the review items point at (PNG).
+    ``review_dir`` receives the crops the review items point at (PNG). ``executor``
+    reads the pages elsewhere instead (a Dask cluster, :func:`oppforms.executor.connect`):
+    the same records; the crops come back to ``review_dir``.
 
     Raises :class:`~oppforms.errors.InputError` for unreadable input,
     :class:`~oppforms.errors.NotThisFormError` when no page of the form is found.
@@ -62,7 +66,14 @@ def read_scanned(
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise MissingDependencyError(_HINT) from exc
     return impl(
-        path, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+        path,
+        spec,
+        issued=issued,
+        jobs=jobs,
+        review_dir=review_dir,
+        ocr=ocr,
+        accept_confidence=accept_confidence,
+        executor=executor,
     )
 
 
