@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from ..errors import MissingDependencyError, NotThisFormError, OppformsError
+from ..executor import Executor
 from ..records import FileStatus, Record
 from ..spec import FormSpec, current_spec
 from .reader import FileResult, status_of
@@ -102,6 +103,7 @@ class _Scan:
     issued: Path | None
     jobs: int
     review_dir: Path | None = None
+    executor: Executor | None = None
 
     def read(self, item: Input, earlier: FileResult | None) -> FileResult:
         what = earlier.reason if earlier is not None and earlier.reason else "an image file"
@@ -116,13 +118,14 @@ class _Scan:
             )
         if isinstance(reader, MissingDependencyError):
             return FileResult(item.source, FileStatus.NEEDS_OCR, reason=str(reader), dependency=str(reader))
+        more = {"executor": self.executor} if self.executor is not None else {}
         try:
             if self.review_dir is not None:
                 records = tuple(
-                    reader(item.path, self.spec, issued=self.issued, jobs=self.jobs, review_dir=self.review_dir)
+                    reader(item.path, self.spec, issued=self.issued, jobs=self.jobs, review_dir=self.review_dir, **more)
                 )
             else:
-                records = tuple(reader(item.path, self.spec, issued=self.issued, jobs=self.jobs))
+                records = tuple(reader(item.path, self.spec, issued=self.issued, jobs=self.jobs, **more))
         except MissingDependencyError as exc:
             return FileResult(item.source, FileStatus.NEEDS_OCR, reason=str(exc), dependency=str(exc))
         except NotThisFormError as exc:
@@ -145,6 +148,7 @@ def extract_many(
     issued: Path | None = None,
     spec: FormSpec | None = None,
     review_dir: Path | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[FileResult]:
     """Read every input (paths as :func:`find_inputs` takes them, or inputs it found);
     yield one result per file, in order.
@@ -153,10 +157,12 @@ def extract_many(
     tried on encrypted files; ``issued`` (the output folder of an earlier ``oppforms
     fill``) is passed to the scanned-forms reader to verify scans against what was
     issued; ``review_dir`` is where the scanned-forms reader saves the crops a person must
-    look at. A file that cannot be read is a result, never an exception."""
+    look at; ``executor`` runs the files and the scanned pages elsewhere (a cluster, see
+    :func:`oppforms.executor.connect`) instead of in ``jobs`` local processes. A file that
+    cannot be read is a result, never an exception."""
     items = [x for p in paths for x in ([p] if isinstance(p, Input) else find_inputs([p]))]
-    scan = _Scan(spec or current_spec(), issued, jobs, review_dir)
-    sandbox = Sandbox(jobs=jobs, limits=limits or Limits(), passwords=passwords)
+    scan = _Scan(spec or current_spec(), issued, jobs, review_dir, executor)
+    sandbox = Sandbox(jobs=jobs, limits=limits or Limits(), passwords=passwords, executor=executor)
     pdf_results: Generator[FileResult, None, None] = sandbox.read((i.path, i.source) for i in items if i.kind == "pdf")
     try:
         for item in items:
