@@ -246,10 +246,11 @@ def connect(address: str, *, ship: bool = False, memory_limit: str | int | None 
     except ImportError as exc:
         raise MissingDependencyError(INSTALL_HINT) from exc
     if kind == "local":
-        # workers start the sandbox's reader processes: they must not be daemonic
+        # workers start the sandbox's reader processes, so they must not be daemonic; the
+        # nannies in this process read this whenever they (re)start a worker, so it stays set
+        dask.config.set({"distributed.worker.daemon": False})
         with dask.config.set(
             {
-                "distributed.worker.daemon": False,
                 "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                 "distributed.admin.system-monitor.gil.enabled": False,
             }

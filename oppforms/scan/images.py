@@ -119,7 +119,13 @@ def load_page(ref: PageRef) -> Gray:
     if isinstance(ref.load_from, bytes):
         return _shipped_page(ref, ref.load_from)
     if ref.load_from is not None:
-        return load_page(_Located(ref.load_from, ref.page_index, ref.kind, label_of=ref))
+        try:
+            return load_page(_Located(ref.load_from, ref.page_index, ref.kind, label_of=ref))
+        except OSError as exc:  # a worker elsewhere that does not share this storage
+            raise PageRefused(
+                f"{ref.label}: the worker cannot open the file ({type(exc).__name__}); "
+                "do the workers see the same storage at the same path? Else use --ship"
+            ) from exc
     gray = _pdf_page(ref) if ref.kind == "pdf" else _image_frame(ref)
     if float(np.median(gray[::8, ::8])) < NEGATIVE_MEDIAN:
         gray = np.asarray(255 - gray, dtype=np.uint8)
