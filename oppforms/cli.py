@@ -426,7 +426,7 @@ EPILOG_CLUSTER = """Examples:
 """
 
 
-@cli.group()
+@cli.group(epilog=EPILOG_CLUSTER)
 def cluster() -> None:
     """Reading on a Dask cluster (oppforms extract --cluster ADDRESS)."""
 

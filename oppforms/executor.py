@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from .errors import MissingDependencyError, UsageError
@@ -165,7 +165,6 @@ class DaskExecutor:
     address: str
     ship: bool = False
     cluster: Any = None  # the LocalCluster started for local:N, closed with this
-    _common: dict[int, Any] = field(default_factory=dict)
 
     @property
     def workers(self) -> int:
@@ -255,7 +254,7 @@ def connect(address: str, *, ship: bool = False, memory_limit: str | int | None 
                 "distributed.admin.system-monitor.gil.enabled": False,
             }
         ):
-            cluster = LocalCluster(
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=count,
                 threads_per_worker=1,
                 processes=True,
@@ -264,13 +263,13 @@ def connect(address: str, *, ship: bool = False, memory_limit: str | int | None 
                 silence_logs=logging.ERROR,
             )
             try:
-                client = Client(cluster)
+                client = Client(cluster)  # type: ignore[no-untyped-call]
             except BaseException:
                 cluster.close()
                 raise
         return DaskExecutor(client, address, ship=ship, cluster=cluster)
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"--cluster {address}: cannot reach the Dask scheduler ({type(exc).__name__})") from exc
     return DaskExecutor(client, address, ship=ship)

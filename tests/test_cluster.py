@@ -22,7 +22,7 @@ pytest.importorskip("distributed", reason="the cluster tests need Dask distribut
 
 from benchmarks.scangen import Batch, Scenario, generate  # noqa: E402
 from oppforms import cli  # noqa: E402
-from oppforms.errors import InputError, MissingDependencyError  # noqa: E402
+from oppforms.errors import InputError, MissingDependencyError, UsageError  # noqa: E402
 from oppforms.executor import DaskExecutor, check_workers, connect  # noqa: E402
 from oppforms.extract import extract_many  # noqa: E402
 from oppforms.extract import run as extract_run  # noqa: E402
@@ -198,3 +198,25 @@ def test_workers_with_another_oppforms_version_are_refused_before_a_run(
         assert "differ" in capsys.readouterr().err
     finally:
         cluster.client.run(functools.partial(_other_version, old), workers=[worker])
+
+
+def test_without_dask_installed_a_cluster_run_says_what_to_install(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now fails
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["extract", str(batch.pdf), "--cluster", "local:2"])
+    assert exited.value.code == 5
+    assert "pip install 'oppforms[cluster]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("address", ["nonsense", "local:0", "local:x", "http://host:8786", "tcp://host"])
+def test_an_address_that_is_no_scheduler_nor_local_n_is_a_usage_error(address: str) -> None:
+    with pytest.raises(UsageError, match="--cluster"):
+        connect(address)
+
+
+def test_ship_without_a_cluster_is_a_usage_error(batch: Batch, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["extract", str(batch.pdf), "--ship"])
+    assert exited.value.code == 2 and "--ship needs --cluster" in capsys.readouterr().err

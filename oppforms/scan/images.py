@@ -273,6 +273,7 @@ class _Located(PageRef):
     """A page read from another path than the one it is named by (messages say the name)."""
 
     __slots__ = ("_label",)
+    _label: str
 
     def __init__(self, path: str, page_index: int, kind: str, *, label_of: PageRef) -> None:
         super().__init__(path, page_index, kind)
@@ -280,7 +281,7 @@ class _Located(PageRef):
 
     @property
     def label(self) -> str:
-        return self._label  # type: ignore[no-any-return]
+        return self._label
 
 
 def _shipped_page(ref: PageRef, data: bytes) -> Gray:
