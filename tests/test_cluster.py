@@ -156,18 +156,26 @@ def test_a_worker_killed_mid_run_costs_time_not_records(
 
 
 def test_files_are_shipped_to_workers_that_cannot_see_them(
-    batch: Batch, spec: FormSpec, local: tuple[list[Record], Path], cluster: DaskExecutor, tmp_path: Path
+    batch: Batch,
+    spec: FormSpec,
+    local: tuple[list[Record], Path],
+    cluster: DaskExecutor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = str(batch.pdf.parent)
     cluster.each_worker(functools.partial(_hide, folder))
+    monkeypatch.setattr(extract_run, "scanned_reader", lambda: functools.partial(read_scanned, ocr=Reading))
     try:
-        with pytest.raises(InputError):  # the workers really cannot read the scans from their paths
+        with pytest.raises(InputError, match="--ship"):  # the workers really cannot read the scans from their paths
             read_scanned(batch.pdf, spec, issued=batch.issued, review_dir=tmp_path / "a", ocr=Reading, executor=cluster)
+        # the whole extract: the file's first look in a sandbox on a worker, then its pages
         shipping = replace(cluster, ship=True)
-        records = read_scanned(batch.pdf, spec, issued=batch.issued, review_dir=tmp_path / "b", ocr=Reading, executor=shipping)
+        results = list(extract_many([batch.pdf], issued=batch.issued, spec=spec, review_dir=tmp_path / "b", executor=shipping))
     finally:
         cluster.each_worker(_unhide)
-    assert as_json(records, tmp_path / "b") == as_json(local[0], local[1])
+    assert [r.source for r in results] == [str(batch.pdf)]
+    assert as_json(list(results[0].records), tmp_path / "b") == as_json(local[0], local[1])
 
 
 def test_a_page_that_kills_every_worker_it_runs_on_makes_its_file_malformed(
