@@ -228,3 +228,29 @@ def test_ship_without_a_cluster_is_a_usage_error(batch: Batch, capsys: pytest.Ca
     with pytest.raises(SystemExit) as exited:
         cli.main(["extract", str(batch.pdf), "--ship"])
     assert exited.value.code == 2 and "--ship needs --cluster" in capsys.readouterr().err
+
+
+def test_a_shipped_page_is_the_same_image_as_the_page_in_its_file(batch: Batch, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from oppforms.scan.images import load_page, page_bytes
+
+    refs = list_pages(batch.pdf)
+    for ref in (refs[0], refs[-1]):
+        shipped = replace(ref, load_from=page_bytes(ref))
+        assert len(shipped.load_from) < batch.pdf.stat().st_size / 2  # the page alone, not the file
+        assert np.array_equal(load_page(shipped), load_page(ref))
+    frames = [np.asarray(load_page(r)) for r in refs[:2]]
+    tiff = tmp_path / "stack.tif"
+    Image.fromarray(frames[0]).save(tiff, save_all=True, append_images=[Image.fromarray(frames[1])])
+    second = list_pages(tiff)[1]
+    assert np.array_equal(load_page(replace(second, load_from=page_bytes(second))), load_page(second))
+
+
+def test_a_page_a_worker_cannot_open_is_refused_naming_the_page_as_the_client_knows_it(batch: Batch) -> None:
+    from oppforms.scan.images import PageRefused, load_page
+
+    ref = replace(list_pages(batch.pdf)[2], load_from="/nowhere/scan.pdf")
+    with pytest.raises(PageRefused, match=rf"^{batch.pdf.name} page 3: the worker cannot open the file"):
+        load_page(ref)
