@@ -104,6 +104,10 @@ def _hide(folder: str) -> None:
         sys.addaudithook(_audit)
         sys._oppforms_test_audit = True  # type: ignore[attr-defined]
     _BLOCKED.append(os.path.abspath(folder))
+    from oppforms.scan import images
+
+    while images._OPEN:  # nor has it the scanner PDF open from an earlier test
+        images._OPEN.pop()[1].close()
 
 
 def _unhide() -> None:
