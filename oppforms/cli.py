@@ -226,6 +226,7 @@ EPILOG_EXTRACT = """Examples:
   oppforms extract terug/*.pdf --password geheim -o records.jsonl --report verslag.csv
   oppforms extract 004512.pdf -o 004512.xfdf
   oppforms extract terug/ -o xfdf/ --format xfdf      (one XFDF file per form)
+  oppforms extract scans/ --issued out/ -o terug.xlsx --cluster tcp://scheduler:8786
 """
 
 
@@ -251,6 +252,11 @@ EPILOG_EXTRACT = """Examples:
               help="CSV: the delimiter.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Per-file report, .csv or .jsonl: source, status, forms, reason, notes.")
+@click.option("--cluster", "cluster", metavar="ADDRESS", envvar="OPPFORMS_CLUSTER",
+              help="Read on a Dask cluster: its scheduler (tcp://HOST:8786), or local:N to start N worker "
+                   "processes here. Default: $OPPFORMS_CLUSTER, else this machine's --jobs.")
+@click.option("--ship", is_flag=True,
+              help="With --cluster: send the files' bytes (scans page by page), for workers without shared storage.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file lines for files that were read well.")
 def extract(
     inputs: tuple[Path, ...],
@@ -263,6 +269,8 @@ def extract(
     memory: int,
     delimiter: str,
     report_file: Path | None,
+    cluster: str | None,
+    ship: bool,
     quiet: bool,
 ) -> None:
     """Read returned forms back: filled in any viewer, flattened, printed to PDF or signed.
@@ -314,6 +322,7 @@ def extract(
     elif fmt not in (None, "json"):
         raise UsageError(N_("--format needs --output (without it, JSON goes to stdout)"))
     to_review = []
+    executor = _open_cluster(cluster, ship=ship, jobs=jobs, quiet=quiet)
 
     results = []
     counts: dict[str, int] = {}
@@ -329,7 +338,8 @@ def extract(
         with click.progressbar(length=len(items), label=_("reading"), file=sys.stderr, show_eta=True,
                                show_pos=True) if show_bar else _NoBar() as bar:
             for result in extract_many(items, jobs=jobs, limits=Limits(seconds=timeout, memory_mb=memory),
-                                       passwords=passwords, issued=issued, spec=spec, review_dir=review_dir):
+                                       passwords=passwords, issued=issued, spec=spec, review_dir=review_dir,
+                                       executor=executor):
                 bar.update(1)
                 results.append(_FileLine(result.source, str(result.status), len(result.records), result.reason,
                                          result.notes, result.dependency))
@@ -394,6 +404,70 @@ def extract(
     if statuses - {str(FileStatus.OK), str(FileStatus.WARNINGS)}:
         bad = sum(1 for line in results if line.status not in (str(FileStatus.OK), str(FileStatus.WARNINGS)))
         raise BatchIncomplete(N_("{n} file(s) need attention (see the status of each above)").format(n=bad))
+
+
+def _open_cluster(address: str | None, *, ship: bool, jobs: int, quiet: bool) -> Any:
+    """The cluster to read on (closed when the command ends), after checking that its
+    workers read as this machine does; None without ``--cluster``."""
+    from .errors import UsageError
+
+    if not address:
+        if ship:
+            raise UsageError("--ship needs --cluster (it sends the files to the cluster's workers)")
+        return None
+    if jobs != 1:
+        raise UsageError("--jobs and --cluster: give one (on a cluster, its workers set the pace)")
+    from .executor import check_workers, connect
+    from .scan.versions import installed
+
+    executor = connect(address, ship=ship)
+    click.get_current_context().call_on_close(executor.close)
+    found = check_workers(executor, installed)
+    if not quiet:
+        click.echo(f"cluster {address}: {len(found)} worker(s), same versions as here"
+                   f"{'; files shipped' if ship else ''}", err=True)
+    return executor
+
+
+EPILOG_CLUSTER = """Examples:
+
+  oppforms cluster check --cluster tcp://scheduler.school.lan:8786
+
+  OPPFORMS_CLUSTER=tcp://10.0.0.5:8786 oppforms cluster check
+"""
+
+
+@cli.group(epilog=EPILOG_CLUSTER)
+def cluster() -> None:
+    """Reading on a Dask cluster (oppforms extract --cluster ADDRESS)."""
+
+
+@cluster.command("check", epilog=EPILOG_CLUSTER)
+@click.option("--cluster", "address", metavar="ADDRESS", envvar="OPPFORMS_CLUSTER", required=True,
+              help="The Dask scheduler (tcp://HOST:8786), or local:N. Default: $OPPFORMS_CLUSTER.")
+def cluster_check(address: str) -> None:
+    """Compare every worker's oppforms, tesseract and model versions with this machine's.
+
+    Prints what each worker has; exit code 0 when all match, 5 when any differs (the
+    differences named), as `oppforms extract --cluster` refuses to start then.
+    """
+    from .errors import MissingDependencyError
+    from .executor import connect, differences
+    from .scan.versions import installed
+
+    with connect(address) as executor:
+        here = installed()
+        found = executor.each_worker(installed)
+    click.echo(f"this machine: {', '.join(f'{k} {v}' for k, v in here.items())}")
+    for worker, theirs in sorted(found.items()):
+        same = not differences(here, {worker: theirs})
+        click.echo(f"{worker}: {'same' if same else 'DIFFERENT'}")
+    lines = differences(here, found)
+    if not found:
+        raise MissingDependencyError(f"--cluster {address}: the cluster has no workers")
+    if lines:
+        raise MissingDependencyError("the workers differ from this machine:\n  " + "\n  ".join(lines))
+    click.echo(f"{len(found)} worker(s), all the same as this machine", err=True)
 
 
 class _FileLine:

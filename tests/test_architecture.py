@@ -14,7 +14,7 @@ from .conftest import ROOT
 PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version", "i18n"},
-    {"spec", "_spec_loader", "fonts", "_io", "pagecode", "qr", "issued", "_pdfsyntax"},
+    {"spec", "_spec_loader", "fonts", "_io", "pagecode", "qr", "issued", "_pdfsyntax", "executor"},
     {"typeset", "records", "values", "naming", "continuation"},
     {"draw"},
     {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive"},

@@ -21,6 +21,7 @@ from typing import Literal, cast
 
 from ..i18n import N_
 from ..errors import MissingDependencyError, NotThisFormError, OppformsError
+from ..executor import Executor
 from ..records import FileStatus, Record, ScanRun
 from ..spec import FormSpec, current_spec
 from .reader import FileResult, status_of
@@ -112,6 +113,7 @@ class _Scan:
     issued: Path | None
     jobs: int
     review_dir: Path | None = None
+    executor: Executor | None = None
 
     def read(self, items: Sequence[tuple[Input, FileResult | None]]) -> list[FileResult]:
         """One result per item, in order. A form whose pages came in several files is
@@ -121,11 +123,12 @@ class _Scan:
         reader = scanned_reader()
         if reader is None or isinstance(reader, MissingDependencyError):
             return [self._unread(item, earlier, reader) for item, earlier in items]
+        more = {"executor": self.executor} if self.executor is not None else {}
         try:
             run = cast(
                 ScanRun,
                 reader([(i.path, i.source) for i, _ in items], self.spec, issued=self.issued, jobs=self.jobs,
-                       review_dir=self.review_dir),
+                       review_dir=self.review_dir, **more),
             )
         except MissingDependencyError as exc:
             return [FileResult(i.source, FileStatus.NEEDS_OCR, reason=str(exc), dependency=str(exc)) for i, _ in items]
@@ -203,6 +206,7 @@ def extract_many(
     issued: Path | None = None,
     spec: FormSpec | None = None,
     review_dir: Path | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[FileResult]:
     """Read every input (paths as :func:`find_inputs` takes them, or inputs it found);
     yield one result per file, in order.
@@ -211,7 +215,9 @@ def extract_many(
     tried on encrypted files; ``issued`` (the output folder of an earlier ``oppforms
     fill``) is passed to the scanned-forms reader to verify scans against what was
     issued; ``review_dir`` is where the scanned-forms reader saves the crops a person must
-    look at. A file that cannot be read is a result, never an exception.
+    look at; ``executor`` runs the files and the scanned pages elsewhere (a cluster, see
+    :func:`oppforms.executor.connect`) instead of in ``jobs`` local processes. A file that
+    cannot be read is a result, never an exception.
 
     Scanned inputs (image files, and PDFs whose pages are only images) are read together
     once every input has been looked at, and their pages are assembled into forms across
@@ -220,8 +226,8 @@ def extract_many(
     scanned input; from there they come when the scanned pages have been read. Forms with
     fields (and text) are read per file, as they come."""
     items = [x for p in paths for x in ([p] if isinstance(p, Input) else find_inputs([p]))]
-    scan = _Scan(spec or current_spec(), issued, jobs, review_dir)
-    sandbox = Sandbox(jobs=jobs, limits=limits or Limits(), passwords=passwords)
+    scan = _Scan(spec or current_spec(), issued, jobs, review_dir, executor)
+    sandbox = Sandbox(jobs=jobs, limits=limits or Limits(), passwords=passwords, executor=executor)
     pdf_results: Generator[FileResult, None, None] = sandbox.read((i.path, i.source) for i in items if i.kind == "pdf")
     slots: list[FileResult | None] = []  # in input order; None: waits for the scanned pages
     scanned: list[tuple[int, Input, FileResult | None]] = []

@@ -17,12 +17,19 @@ A worker that hit a limit is replaced rather than reused, so its memory is given
 Workers ignore Ctrl-C: the parent stops them. Results come back in input order. Limits
 are POSIX only; elsewhere the workers run without the memory cap (the time limit is
 still kept by the parent).
+
+With an ``executor`` (a cluster, :mod:`oppforms.executor`), each file is read on a worker
+there, in a sandbox of one reader process of its own, under the same limits. A file whose
+workers died on it again and again is ``malformed``. When the workers get the bytes
+(``ship``), a file larger than :data:`SHIP_WHOLE_MAX` is read here instead (a scanner's
+PDF: here it is only found to be scanned; its pages go to the cluster one by one).
 """
 
 from __future__ import annotations
 
 import faulthandler
 import multiprocessing
+import tempfile
 import multiprocessing.connection
 import os
 import signal
@@ -35,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..i18n import N_
+from ..executor import Executor, Lost
 from ..records import FileStatus
 from .reader import FileResult, read_pdf
 
@@ -44,6 +52,8 @@ __all__ = ["Limits", "Sandbox"]
 GRACE = 5.0
 #: Pages that earn a file more time; a file claiming more pages gets no more.
 MAX_TIMED_PAGES = 200
+#: The largest file sent whole to a cluster's worker when files are shipped.
+SHIP_WHOLE_MAX = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +216,7 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     passwords: Sequence[str] = ()
     reader: Reader = read_pdf
+    executor: Executor | None = None
     _slots: list[_Slot] = field(default_factory=list)
 
     def _start(self) -> _Slot:
@@ -237,6 +248,9 @@ class Sandbox:
 
     def read(self, items: Iterable[tuple[Path, str]]) -> Generator[FileResult, None, None]:
         """Read each ``(path, source)``; yield one result per item, in order."""
+        if self.executor is not None:
+            yield from self._read_elsewhere(self.executor, list(items))
+            return
         pending = iter(enumerate(items))
         results: dict[int, FileResult] = {}
         sources: dict[int, str] = {}
@@ -288,6 +302,23 @@ class Sandbox:
                 self._stop(slot, kill=True)
             self._slots.clear()
 
+    def _read_elsewhere(self, executor: Executor, items: list[tuple[Path, str]]) -> Generator[FileResult, None, None]:
+        limits = self.limits
+        jobs = (_job(Path(path), source, ship=executor.ship) for path, source in items)
+        longest = limits.seconds + MAX_TIMED_PAGES * limits.seconds_per_page + limits.grace + 60
+        out = executor.run(_read_file, jobs, common=(limits, tuple(self.passwords), self.reader), timeout=longest)
+        try:
+            for (path, source), got in zip(items, out, strict=True):
+                if got is None:  # too large to ship: read here
+                    yield _read_one(Path(path), source, limits, tuple(self.passwords), self.reader)
+                elif isinstance(got, Lost):
+                    reason = f"the reader processes died on this file ({got.reason})" if got.died else "took too long to read (stopped)"
+                    yield FileResult(source, FileStatus.MALFORMED, reason=reason)
+                else:
+                    yield got
+        finally:
+            out.close()
+
     def _new_slot(self) -> _Slot:
         slot = self._start()
         self._slots.append(slot)
@@ -326,3 +357,58 @@ class Sandbox:
             sources.pop(index, None)
         self._stop(slot, kill=kill)
         self._slots.remove(slot)
+
+
+@dataclass(frozen=True, slots=True)
+class _FileJob:
+    """One file for a cluster's worker: where it finds the file (an absolute path), or
+    the file's bytes (shipped; ``path`` then only gives the name); ``here``: read by the
+    client instead."""
+
+    path: str
+    source: str
+    data: bytes | None = None
+    here: bool = False
+
+
+def _job(path: Path, source: str, *, ship: bool) -> _FileJob:
+    if not ship:
+        return _FileJob(str(path.resolve()), source)
+    try:
+        if path.stat().st_size > SHIP_WHOLE_MAX:
+            return _FileJob(str(path), source, here=True)
+        return _FileJob(path.name, source, path.read_bytes())
+    except OSError:
+        return _FileJob(str(path), source, here=True)  # the client's sandbox says what is wrong
+
+
+_PRELOADED: list[bool] = []
+
+
+def _read_file(job: _FileJob, common: tuple[Limits, tuple[str, ...], Reader]) -> FileResult | None:
+    """What a cluster's worker runs per file: the file read in a sandbox of its own."""
+    if job.here:
+        return None
+    limits, passwords, reader = common
+    if not _PRELOADED:
+        # a worker runs threads, so its sandboxes start from a fork server: give that
+        # server the reader's imports once, rather than every reader process
+        try:
+            multiprocessing.set_forkserver_preload(["oppforms.extract.reader"])
+        except (ValueError, AttributeError):  # pragma: no cover - no fork server here
+            pass
+        _PRELOADED.append(True)
+    if job.data is None:
+        return _read_one(Path(job.path), job.source, limits, passwords, reader)
+    with tempfile.TemporaryDirectory(prefix="oppforms-file-") as tmp:
+        local = Path(tmp) / (Path(job.path).name or "input.pdf")
+        local.write_bytes(job.data)
+        return _read_one(local, job.source, limits, passwords, reader)
+
+
+def _read_one(path: Path, source: str, limits: Limits, passwords: tuple[str, ...], reader: Reader) -> FileResult:
+    results = Sandbox(jobs=1, limits=limits, passwords=passwords, reader=reader).read([(path, source)])
+    try:
+        return next(results)
+    finally:
+        results.close()

@@ -32,6 +32,7 @@ from ..records import Record, ScanRun
 from ..spec import FormSpec
 
 if TYPE_CHECKING:
+    from ..executor import Executor
     from .ocr import OcrEngine
 
 __all__ = ["read_scanned", "read_scanned_files", "write_review_html"]
@@ -48,6 +49,7 @@ def read_scanned(
     review_dir: Path | None = None,
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
+    executor: Executor | None = None,
 ) -> list[Record]:
     """One record per form found in the scanned pages of ``path`` (a file, or a folder whose
     files are assembled together as :func:`read_scanned_files` does).
@@ -57,7 +59,9 @@ def read_scanned(
     exactly; one that disagrees goes to review with both. Without it a value is accepted
     only when read with at least ``accept_confidence`` (0-100) and consistent with how the
     form lays text out; the rest goes to review. Pages run in ``jobs`` worker processes.
-    ``review_dir`` receives the crops the review items point at (PNG).
+    ``review_dir`` receives the crops the review items point at (PNG). ``executor``
+    reads the pages elsewhere instead (a Dask cluster, :func:`oppforms.executor.connect`):
+    the same records; the crops come back to ``review_dir``.
 
     Raises :class:`~oppforms.errors.InputError` for unreadable input,
     :class:`~oppforms.errors.NotThisFormError` when no page of the form is found.
@@ -67,7 +71,14 @@ def read_scanned(
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise MissingDependencyError(_HINT) from exc
     return impl(
-        path, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+        path,
+        spec,
+        issued=issued,
+        jobs=jobs,
+        review_dir=review_dir,
+        ocr=ocr,
+        accept_confidence=accept_confidence,
+        executor=executor,
     )
 
 
@@ -80,6 +91,7 @@ def read_scanned_files(
     review_dir: Path | None = None,
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
+    executor: Executor | None = None,
 ) -> ScanRun:
     """The forms on the scanned pages of ``files`` (each a path and the name records give
     it), assembled across all of them by document id and page number: one record per form,
@@ -97,7 +109,14 @@ def read_scanned_files(
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise MissingDependencyError(_HINT) from exc
     return impl(
-        files, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+        files,
+        spec,
+        issued=issued,
+        jobs=jobs,
+        review_dir=review_dir,
+        ocr=ocr,
+        accept_confidence=accept_confidence,
+        executor=executor,
     )
 
 

@@ -17,7 +17,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,15 @@ class PageRefused(InputError):
 @dataclass(frozen=True, slots=True)
 class PageRef:
     """One page of an input file: the file, the 0-based page (or frame) index, and the
-    kind of file (``pdf``, ``image``)."""
+    kind of file (``pdf``, ``image``). ``load_from``: where a process that cannot see
+    ``path`` as it is finds the page: another path to the same file (a worker's view of
+    shared storage), or the page alone as the bytes of a one-page file (see
+    :func:`page_bytes`). Results and messages always name ``path`` and ``page_index``."""
 
     path: str
     page_index: int
     kind: str
+    load_from: str | bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -122,6 +126,18 @@ NEGATIVE_MEDIAN = 80
 def load_page(ref: PageRef) -> Gray:
     """The page as an 8-bit grey image at its own resolution, dark ink on light paper,
     evenly lit (:func:`even_light`)."""
+    if isinstance(ref.load_from, bytes):
+        return _shipped_page(ref, ref.load_from)
+    if ref.load_from is not None:
+        try:
+            return load_page(_Located(ref.load_from, ref.page_index, ref.kind, label_of=ref))
+        except OSError as exc:  # a worker elsewhere that does not share this storage
+            raise PageRefused(
+                N_(
+                    "{label}: the worker cannot open the file ({error}); "
+                    "do the workers see the same storage at the same path? Else use --ship"
+                ).format(label=ref.label, error=type(exc).__name__)
+            ) from exc
     gray = _pdf_page(ref) if ref.kind == "pdf" else _image_frame(ref)
     if float(np.median(gray[::8, ::8])) < NEGATIVE_MEDIAN:
         gray = np.asarray(255 - gray, dtype=np.uint8)
@@ -310,6 +326,53 @@ def _render(ref: PageRef) -> Gray:
             raise PageRefused(N_("{label}: the page cannot be rendered").format(label=ref.label))
         with Image.open(found[0]) as im:
             return _to_gray(im)
+
+
+class _Located(PageRef):
+    """A page read from another path than the one it is named by (messages say the name)."""
+
+    __slots__ = ("_label",)
+    _label: str
+
+    def __init__(self, path: str, page_index: int, kind: str, *, label_of: PageRef) -> None:
+        super().__init__(path, page_index, kind)
+        object.__setattr__(self, "_label", label_of.label)
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+
+def _shipped_page(ref: PageRef, data: bytes) -> Gray:
+    """The page from the bytes of a one-page file (its page 0), named as ``ref``."""
+    with tempfile.TemporaryDirectory(prefix="oppforms-page-") as tmp:
+        local = Path(tmp) / ("page.pdf" if ref.kind == "pdf" else "page" + (Path(ref.path).suffix.lower() or ".png"))
+        local.write_bytes(data)
+        return load_page(_Located(str(local), 0, ref.kind, label_of=ref))
+
+
+def page_bytes(ref: PageRef) -> bytes:
+    """The page alone, as the bytes of a one-page file a worker can read without the
+    whole file: a PDF page copied with its image as it is (never decoded or re-encoded), an
+    image file as it is, one frame of a multi-frame TIFF saved losslessly as a TIFF."""
+    if ref.kind == "pdf":
+        from pypdf import PdfWriter
+
+        writer = PdfWriter()
+        writer.add_page(_reader(str(ref.path)).pages[ref.page_index])
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue()
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # the worker checks the size, before decoding
+    with Image.open(ref.path) as im:
+        if getattr(im, "n_frames", 1) == 1:
+            return Path(ref.path).read_bytes()
+        im.seek(ref.page_index)
+        buf = io.BytesIO()
+        im.save(buf, format="TIFF", compression="tiff_lzw" if im.mode not in ("1",) else "group4")
+        return buf.getvalue()
 
 
 def iter_pages(paths: list[Path]) -> Iterator[PageRef]:

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .._io import atomic_write_bytes
 from ..i18n import N_
 from ..errors import InputError, NotThisFormError, OppformsError, UsageError
+from ..executor import Executor, LocalPool, Lost
 from ..issued import read_issued
 from ..records import Record, ScanRun, ScannedFile
 from ..spec import FormSpec
 from .assemble import assemble_run
 from .engines import engine, set_engine_factory
-from .images import PageRef, expand_inputs, list_pages
+from .images import PageRef, expand_inputs, list_pages, page_bytes
 from .ocr import OcrEngine, default_engine
 from .page import read_page
 from .results import PageResult, Settings
@@ -56,35 +58,102 @@ def _worker_init(factory: Callable[[], OcrEngine] | None) -> None:
     set_engine_factory(factory or default_engine)
 
 
-def _read(args: tuple[PageRef, Settings]) -> PageResult:
-    return read_page(*args)
+@dataclass(frozen=True, slots=True)
+class _PageJob:
+    """One page for a worker: the page (with its bytes when shipped), the OCR engine's
+    factory, and whether the crops come back as bytes (a worker elsewhere may not see the
+    client's review folder)."""
+
+    ref: PageRef
+    ocr: Callable[[], OcrEngine] | None
+    crops_back: bool
 
 
-def read_pages(
-    refs: list[PageRef], settings: Settings, *, jobs: int, ocr: Callable[[], OcrEngine] | None
-) -> Iterator[PageResult]:
-    """Every page read, in input order."""
-    set_engine_factory(ocr or default_engine)
-    if jobs <= 1 or len(refs) <= 1:
-        for ref in refs:
-            yield read_page(ref, settings)
-        return
-    # a forked worker whose parent's OpenCV thread pool was busy can hang: keep OpenCV in
-    # this process on one thread (workers read the pages; this process only assembles)
+def _read_job(job: _PageJob, settings: Settings) -> tuple[PageResult, dict[str, bytes]]:
+    """What a worker runs per page: the page read, and its crops when they come back."""
+    if not job.crops_back:
+        set_engine_factory(job.ocr or default_engine)
+        return read_page(job.ref, settings), {}
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per single-threaded worker
     import cv2
 
     cv2.setNumThreads(1)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(ocr,)) as pool:
-        futures = [pool.submit(_read, (ref, settings)) for ref in refs]
-        try:
-            for ref, fut in zip(refs, futures, strict=True):
-                try:
-                    yield fut.result(timeout=settings.page_timeout * 2 + 60)
-                except FutureTimeout:
-                    yield PageResult(ref.path, ref.page_index, "refused", warnings=(N_("{label}: reading took too long").format(label=ref.label),))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    set_engine_factory(job.ocr or default_engine)
+    if settings.review_dir is None:
+        return read_page(job.ref, settings), {}
+    with tempfile.TemporaryDirectory(prefix="oppforms-crops-") as tmp:
+        result = read_page(job.ref, replace(settings, review_dir=tmp))
+        crops = {p.name: p.read_bytes() for p in Path(tmp).iterdir() if p.is_file()}
+    return _rebase_crops(result, settings.review_dir), crops
+
+
+def _rebase_crops(result: PageResult, folder: str) -> PageResult:
+    """The result with its crops' paths in ``folder`` (the client's review folder)."""
+
+    def moved(crop: str | None) -> str | None:
+        return None if crop is None else str(Path(folder) / Path(crop).name)
+
+    return replace(
+        result,
+        fields=tuple(replace(f, crop=moved(f.crop)) for f in result.fields),
+        signatures=tuple(replace(s, crop=moved(s.crop)) for s in result.signatures),
+        review=tuple(replace(r, crop=moved(r.crop)) for r in result.review),
+    )
+
+
+def _jobs(refs: list[PageRef], ocr: Callable[[], OcrEngine] | None, executor: Executor) -> Iterator[_PageJob]:
+    """The pages as jobs: with the page's bytes when the executor ships them, else with
+    the file's absolute path when the workers are elsewhere (their working folder is not
+    this one)."""
+    for ref in refs:
+        if executor.ship:
+            ref = replace(ref, load_from=page_bytes(ref))
+        elif executor.remote:
+            ref = replace(ref, load_from=str(Path(ref.path).resolve()))
+        yield _PageJob(ref, ocr, executor.remote)
+
+
+def read_pages(
+    refs: list[PageRef],
+    settings: Settings,
+    *,
+    jobs: int,
+    ocr: Callable[[], OcrEngine] | None,
+    executor: Executor | None = None,
+) -> Iterator[PageResult]:
+    """Every page read, in input order: in this process (``jobs`` 1), in ``jobs`` worker
+    processes, or by ``executor`` (a cluster: see :mod:`oppforms.executor`).
+
+    A page that the worker processes died on again and again (Dask gave it up) raises
+    :class:`~oppforms.errors.InputError`, so its file ends ``malformed``; a page read
+    past its time is ``refused``."""
+    set_engine_factory(ocr or default_engine)
+    if executor is None:
+        if jobs <= 1 or len(refs) <= 1:
+            for ref in refs:
+                yield read_page(ref, settings)
+            return
+        # a forked worker whose parent's OpenCV thread pool was busy can hang: keep OpenCV in
+        # this process on one thread (workers read the pages; this process only assembles)
+        import cv2
+
+        cv2.setNumThreads(1)
+        executor = LocalPool(jobs, initializer=_worker_init, initargs=(ocr,))
+    out = executor.run(_read_job, _jobs(refs, ocr, executor), common=settings, timeout=settings.page_timeout * 2 + 60)
+    try:
+        for ref, got in zip(refs, out, strict=True):
+            if isinstance(got, Lost):
+                if got.died:
+                    raise InputError(N_("{label}: {reason} (stopped)").format(label=ref.label, reason=got.reason))
+                yield PageResult(ref.path, ref.page_index, "refused", warnings=(N_("{label}: reading took too long").format(label=ref.label),))
+                continue
+            result, crops = got
+            if crops and settings.review_dir is not None:
+                for name, data in crops.items():
+                    atomic_write_bytes(Path(settings.review_dir) / name, data, durable=False)
+            yield result
+    finally:
+        out.close()
 
 
 def read_scanned(
@@ -96,11 +165,12 @@ def read_scanned(
     review_dir: Path | None = None,
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
+    executor: Executor | None = None,
 ) -> list[Record]:
     """See :func:`oppforms.scan.read_scanned`."""
     files = expand_inputs(Path(path))
     if not files:
-        raise InputError(f"{Path(path).name}: no PDF or image files in it")
+        raise InputError(N_("{file}: no PDF or image files in it").format(file=Path(path).name))
     run, results = _read_files(
         [(f, str(f)) for f in files],
         spec,
@@ -109,14 +179,15 @@ def read_scanned(
         review_dir=review_dir,
         ocr=ocr,
         accept_confidence=accept_confidence,
+        executor=executor,
     )
     for file in run.files:
         if file.error is not None:
             raise file.error
     if not run.records:
         if results and all(r.kind == "refused" for r in results):
-            raise InputError(results[0].warnings[0] if results[0].warnings else f"{Path(path).name}: unreadable")
-        raise NotThisFormError(f"{Path(path).name}: no page of the form {spec.form_id} found")
+            raise InputError(results[0].warnings[0] if results[0].warnings else N_("{file}: unreadable").format(file=Path(path).name))
+        raise NotThisFormError(N_("{file}: no page of the form {form} found").format(file=Path(path).name, form=spec.form_id))
     return list(run.records)
 
 
@@ -129,10 +200,18 @@ def read_scanned_files(
     review_dir: Path | None = None,
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
+    executor: Executor | None = None,
 ) -> ScanRun:
     """See :func:`oppforms.scan.read_scanned_files`."""
     return _read_files(
-        files, spec, issued=issued, jobs=jobs, review_dir=review_dir, ocr=ocr, accept_confidence=accept_confidence
+        files,
+        spec,
+        issued=issued,
+        jobs=jobs,
+        review_dir=review_dir,
+        ocr=ocr,
+        accept_confidence=accept_confidence,
+        executor=executor,
     )[0]
 
 
@@ -145,6 +224,7 @@ def _read_files(
     review_dir: Path | None,
     ocr: Callable[[], OcrEngine] | None,
     accept_confidence: float,
+    executor: Executor | None = None,
 ) -> tuple[ScanRun, list[PageResult]]:
     if jobs < 1:
         raise UsageError("jobs must be 1 or more")
@@ -173,7 +253,7 @@ def _read_files(
         names[str(path)] = name
     # every page of every file in one go: the workers stay busy however the pages are
     # spread over files (one photo per page is one page per file)
-    results = list(read_pages(refs, settings, jobs=jobs, ocr=ocr))
+    results = list(read_pages(refs, settings, jobs=jobs, ocr=ocr, executor=executor))
     alphabet = _alphabet(ocr) if any(r.kind == "form" for r in results) else None
     assembly = assemble_run(results, spec, issued=registry, alphabet=alphabet, names=names)
     out = []

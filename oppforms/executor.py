@@ -1,0 +1,303 @@
+"""Running the same per-item work here or elsewhere: one seam, "run these items, give me
+the results in order".
+
+Reading scanned pages (:func:`oppforms.scan.pipeline.read_pages`) and sandboxed PDFs
+(:class:`oppforms.extract.sandbox.Sandbox`) hand their items to an :class:`Executor`:
+
+- :class:`LocalPool`: worker processes on this machine (a ``ProcessPoolExecutor``), as
+  oppforms has always read pages; the default;
+- :class:`DaskExecutor`: the workers of a Dask distributed cluster (``--cluster
+  tcp://HOST:8786``), or a ``LocalCluster`` it starts (``--cluster local:N``). Dask is an
+  optional extra (``pip install 'oppforms[cluster]'``) and imported only here, on use.
+
+An item whose result never comes back is a :class:`Lost` result, never an exception: the
+caller turns it into the status the item gets (a page read too slowly is refused; a page
+that killed the worker processes that ran it, again and again, makes its file
+``malformed``). The work itself (the function and its items) must be picklable, and
+importable where it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from .errors import MissingDependencyError, UsageError
+
+__all__ = ["DaskExecutor", "Executor", "LocalPool", "Lost", "connect", "parse_address"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R")
+
+#: What to install for ``--cluster``.
+INSTALL_HINT = "--cluster needs Dask distributed: pip install 'oppforms[cluster]' (or pip install distributed)"
+#: How often a task may be on a worker that died before Dask gives it up (Dask's own
+#: default is 3; a page that kills workers is given up sooner on the clusters we start).
+ALLOWED_FAILURES = 2
+#: The environment variable that may name the cluster (as ``--cluster`` does).
+ENV = "OPPFORMS_CLUSTER"
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """An item without a result: the processes that ran it died (``died``: killed, out of
+    memory, a crash in native code; Dask ran it elsewhere and gave up), or it ran past its
+    time (``died`` False)."""
+
+    reason: str
+    died: bool
+
+
+class Executor(Protocol):
+    """Runs ``fn(item, common)`` for every item; yields one result per item, in input
+    order, or :class:`Lost`. ``common`` is sent to the workers once, not per item;
+    ``timeout`` bounds the wait for one item (seconds). Only a window of items is in
+    flight at once, so the items may be a lazy iterable of any length. ``ship``: the
+    workers cannot see the client's files (they get the bytes instead)."""
+
+    @property
+    def workers(self) -> int: ...
+
+    @property
+    def ship(self) -> bool: ...
+
+    @property
+    def remote(self) -> bool:
+        """The workers are other processes that may not see this machine's folders."""
+        ...
+
+    def run(
+        self,
+        fn: Callable[[T, C], R],
+        items: Iterable[T],
+        *,
+        common: C,
+        timeout: float | None = None,
+    ) -> Generator[R | Lost, None, None]: ...
+
+
+@dataclass(slots=True)
+class LocalPool:
+    """``jobs`` worker processes on this machine (``initializer`` runs once in each)."""
+
+    jobs: int
+    initializer: Callable[..., object] | None = None
+    initargs: tuple[Any, ...] = ()
+
+    @property
+    def workers(self) -> int:
+        return self.jobs
+
+    @property
+    def ship(self) -> bool:
+        return False
+
+    @property
+    def remote(self) -> bool:
+        return False
+
+    def run(
+        self, fn: Callable[[T, C], R], items: Iterable[T], *, common: C, timeout: float | None = None
+    ) -> Generator[R | Lost, None, None]:
+        window = max(8, self.jobs * 4)
+        with ProcessPoolExecutor(max_workers=self.jobs, initializer=self.initializer, initargs=self.initargs) as pool:
+            queue: deque[Future[R]] = deque()
+            source = iter(items)
+            try:
+                while True:
+                    while len(queue) < window:
+                        try:
+                            item = next(source)
+                        except StopIteration:
+                            break
+                        queue.append(pool.submit(fn, item, common))
+                    if not queue:
+                        return
+                    fut = queue.popleft()
+                    try:
+                        yield fut.result(timeout=timeout)
+                    except FutureTimeout:
+                        fut.cancel()
+                        yield Lost(f"took longer than {timeout:g} s", died=False)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``("local", N)`` for ``local:N``, ``("remote", 0)`` for a scheduler address
+    (``tcp://HOST:PORT``, ``tls://…``, ``HOST:PORT``); :class:`UsageError` otherwise."""
+    text = address.strip()
+    if text.startswith("local:") or text == "local":
+        count = text.partition(":")[2] or str(os.cpu_count() or 1)
+        if not count.isdigit() or not 1 <= int(count) <= 1024:
+            raise UsageError(f"--cluster {address}: local:N takes a number of worker processes (1-1024)")
+        return "local", int(count)
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme not in ("tcp", "tls", "ucx", "inproc", "ws", "wss"):
+        raise UsageError(f"--cluster {address}: not a Dask scheduler address (tcp://HOST:8786) nor local:N")
+    host, colon, port = (rest if sep else text).rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise UsageError(f"--cluster {address}: not a Dask scheduler address (tcp://HOST:8786) nor local:N")
+    return "remote", 0
+
+
+def _identity(value: T) -> T:
+    return value
+
+
+@dataclass(slots=True)
+class DaskExecutor:
+    """The workers of a Dask cluster, through ``client``; ``ship``: send file bytes (the
+    workers do not share this machine's storage). Close it (or use it as a context
+    manager) to let go of the client and of the cluster it started."""
+
+    client: Any
+    address: str
+    ship: bool = False
+    cluster: Any = None  # the LocalCluster started for local:N, closed with this
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    @property
+    def remote(self) -> bool:
+        return True
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+    def each_worker(self, fn: Callable[[], R]) -> dict[str, R]:
+        """``fn()`` run once in every worker process: worker address → its result."""
+        return dict(self.client.run(fn))
+
+    def run(
+        self, fn: Callable[[T, C], R], items: Iterable[T], *, common: C, timeout: float | None = None
+    ) -> Generator[R | Lost, None, None]:
+        from distributed import KilledWorker
+
+        # ``common`` as the result of a task rather than scattered data: a task's result
+        # that is lost with its workers is computed again, scattered data is gone
+        shared = self.client.submit(_identity, common, pure=False)
+        window = max(8, self.workers * 4)
+        queue: deque[Any] = deque()
+        source = iter(items)
+        try:
+            while True:
+                while len(queue) < window:
+                    try:
+                        item = next(source)
+                    except StopIteration:
+                        break
+                    queue.append(self.client.submit(fn, item, shared, pure=False))
+                if not queue:
+                    return
+                fut = queue.popleft()
+                try:
+                    yield fut.result(timeout=timeout)
+                except KilledWorker as exc:
+                    log.warning("cluster: a task was given up after its workers died")
+                    yield Lost(f"the worker processes died on it, again and again ({_worker_deaths(exc)})", died=True)
+                except TimeoutError:
+                    fut.cancel()
+                    yield Lost(f"took longer than {timeout:g} s", died=False)
+        finally:
+            for fut in queue:
+                fut.cancel()
+            shared.cancel()
+
+
+def _worker_deaths(exc: BaseException) -> str:
+    text = str(exc)
+    return "Dask gave it up" if not text else "Dask gave it up: " + text.split("\n")[0][:200]
+
+
+def connect(address: str, *, ship: bool = False, memory_limit: str | int | None = None) -> DaskExecutor:
+    """An executor on the Dask cluster at ``address`` (``tcp://HOST:8786``), or on a
+    ``LocalCluster`` of N single-threaded worker processes it starts (``local:N``).
+
+    :class:`MissingDependencyError` (exit 5) when Dask distributed is not installed;
+    :class:`UsageError` for an address that is none, or a scheduler that cannot be reached."""
+    kind, count = parse_address(address)
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise MissingDependencyError(INSTALL_HINT) from exc
+    if kind == "local":
+        # workers start the sandbox's reader processes, so they must not be daemonic; the
+        # nannies in this process read this whenever they (re)start a worker, so it stays set
+        dask.config.set({"distributed.worker.daemon": False})
+        with dask.config.set(
+            {
+                "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                "distributed.admin.system-monitor.gil.enabled": False,
+            }
+        ):
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=count,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=memory_limit if memory_limit is not None else "auto",
+                silence_logs=logging.ERROR,
+            )
+            try:
+                client = Client(cluster)  # type: ignore[no-untyped-call]
+            except BaseException:
+                cluster.close()
+                raise
+        return DaskExecutor(client, address, ship=ship, cluster=cluster)
+    try:
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"--cluster {address}: cannot reach the Dask scheduler ({type(exc).__name__})") from exc
+    return DaskExecutor(client, address, ship=ship)
+
+
+def differences(here: dict[str, str], workers: dict[str, dict[str, str]]) -> list[str]:
+    """One line per worker and item where the worker's versions (``workers``: address →
+    what :func:`oppforms.scan.versions.installed` gave there) differ from ``here``."""
+    lines = []
+    for address, theirs in sorted(workers.items()):
+        for key in sorted(set(here) | set(theirs)):
+            mine, other = here.get(key, "absent"), theirs.get(key, "absent")
+            if mine != other:
+                lines.append(f"{address}: {key} {other} (here: {mine})")
+    return lines
+
+
+def check_workers(executor: DaskExecutor, probe: Callable[[], dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Every worker's versions (``probe()`` run there), after checking them against this
+    machine's; a :class:`MissingDependencyError` naming each difference when they differ,
+    or when the cluster has no workers."""
+    found = executor.each_worker(probe)
+    if not found:
+        raise MissingDependencyError(f"--cluster {executor.address}: the cluster has no workers")
+    lines = differences(probe(), found)
+    if lines:
+        raise MissingDependencyError(
+            f"--cluster {executor.address}: the workers differ from this machine; install the same versions "
+            "there (see the README, 'Reading on a cluster'):\n  " + "\n  ".join(lines)
+        )
+    return found
