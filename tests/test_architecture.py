@@ -15,11 +15,11 @@ PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version"},
     {"spec", "_spec_loader", "fonts", "_io", "pagecode", "issued", "_pdfsyntax"},
-    {"typeset", "records", "values", "naming"},
+    {"typeset", "records", "values", "naming", "smart"},
     {"draw"},
-    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template"},
-    {"batch"},
-    {"cli", "__main__", "__init__"},
+    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "review", "signatures"},
+    {"batch", "workspace"},
+    {"cli", "__main__", "__init__", "web"},
 ]
 NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch")}
 #: Inside ``sources``, lowest first: helpers, the reader every format shares, one module
