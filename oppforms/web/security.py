@@ -70,8 +70,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        too_large = False
 
         async def send_secured(message: Message) -> None:
+            if too_large:  # the app's answer to a cut-off body is replaced by a 413 below
+                return
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if not k.lower().startswith(b"access-control-")]
                 message["headers"] = kept + list(SECURITY_HEADERS)
@@ -106,10 +109,29 @@ class Guard:
             if length is not None and (not length.isdigit() or int(length) > self.max_body):
                 await _refuse(send_secured, 413, _too_large(self.max_body))
                 return
-            receive = _bounded(receive, self.max_body)
+            inner = receive
+            seen = 0
+
+            async def bounded() -> Message:
+                nonlocal seen, too_large
+                message = await inner()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > self.max_body:
+                        too_large = True
+                        raise BodyTooLarge
+                return message
+
+            receive = bounded
         try:
             await self.app(scope, receive, send_secured)
         except BodyTooLarge:
+            pass
+        except Exception:
+            if not too_large:
+                raise
+        if too_large:
+            too_large = False
             await _refuse(send_secured, 413, _too_large(self.max_body))
 
 
@@ -119,21 +141,6 @@ class BodyTooLarge(Exception):
 
 def _too_large(limit: int) -> str:
     return f"Wat u stuurde is te groot (meer dan {limit // (1024 * 1024)} MB samen). Stuur minder bestanden tegelijk."
-
-
-def _bounded(receive: Receive, limit: int) -> Receive:
-    seen = 0
-
-    async def bounded() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge
-        return message
-
-    return bounded
 
 
 def _cookie(header: bytes, name: str) -> str:
