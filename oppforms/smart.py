@@ -74,7 +74,7 @@ _TIME = re.compile(
             r"schooljaar|schooljaren|periode|trimester|semester|kwartaal|dagelijks|wekelijks|"
             r"maandelijks|jaarlijks|deadline|datum|morgen|vandaag|leerjaar)\b",
             rf"\b(?:{_WEEKDAYS})\w*\b",
-            rf"\b(?:eind|einde|begin|start|halverwege|midden)\s+(?:van\s+)?(?:de\s+|het\s+)?(?:{_UNITS}|schooljaar|jaar)\b",
+            rf"\b(?:eind|einde|begin|start|halverwege|midden)\s+(?:van\s+)?(?:de\s+|het\s+)?(?:{_UNITS}|schooljaar|jaar)\b(?:\s*\d+\b)?",
         )
     ),
     re.IGNORECASE,
