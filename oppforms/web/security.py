@@ -49,7 +49,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 _FORBIDDEN_PAGE = """<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>Geen toegang - oppforms</title></head>
+<html lang="nl"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Geen toegang - oppforms</title></head>
 <body><main><h1>Geen toegang</h1><p>{reason}</p></main></body></html>
 """
 
