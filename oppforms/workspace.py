@@ -80,6 +80,9 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 JobKind = Literal["fill", "read"]
+#: The log is read by school staff: it speaks Dutch.
+_KIND_NL = {"fill": "invullen", "read": "lezen"}
+_STATE_NL = {"waiting": "wacht", "running": "bezig", "done": "klaar", "stopped": "gestopt", "failed": "mislukt"}
 JobState = Literal["waiting", "running", "done", "stopped", "failed"]
 
 
@@ -219,8 +222,8 @@ class Workspace:
         return self.root / "jobs" / job_id
 
     def log(self, what: str, db: sqlite3.Connection | None = None) -> None:
-        """Add a line to the log (``what`` names actions, record numbers and field
-        names, never values)."""
+        """Add a line to the log, in Dutch (``what`` names actions, record numbers and
+        field names, never values)."""
         try:
             who = getpass.getuser()
         except (KeyError, OSError):
@@ -251,7 +254,8 @@ class Workspace:
                 "INSERT INTO uploads (id, kind, name, stored, size, created) VALUES (?, ?, ?, ?, ?, ?)",
                 (upload_id, kind, name, stored, len(data), _now()),
             )
-            self.log(f"{kind} file uploaded ({len(data)} bytes) as {upload_id}", db)
+            what = "gegevens" if kind == "data" else "teruggekomen formulier"
+            self.log(f"bestand ontvangen ({what}, {len(data)} bytes): {upload_id}", db)
         return Upload(upload_id, kind, name, self.root / stored, len(data))
 
     def upload(self, upload_id: str) -> Upload | None:
@@ -269,7 +273,7 @@ class Workspace:
                 (job_id, kind, total, json.dumps(options), _now()),
             )
             db.executemany("INSERT INTO job_uploads (job, upload) VALUES (?, ?)", [(job_id, u) for u in uploads])
-            self.log(f"{kind} job {job_id} started with {len(uploads)} file(s)", db)
+            self.log(f"taak {_KIND_NL[kind]} {job_id} gestart met {len(uploads)} bestand(en)", db)
         job = self.job(job_id)
         assert job is not None
         return job
@@ -314,7 +318,7 @@ class Workspace:
         with self._write() as db:
             db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*args, job_id))
             if state in ("done", "stopped", "failed"):
-                self.log(f"job {job_id} {state}", db)
+                self.log(f"taak {job_id}: {_STATE_NL[state]}", db)
 
     def stop_unfinished_jobs(self) -> int:
         """Jobs left running by a server that was stopped or killed are marked stopped
@@ -356,7 +360,7 @@ class Workspace:
                 db.execute("INSERT INTO records (file, position, data) VALUES (?, ?, ?)",
                            (file_id, i, json.dumps(data, ensure_ascii=False)))
             db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
-            self.log(f"returned file {upload.id} read: {result.status}, {len(result.records)} form(s)", db)
+            self.log(f"teruggekomen bestand {upload.id} gelezen: {result.status}, {len(result.records)} formulier(en)", db)
         return file_id
 
     def returned_files(self, job_id: str | None = None) -> list[ReturnedFile]:
@@ -436,9 +440,9 @@ class Workspace:
                 "INSERT INTO decisions (record, item, value, signed, later, decided) VALUES (?, ?, ?, ?, ?, ?)",
                 (record_id, index, value, None if signed is None else int(signed), later, _now()),
             )
-            what = "put off" if later is not None else "signature judged" if signed is not None else (
-                "value confirmed" if value is not None else "seen")
-            self.log(f"review: record {record_id}, item {index + 1}{' (' + field + ')' if field else ''}: {what}", db)
+            what = "uitgesteld" if later is not None else "handtekening beoordeeld" if signed is not None else (
+                "waarde vastgesteld" if value is not None else "gezien")
+            self.log(f"controle: formulier {record_id}, punt {index + 1}{' (' + field + ')' if field else ''}: {what}", db)
         return True
 
     def undo_last(self) -> tuple[int, int] | None:
@@ -448,7 +452,7 @@ class Workspace:
             if last is None:
                 return None
             db.execute("DELETE FROM decisions WHERE seq = ?", (last["seq"],))
-            self.log(f"review: record {last['record']}, item {last['item'] + 1}: decision undone", db)
+            self.log(f"controle: formulier {last['record']}, punt {last['item'] + 1}: besluit ongedaan gemaakt", db)
         return int(last["record"]), int(last["item"])
 
     def decisions_count(self) -> int:

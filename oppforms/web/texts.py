@@ -32,6 +32,7 @@ SMART_MISSING = {
 
 #: Review reasons and file reasons, by how they start; ``{0}``, ``{1}`` are the groups.
 _REASONS: tuple[tuple[str, str], ...] = (
+    (r"(.+?): not UTF-8; read as Windows-1252", "{0}: gelezen als Windows-1252, zoals Excel een CSV-bestand opslaat"),
     (r"page (\d+) of (\d+) is missing from the scan", "pagina {0} van {1} ontbreekt in de scan"),
     (r"page (\d+) of the form is missing", "pagina {0} van het formulier ontbreekt"),
     (r"page (\d+) has no text layer", "pagina {0} heeft geen tekstlaag (een scan?); lees de velden zelf"),
@@ -61,7 +62,7 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"the form's font cannot draw the (\S+) (.*)", "dit teken kan het formulier niet tonen: {1}"),
     (r"a date or time cell in a text field", "een datumcel in een tekstveld (maak van de cel tekst)"),
     (r"a signature cannot be filled in from data", "een handtekening kan niet uit gegevens worden ingevuld; laat dit leeg"),
-    (r"(?:\S+: )?unknown column", "onbekende kolom"),
+    (r"(.+?): unknown column\(s\) (.*?) \(map them", "{0}: deze kolommen horen bij geen veld van het formulier: {1}"),
     (r"file not found", "bestand niet gevonden"),
     (r"not a PDF or an image", "geen PDF en geen afbeelding"),
     (r"not the OPP korte versie", "niet het OPP korte versie"),
@@ -106,7 +107,8 @@ def reason(text: str, field: str | None = None) -> str:
     for pattern, nl in _COMPILED:
         m = pattern.match(text)
         if m:
-            return nl.format(*m.groups())
+            said = nl.format(*m.groups())
+            return said.replace("(column ", "(kolom ").replace(') and "', ') en "')
     return text
 
 
