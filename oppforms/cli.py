@@ -203,9 +203,11 @@ def fill(
         click.echo(f"wrote {merged} ({len(done)} forms, {pages} pages, for printing)", err=True)
         if password_column:
             click.echo("oppforms: note: the merged print file is not encrypted", err=True)
+    smart = sum(bool(r.warnings) for r in results)
     click.echo(
         f"{len(results)} rows: {ok} filled, {skipped} already done, {len(failed)} failed"
         + (f", {continued} with continuation pages" if continued else "")
+        + (f", {smart} with SMART warnings (goals without a measure or time frame)" if smart else "")
         + f"; report: {report}",
         err=True,
     )
