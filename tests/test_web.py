@@ -534,3 +534,36 @@ def test_serve_listens_on_loopback_only() -> None:
         assert sock.getsockname()[0] == "127.0.0.1"
     finally:
         sock.close()
+
+
+def test_crops_and_pages_are_served_only_from_the_workspace(served: tuple[TestClient, WebApp], spec: FormSpec,
+                                                            tmp_path: Path) -> None:
+    client, web = served
+    outside = tmp_path / "elders.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+    crops = web.workspace.job_dir("abc") / "crops"
+    crops.mkdir(parents=True)
+    (crops / "k.png").write_bytes(b"\x89PNG\r\n\x1a\nkrop")
+    _returned(web, spec, _record(spec, "000001", "A", (
+        ReviewItem("x", field="leerling.klas", page=1, crop=str(outside)),
+        ReviewItem("y", field="leerling.naam", page=1, crop=str(crops / "k.png")),
+    )))
+    assert client.get("/controleren/1/0/uitsnede.png").status_code == 404
+    r = client.get("/controleren/1/1/uitsnede.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content.endswith(b"krop")
+    assert client.get("/controleren/1/7/uitsnede.png").status_code == 404
+
+
+def test_the_whole_page_is_the_returned_file_rendered_again(served: tuple[TestClient, WebApp], spec: FormSpec) -> None:
+    from oppforms.spec import shipped_pdf_path
+
+    client, web = served
+    upload = web.workspace.add_upload("returned", "terug.pdf", ".pdf", shipped_pdf_path(spec).read_bytes())
+    job = web.workspace.add_job("read", [upload.id], {}, total=1)
+    record = _record(spec, "000001", "A", (ReviewItem("x", field="leerling.klas", page=4),))
+    web.workspace.add_returned(job.id, upload, FileResult(upload.name, FileStatus.REVIEW, (record,)), 1)
+    page = client.get("/controleren/1/0/pagina")
+    assert page.status_code == 200 and "Pagina 4 van terug.pdf" in page.text
+    png = client.get("/controleren/1/0/pagina.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert png.content != shipped_pdf_path(spec).read_bytes()
