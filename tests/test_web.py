@@ -356,7 +356,8 @@ def test_a_bad_value_is_refused_with_the_reason_and_kept_in_the_input(served: tu
     _returned(web, spec, _record(spec, "000001", "A", (
         ReviewItem("akkoord.leerling.start.datum: not a date", field="akkoord.leerling.start.datum", page=3),)))
     r = client.post("/controleren", data={"record": "1", "item": "0", "waarde": "31-02-2027"}, headers=SAME)
-    assert r.status_code == 200 and 'role="alert"' in r.text and 'value="31-02-2027"' in r.text
+    assert r.status_code == 400 and 'role="alert"' in r.text and 'value="31-02-2027"' in r.text
+    assert "deze datum bestaat niet" in r.text
     assert web.workspace.decisions_count() == 0
     client.post("/controleren", data={"record": "1", "item": "0", "waarde": "1-3-2027"}, headers=SAME)
     assert web.workspace.records(spec)[0].corrected.fields["akkoord.leerling.start.datum"] == "2027-03-01"

@@ -250,12 +250,17 @@ class WebApp:
         return field is not None and field in self.labels and self.spec.field(field).kind is FieldKind.SIGNATURE
 
     async def review_page(self, request: Request) -> Response:
+        return self._review(request)
+
+    def _review(self, request: Request, *, error: str = "", typed: str | None = None, status_code: int = 200) -> Response:
+        """The queue's first item; after a refused value, that error and what was typed (in
+        the page, never in the address, which the history keeps)."""
         queue = self.workspace.queue(self.spec)
         signatures = [q for q in queue if self._signature_field(q.record.review[q.index].field)]
         others = [q for q in queue if not self._signature_field(q.record.review[q.index].field)]
         current = others[0] if others else None
         context: dict[str, Any] = {"queue_size": len(queue), "signatures": signatures, "current": None,
-                                   "later_reasons": LATER_REASONS, "error": request.query_params.get("fout", ""),
+                                   "later_reasons": LATER_REASONS, "error": error,
                                    "can_undo": self.workspace.decisions_count() > 0 or any(q.later for q in queue)}
         if current is not None:
             item = current.record.review[current.index]
@@ -265,12 +270,12 @@ class WebApp:
                 value = f"{value[8:10]}-{value[5:7]}-{value[0:4]}"
             context["current"] = {
                 "record": current.record_id, "index": current.index, "item": item, "field": f,
-                "value": request.query_params.get("waarde", value) if context["error"] else value,
+                "value": typed if typed is not None else value,
                 "original": value, "later": current.later, "certainty": _certainty(item),
                 "pupil": current.record.fields.get("leerling.naam", ""), "source": current.record.source,
                 "nummer": current.record.fields.get(self.spec.records.key, ""),
             }
-        return self.render(request, "controleren.html", **context)
+        return self.render(request, "controleren.html", status_code, **context)
 
     async def review_decide(self, request: Request) -> Response:
         from ..review import check_value
@@ -288,12 +293,10 @@ class WebApp:
             self.workspace.decide(record_id, index, later=reason if reason in LATER_REASONS else "anders",  # type: ignore[arg-type]
                                   field=field or "")
         elif field in self.labels and not self._signature_field(field):
-            checked, problem = check_value(field, value.replace("\r\n", "\n"), self.spec)  # type: ignore[arg-type]
+            checked, problem = check_value(field, value.replace("\r\n", "\n"), self.spec)
             if checked is None:
-                from urllib.parse import urlencode
-
-                message = f"{self.label(field)}: {texts.reason(problem)}"
-                return RedirectResponse("/controleren?" + urlencode({"fout": message, "waarde": value}), status_code=303)
+                return self._review(request, error=f"{self.label(field)}: {texts.reason(problem)}", typed=value,
+                                    status_code=400)
             self.workspace.decide(record_id, index, value=checked, field=field or "")  # type: ignore[arg-type]
         else:
             self.workspace.decide(record_id, index, field=field or "")  # type: ignore[arg-type]

@@ -16,8 +16,13 @@ import shutil
 import threading
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..spec import FormSpec
 from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..batch import FillResult
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +130,15 @@ class JobRunner:
         crops = ws.job_dir(job_id) / "crops"
         crops.mkdir(parents=True, exist_ok=True)
         results = extract_many([u.path for u in uploads], issued=ws.issued_dir, spec=self.spec, review_dir=crops)
-        try:
+        try:  # one result per input file, in order
             for position, (upload, result) in enumerate(zip(uploads, results, strict=False), 1):
                 ws.add_returned(job_id, upload, result, position)
                 if self._stop.is_set():
                     break
         finally:
-            results.close()
+            close = getattr(results, "close", None)
+            if close is not None:  # the generator's own cleanup: stop the worker processes
+                close()
 
 
 def _shown(text: str, names: dict[str, str]) -> str:
@@ -141,8 +148,7 @@ def _shown(text: str, names: dict[str, str]) -> str:
     return text
 
 
-def _renamed(result: object, names: dict[str, str]) -> object:
+def _renamed(result: FillResult, names: dict[str, str]) -> FillResult:
     from dataclasses import replace
 
-    return replace(result, source=names.get(result.source, Path(result.source).name),  # type: ignore[attr-defined]
-                   reason=_shown(result.reason, names))  # type: ignore[attr-defined]
+    return replace(result, source=names.get(result.source, Path(result.source).name), reason=_shown(result.reason, names))
