@@ -568,3 +568,56 @@ def test_the_whole_page_is_the_returned_file_rendered_again(served: tuple[TestCl
     png = client.get("/controleren/1/0/pagina.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert png.content != shipped_pdf_path(spec).read_bytes()
+
+
+def test_ctrl_c_stops_the_server_within_seconds_while_a_fill_job_runs(tmp_path: Path) -> None:
+    import urllib.request
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oppforms", "serve", "--no-browser", "--port", str(port), "--workspace", str(tmp_path / "ws")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        token = proc.stdout.readline().strip().split("=", 1)[1]
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Cookie": f"oppforms_token={token}", "Origin": base}
+        data = _csv([_pupil(n) for n in range(1, 3001)])
+        body = (b"--b\r\nContent-Disposition: form-data; name=\"bestand\"; filename=\"veel.csv\"\r\n"
+                b"Content-Type: text/csv\r\n\r\n" + data + b"\r\n--b--\r\n")
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kwargs: object) -> None:
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+
+        def post(path: str, payload: bytes, content_type: str) -> str:
+            request = urllib.request.Request(base + path, data=payload, method="POST",
+                                             headers={**headers, "Content-Type": content_type})
+            try:
+                opener.open(request, timeout=30)
+            except urllib.error.HTTPError as exc:  # the 303 comes as an "error" without redirects
+                assert exc.code == 303, exc.code
+                return str(exc.headers["location"])
+            raise AssertionError("expected a redirect")
+
+        preview = post("/invullen", body, "multipart/form-data; boundary=b")
+        job = post(preview + "/start", b"", "application/x-www-form-urlencoded")
+        for _ in range(100):  # until the job is filling
+            page = opener.open(urllib.request.Request(base + job, headers=headers), timeout=30).read().decode()
+            if "Bezig" in page and "0 van" not in page:
+                break
+            time.sleep(0.1)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    ws = Workspace(tmp_path / "ws")
+    state = ws.jobs("fill")[0]
+    assert state.state == "stopped" and 0 < state.done < 3000
