@@ -19,7 +19,7 @@ from .scan.report import severity
 from .spec import FieldKind, FormSpec, current_spec
 from .values import coercer_for
 
-__all__ = ["Decision", "apply_decisions", "check_value", "review_order"]
+__all__ = ["Decision", "apply_decisions", "check_value", "review_order", "severity_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,15 @@ def apply_decisions(record: Record, decisions: Iterable[Decision] | Mapping[int,
     return replace(record, fields=fields, signed=signed, review=tuple(left))
 
 
+def severity_of(item: ReviewItem) -> int:
+    """How serious a review item is, 0 the worst (see :data:`oppforms.scan.report.SEVERITY`);
+    a reason that starts with its field's name ("leerling.klas: …") is judged on the rest."""
+    if item.field and item.reason.startswith(item.field + ": "):
+        item = replace(item, reason=item.reason[len(item.field) + 2 :])
+    return severity(item)
+
+
 def review_order(items: Iterable[tuple[object, ReviewItem]]) -> list[tuple[object, ReviewItem]]:
     """Review items worst first (a missing page before an unsure letter), keeping the
     given order among equals; the first element of each pair is the caller's key."""
-    return sorted(items, key=lambda pair: severity(pair[1]))
+    return sorted(items, key=lambda pair: severity_of(pair[1]))

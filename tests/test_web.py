@@ -335,11 +335,12 @@ def test_review_queue_worst_first_typing_replaces_the_guess_and_a_second_enter_d
     assert "Nog <strong>2</strong> punten" in page
     assert "<h2 id=\"punt-kop\">het hele formulier</h2>" in page  # the missing page first
     assert "pagina 5 van 5 ontbreekt in de scan" in page
+    assert "Zekerheid: <strong>laag</strong>" in page  # a word beside the colour
     client.post("/controleren", data={"record": "1", "item": "1", "actie": "gezien"}, headers=SAME)
     page = client.get("/controleren").text
     assert '<label for="waarde">Klas</label>' in page  # the input's name is the field's Dutch label
     assert 'value="2B"' in page and "autofocus" in page
-    assert "Zekerheid: <strong>" in page
+    assert "Zekerheid: <strong>twijfel</strong>" in page and 'class="certainty c-twijfel"' in page
     for _ in range(2):  # a double Enter
         client.post("/controleren", data={"record": "1", "item": "0", "waarde": "3C"}, headers=SAME)
     corrected = web.workspace.records(spec)[0].corrected

@@ -38,7 +38,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 SAMPLE_CSV = ROOT / "samples" / "opp-leerlingen-win1252.csv"  # as Dutch Excel writes it: 8 pupils
 XSS = "<img src=x onerror=alert(1)>"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=nl"]
 PAGES = ("/", "/invullen", "/terug", "/controleren", "/handtekeningen", "/export")
 
 if not CHROMIUM.exists():

@@ -62,6 +62,7 @@ class WebApp:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.filters["tijd"] = _local_time
         self.env.globals.update(htmx=HTMX, status=texts.status, reason=texts.reason, fill_status=texts.FILL_STATUS,
                                 job_state=texts.JOB_STATE, label=self.label)
         self.labels = {f.name: f.label for f in self.spec.fields}
@@ -481,15 +482,30 @@ def _after_field(message: str, path: str, row: int, field: str | None = None) ->
     return texts.reason(text)
 
 
-def _certainty(item: Any) -> dict[str, str]:
-    from ..scan.report import SEVERITY, severity
+def _local_time(iso: str) -> str:
+    """A stored UTC time as this computer's local time, the Dutch way (``6-12-2026 09:19``)."""
+    from datetime import datetime
 
-    level = severity(item)
+    try:
+        moment = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return f"{moment.day}-{moment.month}-{moment.year} {moment:%H:%M}"
+
+
+def _certainty(item: Any) -> dict[str, str]:
+    """How sure the reader was, as a word (and a colour beside it): ``laag`` for a missing
+    or unmatched page and a scan that disagrees with what was issued, ``redelijk`` for the
+    mildest reasons (a line end that may be an Enter), ``twijfel`` for everything else."""
+    from ..review import severity_of
+    from ..scan.report import SEVERITY
+
+    level = severity_of(item)
     if level <= 3:
         return {"word": "laag", "css": "laag"}
-    if level < len(SEVERITY) - 3:
-        return {"word": "twijfel", "css": "twijfel"}
-    return {"word": "redelijk", "css": "redelijk"}
+    if len(SEVERITY) - 3 <= level < len(SEVERITY):
+        return {"word": "redelijk", "css": "redelijk"}
+    return {"word": "twijfel", "css": "twijfel"}
 
 
 def _page_png(workspace: Workspace, path: Path, page: int) -> bytes | None:
