@@ -45,7 +45,7 @@ SAMPLE_CSV = ROOT / "samples" / "opp-leerlingen.csv"
 def _client(guard: Guard, *, cookie: bool = True, host: str = f"127.0.0.1:{PORT}") -> TestClient:
     client = TestClient(guard, base_url=f"http://{host}")
     if cookie:
-        client.cookies.set("oppforms_token", TOKEN)
+        client.cookies.set(f"oppforms_token_{PORT}", TOKEN)
     return client
 
 
@@ -94,7 +94,7 @@ def test_a_request_without_the_token_cookie_is_refused(tmp_path: Path) -> None:
     client = _client(guard, cookie=False)
     for path in ("/", "/invullen", "/controleren", "/static/oppforms.css", "/export/opp-terug.csv"):
         assert client.get(path).status_code == 403, path
-    client.cookies.set("oppforms_token", "wrong")
+    client.cookies.set(f"oppforms_token_{PORT}", "wrong")
     assert client.get("/").status_code == 403
 
 
@@ -105,7 +105,7 @@ def test_the_token_in_the_first_url_becomes_a_strict_httponly_cookie_and_leaves_
     assert r.status_code == 303
     assert r.headers["location"] == "/controleren?x=1"
     cookie = r.headers["set-cookie"]
-    assert f"oppforms_token={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert f"oppforms_token_{PORT}={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert client.get("/controleren").status_code == 200  # the client kept the cookie
     assert _client(guard, cookie=False).get("/?token=guess", follow_redirects=False).status_code == 403
 
@@ -510,7 +510,7 @@ def test_serve_prints_the_url_first_and_stops_on_ctrl_c_within_seconds_with_a_pa
         token = first.split("=", 1)[1]
         # a page open: a kept-alive connection, and one request still being sent
         idle = socket.create_connection(("127.0.0.1", port))
-        idle.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: oppforms_token={token}\r\n\r\n".encode())
+        idle.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: oppforms_token_{port}={token}\r\n\r\n".encode())
         assert b"200 OK" in idle.recv(65536)
         half = socket.create_connection(("127.0.0.1", port))
         half.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode())
@@ -583,7 +583,7 @@ def test_ctrl_c_stops_the_server_within_seconds_while_a_fill_job_runs(tmp_path: 
         assert proc.stdout is not None
         token = proc.stdout.readline().strip().split("=", 1)[1]
         base = f"http://127.0.0.1:{port}"
-        headers = {"Cookie": f"oppforms_token={token}", "Origin": base}
+        headers = {"Cookie": f"oppforms_token_{port}={token}", "Origin": base}
         data = _csv([_pupil(n) for n in range(1, 3001)])
         body = (b"--b\r\nContent-Disposition: form-data; name=\"bestand\"; filename=\"veel.csv\"\r\n"
                 b"Content-Type: text/csv\r\n\r\n" + data + b"\r\n--b--\r\n")
@@ -622,3 +622,12 @@ def test_ctrl_c_stops_the_server_within_seconds_while_a_fill_job_runs(tmp_path: 
     ws = Workspace(tmp_path / "ws")
     state = ws.jobs("fill")[0]
     assert state.state == "stopped" and 0 < state.done < 3000
+
+
+def test_serve_without_the_web_extra_says_what_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['uvicorn'] = None; from oppforms.cli import main; "
+            f"main(['serve', '--no-browser', '--workspace', {str(tmp_path / 'ws')!r}])")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 5
+    assert 'pip install "oppforms[web]"' in run.stderr
+    assert run.stdout == ""

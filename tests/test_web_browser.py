@@ -122,7 +122,8 @@ def _fill(pg: object, server: tuple[str, Path], csv: Path, *, screenshot: str = 
 def test_the_first_url_sets_the_cookie_and_the_token_leaves_the_address_bar(page: object, server: tuple[str, Path]) -> None:
     assert "token" not in page.url  # type: ignore[attr-defined]
     assert page.url.rstrip("/") == base(server)  # type: ignore[attr-defined]
-    cookie = next(c for c in page.context.cookies() if c["name"] == "oppforms_token")  # type: ignore[attr-defined]
+    port = base(server).rsplit(":", 1)[1]
+    cookie = next(c for c in page.context.cookies() if c["name"] == f"oppforms_token_{port}")  # type: ignore[attr-defined]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie") == ""  # type: ignore[attr-defined]
 

@@ -31,7 +31,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-COOKIE = "oppforms_token"
+def cookie_name(port: int) -> str:
+    """The token cookie's name. Browsers keep cookies per host, not per port, so two
+    servers on one computer each need their own name."""
+    return f"oppforms_token_{port}"
+
+
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -64,6 +69,7 @@ class Guard:
         self.max_body = max_body
         self.hosts = {f"127.0.0.1:{port}".encode(), f"localhost:{port}".encode()}
         self.origins = {b"http://" + h for h in self.hosts}
+        self.cookie = cookie_name(port)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,11 +94,11 @@ class Guard:
             if hmac.compare_digest(query["token"].encode(), self.token.encode()):
                 del query["token"]
                 target = scope.get("path", "/") + (("?" + urlencode(query)) if query else "")
-                await _redirect_with_cookie(send_secured, target, self.token)
+                await _redirect_with_cookie(send_secured, target, self.cookie, self.token)
             else:
                 await _refuse(send_secured, 403, "De sleutel in de link klopt niet. Gebruik de link die oppforms serve liet zien.")
             return
-        if not hmac.compare_digest(_cookie(headers.get(b"cookie", b""), COOKIE).encode(), self.token.encode()):
+        if not hmac.compare_digest(_cookie(headers.get(b"cookie", b""), self.cookie).encode(), self.token.encode()):
             await _refuse(send_secured, 403, "Open oppforms met de link die <code>oppforms serve</code> liet zien.")
             return
         if scope["method"] not in SAFE_METHODS:
@@ -158,8 +164,8 @@ async def _refuse(send: Send, status: int, reason: str) -> None:
     await send({"type": "http.response.body", "body": body.encode()})
 
 
-async def _redirect_with_cookie(send: Send, target: str, token: str) -> None:
-    cookie = f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+async def _redirect_with_cookie(send: Send, target: str, name: str, token: str) -> None:
+    cookie = f"{name}={token}; HttpOnly; SameSite=Strict; Path=/"
     await send({"type": "http.response.start", "status": 303,
                 "headers": [(b"location", target.encode("latin-1")), (b"set-cookie", cookie.encode()),
                             (b"content-length", b"0")]})
