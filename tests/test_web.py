@@ -197,7 +197,7 @@ def test_too_many_files_at_once_are_refused(served: tuple[TestClient, WebApp], m
     monkeypatch.setattr(web_app, "MAX_FILES", 2)
     files = [("bestanden", (f"{i}.pdf", b"%PDF-1.4")) for i in range(3)]
     r = client.post("/terug", files=files, headers=SAME)
-    assert r.status_code == 400
+    assert r.status_code == 400 and "te veel bestanden tegelijk" in r.text
     assert web.workspace.jobs("read") == []
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -102,6 +103,13 @@ class WebApp:
         return self.render(request, "invullen.html", jobs=self.workspace.jobs("fill"), error="")
 
     async def fill_upload(self, request: Request) -> Response:
+        try:
+            return await self._fill_upload(request)
+        except HTTPException:  # the multipart parser refused: more than one file
+            return self.render(request, "invullen.html", 400, jobs=self.workspace.jobs("fill"),
+                               error="Kies één bestand tegelijk.")
+
+    async def _fill_upload(self, request: Request) -> Response:
         async with request.form(max_files=1, max_fields=10) as form:
             upload = form.get("bestand")
             if not isinstance(upload, UploadFile) or not upload.filename:
@@ -211,6 +219,14 @@ class WebApp:
                            error="")
 
     async def returned_upload(self, request: Request) -> Response:
+        try:
+            return await self._returned_upload(request)
+        except HTTPException:  # the multipart parser refused: too many files or fields
+            return self.render(request, "terug.html", 400, files=self.workspace.returned_files(),
+                               jobs=self.workspace.jobs("read"),
+                               error=f"Dat zijn te veel bestanden tegelijk: kies er hoogstens {MAX_FILES}.")
+
+    async def _returned_upload(self, request: Request) -> Response:
         stored = []
         refused = []
         async with request.form(max_files=MAX_FILES, max_fields=10) as form:
