@@ -237,6 +237,51 @@ def test_the_signature_page_lists_pupils_and_filters_by_keyboard(page: object, s
     assert info.value.suggested_filename == "ontbrekend.xlsx"
 
 
+def test_signature_boxes_in_review_are_confirmed_together_with_the_keyboard(page: object, server: tuple[str, Path],
+                                                                             spec: FormSpec) -> None:
+    import cv2
+    import numpy as np
+
+    from oppforms.extract import FileResult
+    from oppforms.records import FileStatus, Record, ReviewItem, empty_values
+    from oppforms.workspace import Workspace
+
+    ws = Workspace(server[1])  # the server's own workspace, as a second process sees it
+    upload = ws.add_upload("returned", "scanner-0002.pdf", ".pdf", b"%PDF-1.4\n")
+    job = ws.add_job("read", [upload.id], {}, total=1)
+    crops = ws.job_dir(job.id) / "crops"
+    crops.mkdir(parents=True)
+    fields, signed = empty_values(spec)
+    fields.update({"leerling.naam": "Test Grid", "leerling.nummer": "990001", "leerling.klas": "1A"})
+    items = []
+    for i, who in enumerate(("leerling", "opvoeders")):
+        image = np.full((120, 220), 255, np.uint8)
+        if i == 0:
+            cv2.polylines(image, [np.array([(20 + 3 * k, int(60 + 20 * np.sin(k / 4))) for k in range(55)], np.int32)],
+                          False, 30, 3)
+        cv2.imwrite(str(crops / f"{i}.png"), image)
+        name = f"akkoord.{who}.start.handtekening"
+        items.append(ReviewItem("signature unsure", field=name, page=3, crop=str(crops / f"{i}.png")))
+    record = Record("x", spec.form_id, spec.version, "scan", fields, signed, tuple(items))
+    ws.add_returned(job.id, upload, FileResult("x", FileStatus.REVIEW, (record,)), 1)
+    ws.update_job(job.id, state="done")
+
+    page.goto(base(server) + "/controleren")  # type: ignore[attr-defined]
+    grid = page.locator("ul.grid li", has_text="990001")  # type: ignore[attr-defined]
+    assert grid.count() == 2
+    shot(page, "controleren-handtekeningen")
+    grid.first.get_by_role("checkbox").focus()
+    page.keyboard.press("Space")  # type: ignore[attr-defined]
+    button = page.get_by_role("button", name="Bevestigen")  # type: ignore[attr-defined]
+    button.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.locator("ul.grid li", has_text="990001").count() == 0  # type: ignore[attr-defined]
+    corrected = next(r.corrected for r in ws.records(spec) if r.record.fields["leerling.nummer"] == "990001")
+    assert corrected.signed["akkoord.leerling.start.handtekening"] is True
+    assert corrected.signed["akkoord.opvoeders.start.handtekening"] is False
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_each_page_passes_axe_core_wcag_checks(server: tuple[str, Path], browser: object, path: str) -> None:
     # axe is injected into the page, which the page's own CSP forbids: this context only
