@@ -19,10 +19,8 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
