@@ -66,7 +66,7 @@ _TIME = re.compile(
             rf"\b(?:na|binnen|over|in|per|elke|iedere|om de)\s+(?:\d+|een|{_NUMBER_WORDS})\s+{_UNITS}\b",
             rf"\b(?:per|elke|iedere|elk|ieder)\s+{_UNITS}\b",  # elke week, per periode
             r"\b(?:na|bij|voor|vóór|tijdens)\s+(?:elke|iedere|elk|ieder)\s+\w+",  # na elke toets
-            rf"\b(?:periode|trimester|semester|blok|kwartaal|leerjaar|klas)\s*\d+\b",
+            r"\b(?:periode|trimester|semester|blok|kwartaal|leerjaar|klas)\s*\d+\b",
             rf"\b(?:{_NUMBER_WORDS})\s+(?:periode|trimester|semester|kwartaal)\b",
             r"\bweek\s*\d+\b",
             r"\b(?:toetsweek|toetsweken|rapport\w*|tussenevaluatie|eindevaluatie|evaluatie\w*|"
