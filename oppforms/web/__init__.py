@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import secrets
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,8 @@ def _bind(port: int | None) -> socket.socket:
     """A listening socket on 127.0.0.1 only: ``port``, or the default port and, when that
     one is taken, any free port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if sys.platform != "win32":  # on Windows it would let another program take the port too
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", DEFAULT_PORT if port is None else port))
     except OSError as exc:
