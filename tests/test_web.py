@@ -630,3 +630,24 @@ def test_serve_without_the_web_extra_says_what_to_install(tmp_path: Path) -> Non
     assert run.returncode == 5
     assert 'pip install "oppforms[web]"' in run.stderr
     assert run.stdout == ""
+
+
+def test_a_taken_default_port_falls_back_to_a_free_one_and_a_taken_chosen_port_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from oppforms import web
+    from oppforms.errors import UsageError
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        monkeypatch.setattr(web, "DEFAULT_PORT", port)
+        sock = web._bind(None)
+        assert sock.getsockname()[1] not in (port, 0)
+        sock.close()
+        with pytest.raises(UsageError, match=f"127.0.0.1:{port}"):
+            web._bind(port)
+    finally:
+        taken.close()
