@@ -49,7 +49,11 @@ class Settings:
 
 
 class WebApp:
-    """The app's state: the workspace, the spec, the job runner and the templates."""
+    """The app's state: the workspace, the spec, the job runner and the templates.
+
+    Routes that only read (and may read a lot: a preview, an export) are plain functions,
+    which Starlette runs in its thread pool, so the server keeps answering meanwhile; routes
+    that take a form are coroutines (the body is read asynchronously)."""
 
     def __init__(self, settings: Settings, spec: FormSpec | None = None) -> None:
         self.settings = settings
@@ -77,7 +81,7 @@ class WebApp:
 
     # -- overview --------------------------------------------------------------------
 
-    async def home(self, request: Request) -> Response:
+    def home(self, request: Request) -> Response:
         from ..issued import read_issued
         from ..signatures import signature_overview
 
@@ -99,7 +103,7 @@ class WebApp:
 
     # -- invullen -------------------------------------------------------------------
 
-    async def fill_page(self, request: Request) -> Response:
+    def fill_page(self, request: Request) -> Response:
         return self.render(request, "invullen.html", jobs=self.workspace.jobs("fill"), error="")
 
     async def fill_upload(self, request: Request) -> Response:
@@ -128,7 +132,7 @@ class WebApp:
             ignore = form.get("onbekend") == "overslaan"
         return RedirectResponse(f"/invullen/{stored.id}" + ("?onbekend=overslaan" if ignore else ""), status_code=303)
 
-    async def fill_preview(self, request: Request) -> Response:
+    def fill_preview(self, request: Request) -> Response:
         from ..errors import OppformsError
         from ..intake import ReadOptions, duplicate_verdicts, open_sources
         from ..smart import check_smart
@@ -154,7 +158,7 @@ class WebApp:
                 warnings: list[str] = []
                 verdict = verdicts.get((row.source, row.row))
                 if row.error is not None or row.raw is None:
-                    problems.append((self.label(getattr(row.error, "field", None)) if row.error else "",
+                    problems.append((self.labels.get(getattr(row.error, "field", None) or "", ""),
                                      _after_field(str(row.error), str(upload.path), row.row)))
                 elif verdict:
                     problems.append((self.label(self.spec.records.key), "dit leerlingnummer staat meer dan één keer in het bestand; geen van deze rijen wordt ingevuld"))
@@ -181,7 +185,7 @@ class WebApp:
         self.jobs.submit(job.id)
         return RedirectResponse(f"/invullen/taak/{job.id}", status_code=303)
 
-    async def fill_job(self, request: Request) -> Response:
+    def fill_job(self, request: Request) -> Response:
         job = self.workspace.job(request.path_params["job"])
         if job is None or job.kind != "fill":
             return self.render(request, "niet-gevonden.html", 404)
@@ -192,7 +196,7 @@ class WebApp:
                            has_print=(folder / "afdrukken.pdf").exists(), has_report=(folder / "verslag.csv").exists(),
                            filled=sum(r["status"] != "failed" for r in results))
 
-    async def fill_download(self, request: Request) -> Response:
+    def fill_download(self, request: Request) -> Response:
         job = self.workspace.job(request.path_params["job"])
         if job is None or job.kind != "fill" or job.active:
             return self.render(request, "niet-gevonden.html", 404)
@@ -214,7 +218,7 @@ class WebApp:
 
     # -- terug ----------------------------------------------------------------------
 
-    async def returned_page(self, request: Request) -> Response:
+    def returned_page(self, request: Request) -> Response:
         return self.render(request, "terug.html", files=self.workspace.returned_files(), jobs=self.workspace.jobs("read"),
                            error="")
 
@@ -250,7 +254,7 @@ class WebApp:
         self.jobs.submit(job.id)
         return RedirectResponse(f"/terug/taak/{job.id}", status_code=303)
 
-    async def returned_job(self, request: Request) -> Response:
+    def returned_job(self, request: Request) -> Response:
         job = self.workspace.job(request.path_params["job"])
         if job is None or job.kind != "read":
             return self.render(request, "niet-gevonden.html", 404)
@@ -266,7 +270,7 @@ class WebApp:
     def _signature_field(self, field: str | None) -> bool:
         return field is not None and field in self.labels and self.spec.field(field).kind is FieldKind.SIGNATURE
 
-    async def review_page(self, request: Request) -> Response:
+    def review_page(self, request: Request) -> Response:
         return self._review(request)
 
     def _review(self, request: Request, *, error: str = "", typed: str | None = None, status_code: int = 200) -> Response:
@@ -345,7 +349,7 @@ class WebApp:
             return None
         return record, record.review[index]
 
-    async def review_crop(self, request: Request) -> Response:
+    def review_crop(self, request: Request) -> Response:
         found = self._review_item(request)
         if found is None or not found[1].crop:
             return Response(status_code=404)
@@ -355,7 +359,7 @@ class WebApp:
             return Response(status_code=404)
         return Response(path.read_bytes(), media_type="image/png")
 
-    async def review_page_image(self, request: Request) -> Response:
+    def review_page_image(self, request: Request) -> Response:
         found = self._review_item(request)
         if found is None:
             return self.render(request, "niet-gevonden.html", 404)
@@ -363,7 +367,7 @@ class WebApp:
         return self.render(request, "pagina.html", record_id=request.path_params["record"], index=request.path_params["item"],
                            item=item, page=item.page or 1, source=record.source)
 
-    async def review_page_png(self, request: Request) -> Response:
+    def review_page_png(self, request: Request) -> Response:
         found = self._review_item(request)
         if found is None:
             return Response(status_code=404)
@@ -381,14 +385,14 @@ class WebApp:
         incomplete = request.query_params.get("filter") == "onvolledig"
         return ([p for p in pupils if not p.complete] if incomplete else pupils), incomplete
 
-    async def signatures_page(self, request: Request) -> Response:
+    def signatures_page(self, request: Request) -> Response:
         from ..signatures import box_columns
 
         pupils, incomplete = self._pupils(request)
         return self.render(request, "handtekeningen.html", pupils=pupils, incomplete=incomplete,
                            columns=box_columns(self.spec))
 
-    async def signatures_xlsx(self, request: Request) -> Response:
+    def signatures_xlsx(self, request: Request) -> Response:
         from ..signatures import write_signatures_xlsx
 
         pupils, _ = self._pupils(request)
@@ -401,12 +405,12 @@ class WebApp:
 
     # -- export -------------------------------------------------------------------------
 
-    async def export_page(self, request: Request) -> Response:
+    def export_page(self, request: Request) -> Response:
         records = self.workspace.records(self.spec)
         return self.render(request, "export.html", forms=len(records),
                            open_items=sum(len(r.corrected.review) for r in records))
 
-    async def export_download(self, request: Request) -> Response:
+    def export_download(self, request: Request) -> Response:
         from ..exports import open_writer
 
         fmt = request.path_params["fmt"]
