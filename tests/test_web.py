@@ -340,8 +340,9 @@ def test_review_queue_worst_first_typing_replaces_the_guess_and_a_second_enter_d
     assert '<label for="waarde">Klas</label>' in page  # the input's name is the field's Dutch label
     assert 'value="2B"' in page and "autofocus" in page
     assert "Zekerheid: <strong>twijfel</strong>" in page and 'class="certainty c-twijfel"' in page
-    for _ in range(2):  # a double Enter
-        client.post("/controleren", data={"record": "1", "item": "0", "waarde": "3C"}, headers=SAME)
+    pages = [client.post("/controleren", data={"record": "1", "item": "0", "waarde": value}, headers=SAME).text
+             for value in ("3C", "3D")]  # a double Enter (or another tab, with another value)
+    assert "al beslist" not in pages[0] and "al beslist" in pages[1]
     corrected = web.workspace.records(spec)[0].corrected
     assert corrected.fields["leerling.klas"] == "3C" and corrected.review == ()
     assert web.workspace.decisions_count() == 2

@@ -271,9 +271,12 @@ class WebApp:
         return field is not None and field in self.labels and self.spec.field(field).kind is FieldKind.SIGNATURE
 
     def review_page(self, request: Request) -> Response:
-        return self._review(request)
+        notice = "Dat punt was al beslist (twee keer Enter, of in een ander tabblad); er is niets veranderd." \
+            if request.query_params.get("al") == "beslist" else ""
+        return self._review(request, notice=notice)
 
-    def _review(self, request: Request, *, error: str = "", typed: str | None = None, status_code: int = 200) -> Response:
+    def _review(self, request: Request, *, error: str = "", typed: str | None = None, status_code: int = 200,
+                notice: str = "") -> Response:
         """The queue's first item; after a refused value, that error and what was typed (in
         the page, never in the address, which the history keeps)."""
         queue = self.workspace.queue(self.spec)
@@ -281,7 +284,7 @@ class WebApp:
         others = [q for q in queue if not self._signature_field(q.record.review[q.index].field)]
         current = others[0] if others else None
         context: dict[str, Any] = {"queue_size": len(queue), "signatures": signatures, "current": None,
-                                   "later_reasons": LATER_REASONS, "error": error,
+                                   "later_reasons": LATER_REASONS, "error": error, "notice": notice,
                                    "can_undo": self.workspace.decisions_count() > 0 or any(q.later for q in queue)}
         if current is not None:
             item = current.record.review[current.index]
@@ -311,17 +314,18 @@ class WebApp:
             return RedirectResponse("/controleren", status_code=303)
         field = record.review[index].field
         if action == "later":
-            self.workspace.decide(record_id, index, later=reason if reason in LATER_REASONS else "anders",  # type: ignore[arg-type]
-                                  field=field or "")
+            decided = self.workspace.decide(record_id, index,  # type: ignore[arg-type]
+                                            later=reason if reason in LATER_REASONS else "anders", field=field or "")
         elif field in self.labels and not self._signature_field(field):
             checked, problem = check_value(field, value.replace("\r\n", "\n"), self.spec)
             if checked is None:
                 return self._review(request, error=f"{self.label(field)}: {texts.reason(problem)}", typed=value,
                                     status_code=400)
-            self.workspace.decide(record_id, index, value=checked, field=field or "")  # type: ignore[arg-type]
+            decided = self.workspace.decide(record_id, index, value=checked, field=field or "")  # type: ignore[arg-type]
         else:
-            self.workspace.decide(record_id, index, field=field or "")  # type: ignore[arg-type]
-        return RedirectResponse("/controleren", status_code=303)
+            decided = self.workspace.decide(record_id, index, field=field or "")  # type: ignore[arg-type]
+        # a second Enter, or another tab that decided first: nothing changes, and the page says so
+        return RedirectResponse("/controleren" + ("" if decided else "?al=beslist"), status_code=303)
 
     async def review_signatures(self, request: Request) -> Response:
         async with request.form(max_files=0, max_fields=500) as form:
