@@ -330,14 +330,19 @@ class Workspace:
 
     # -- fill results -----------------------------------------------------------------
 
-    def add_fill_result(self, job_id: str, position: int, result: Any, warnings: Sequence[str]) -> None:
+    def add_fill_results(self, job_id: str, results: Sequence[tuple[int, Any]]) -> None:
+        """Store fill results (``(position, FillResult)``) in one transaction: filling is
+        fast, and one synced commit per form would make the disk set the pace (the fill
+        registry in ``issued/`` is what a resumed fill goes by)."""
+        if not results:
+            return
         with self._write() as db:
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO fill_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, position, result.source, result.row, result.status, result.file, result.reason,
-                 result.document, result.pages, json.dumps(list(warnings))),
+                [(job_id, position, r.source, r.row, r.status, r.file, r.reason, r.document, r.pages,
+                  json.dumps(list(r.warnings))) for position, r in results],
             )
-            db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
+            db.execute("UPDATE jobs SET done = ? WHERE id = ?", (max(p for p, _ in results), job_id))
 
     def fill_results(self, job_id: str) -> list[dict[str, Any]]:
         with self._connect() as db:

@@ -192,7 +192,8 @@ class WebApp:
         results = self.workspace.fill_results(job.id)
         folder = self.workspace.job_dir(job.id)
         template = "taak-invullen-voortgang.html" if request.headers.get("hx-request") else "taak-invullen.html"
-        return self.render(request, template, job=job, results=results,
+        uploads = self.workspace.job_uploads(job.id)
+        return self.render(request, template, job=job, results=results, upload=uploads[0] if uploads else None,
                            has_print=(folder / "afdrukken.pdf").exists(), has_report=(folder / "verslag.csv").exists(),
                            filled=sum(r["status"] != "failed" for r in results))
 

@@ -14,6 +14,7 @@ import logging
 import queue
 import shutil
 import threading
+import time
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -105,15 +106,21 @@ class JobRunner:
         total, verdicts = duplicate_verdicts(readers, self.spec, "error")
         ws.update_job(job_id, total=total)
         results = []
+        pending: list[tuple[int, FillResult]] = []
+        flushed = time.monotonic()
         for position, result in enumerate(
             fill_many(records_from(readers, verdicts), ws.issued_dir, spec=self.spec,
                       overwrite=bool(options.get("overwrite")), print_copies=True), 1
         ):
             result = _renamed(result, names)
             results.append(result)
-            ws.add_fill_result(job_id, position, result, result.warnings)
+            pending.append((position, result))
+            if len(pending) >= 50 or time.monotonic() - flushed > 0.5:  # progress twice a second
+                ws.add_fill_results(job_id, pending)
+                pending, flushed = [], time.monotonic()
             if self._stop.is_set():
                 break
+        ws.add_fill_results(job_id, pending)
         folder = ws.job_dir(job_id)
         write_report(results, folder / "verslag.csv")
         done = [r for r in results if r.status != "failed"]
