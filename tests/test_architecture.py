@@ -17,11 +17,11 @@ LAYERS: list[set[str]] = [
     {"spec", "_spec_loader", "fonts", "_io", "pagecode", "issued", "_pdfsyntax"},
     {"typeset", "records", "values", "naming", "smart"},
     {"draw"},
-    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "review", "signatures"},
+    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive", "review", "signatures"},
     {"batch", "workspace"},
     {"cli", "__main__", "__init__", "web"},
 ]
-NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch")}
+NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch"), ("archive", "fill"), ("extract", "archive")}
 #: Inside ``sources``, lowest first: helpers, the reader every format shares, one module
 #: per format, the entry points. A module imports lower ones only, so no format reader
 #: leans on another's code: what they share belongs in ``base``.

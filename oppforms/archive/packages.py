@@ -1,0 +1,298 @@
+"""Adding returned forms to the archive: one BagIt package per document.
+
+A package (``packages/<id>/``, an opaque id) is a BagIt bag (RFC 8493) with SHA-256 and
+SHA-512 manifests and tag manifests::
+
+    bagit.txt  bag-info.txt  manifest-sha256.txt  manifest-sha512.txt
+    tagmanifest-sha256.txt  tagmanifest-sha512.txt
+    data/original.pdf      what came back (see :mod:`.originals`)
+    data/pdfa.pdf          the PDF/A-2b preservation copy (see :mod:`.preservation`)
+    data/record.json       the record as ``extract`` gives it
+    data/provenance.json   where it came from, when, how, and what it was issued as
+
+A package is made in ``.staging/<id>/``, recorded in the ledger (with the SHA-256 of both
+tag manifests) and only then renamed into ``packages/``; the next command that takes the
+lock finishes a rename an interruption left undone, and removes half-made packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from ..errors import InputError, OppformsError
+from ..issued import read_issued
+from ..records import Record
+from ..spec import FormSpec, current_spec
+from . import store as _store
+from .originals import ScanIndex, build_original
+from .preservation import make_pdfa
+from .state import PackageState, current, pupil_of, read_record
+from .store import Store, file_sha256, new_package_id, utc_now
+
+CHECKSUMS = ("sha256", "sha512")
+TAG_MANIFESTS = tuple(f"tagmanifest-{a}.txt" for a in CHECKSUMS)
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """What became of one form (or of an input file that gave none). ``status``:
+    ``added``, ``new version`` (a new package following ``previous``), ``duplicate``
+    (already archived as ``package``), or ``failed`` (``reason`` says why, without values)."""
+
+    source: str
+    status: str
+    package: str = ""
+    document: str = ""
+    previous: str = ""
+    reason: str = ""
+
+
+def add(
+    archive: Path, inputs: Iterable[Path], *, issued: Path | None = None, passwords: Sequence[str] = (), jobs: int = 1,
+) -> Iterator[AddResult]:
+    """Read every input as ``oppforms extract`` does and archive each form found: one
+    result per form (and one per input file that gave no form), in input order."""
+    from ..extract import extract_many
+
+    store = Store.open(archive)
+    spec = current_spec()
+    scans = ScanIndex()
+    read_at = utc_now()
+    for result in extract_many(list(inputs), jobs=jobs, passwords=passwords, issued=issued, spec=spec):
+        if not result.records:
+            yield AddResult(result.source, "failed", reason=f"{result.status}: {result.reason}" if result.reason else str(result.status))
+            continue
+        for record in result.records:
+            yield add_record(store.root, record, issued=issued, passwords=passwords, read_at=read_at, scans=scans, spec=spec)
+        read_at = utc_now()
+
+
+def add_record(
+    archive: Path, record: Record | Mapping[str, Any], *, issued: Path | None = None, passwords: Sequence[str] = (),
+    read_at: str = "", scans: ScanIndex | None = None, spec: FormSpec | None = None,
+) -> AddResult:
+    """Archive one record (a :class:`~oppforms.records.Record`, or its JSON with the
+    review decisions applied, as the web app keeps it); its source file(s) must still be
+    where the record says. Never raises for a problem of this record: the result says."""
+    data = record.to_json() if isinstance(record, Record) else dict(record)
+    source = str(data.get("source", ""))
+    document = str(data.get("document", ""))
+    try:
+        return _add(Store.open(archive), data, record, issued, passwords, read_at or utc_now(), scans, spec or current_spec())
+    except OppformsError as exc:
+        return AddResult(source, "failed", document=document, reason=str(exc))
+
+
+def fingerprint(record: Mapping[str, Any]) -> str:
+    """What makes two readings the same document: form, version, document id, every value
+    and every signature box (not the file, the method or the review notes)."""
+    keep = {k: record.get(k) for k in ("form", "version", "document", "fields", "signed")}
+    return hashlib.sha256(_store.canonical(keep)).hexdigest()
+
+
+def _add(
+    store: Store, data: dict[str, Any], record: Any, issued: Path | None, passwords: Sequence[str], read_at: str,
+    scans: ScanIndex | None, spec: FormSpec,
+) -> AddResult:
+    source = str(data.get("source", ""))
+    document = str(data.get("document", ""))
+    method = str(data.get("method", ""))
+    version = str(data.get("version", spec.version))
+    original = build_original(
+        record, method=method, source=source, document=document, form_id=spec.form_id, passwords=passwords, scans=scans,
+    )
+    numbers = [p.page for p in original.pages]
+    pdfa = make_pdfa(
+        original.data, method=method, spec=spec, fields=data.get("fields", {}), document=document,
+        form_version=version, passwords=passwords, page_numbers=numbers,
+    )
+    import pikepdf
+
+    provenance = {
+        "source": {"name": Path(source).name, "sha256": _sha_of(source)},
+        "sources": [{"name": Path(s).name, "sha256": _sha_of(s)} for s in original.sources],
+        "original": {
+            "whole_file": original.whole_file,
+            "sha256": hashlib.sha256(original.data).hexdigest(),
+            "pages": [{"page": p.page, "source": Path(p.source).name, "source_page": p.source_page} for p in original.pages],
+        },
+        "read_at": read_at,
+        "archived_at": "",
+        "oppforms_version": __version__,
+        "method": method,
+        "document": document,
+        "form": data.get("form", spec.form_id),
+        "form_version": version,
+        "issued": _issued_entry(issued, document, original.data) if issued else None,
+        "pdfa": {"flavour": "PDF/A-2b", "method": pdfa.method, "notes": list(pdfa.notes), "checked_with": f"pikepdf {pikepdf.__version__}"},
+    }
+    mine = fingerprint(data)
+    pupil = pupil_of(data)
+    with store.locked():
+        recover(store)
+        states = current(store)
+        same, previous = _earlier(store, states, document, pupil, mine)
+        if same:
+            return AddResult(source, "duplicate", same, document, reason="this document is archived already, unchanged")
+        pid = new_package_id()
+        archived = utc_now()
+        provenance["archived_at"] = archived
+        stage = store.staging / pid
+        _write_bag(store, stage, original.data, pdfa.data, data, provenance, document)
+        digests = {name: file_sha256(stage / name) for name in TAG_MANIFESTS}
+        store.append({"event": "add", "package": pid, "document": document, "form_version": version,
+                      "archived": archived, "tag_digests": digests})
+        _rename_in(stage, store.package_dir(pid))
+        _inherit(store, states, previous, pid)
+    return AddResult(source, "new version" if previous else "added", pid, document, previous)
+
+
+def _rename_in(stage: Path, target: Path) -> None:
+    """The one step that makes a package visible (atomic on one file system)."""
+    os.replace(stage, target)
+
+
+def _sha_of(path: str) -> str:
+    try:
+        return file_sha256(Path(path))
+    except OSError:
+        return ""
+
+
+def _issued_entry(folder: Path, document: str, original: bytes) -> dict[str, Any] | None:
+    """The fill registry's entry of this document id (the latest), without its values."""
+    found = None
+    for entry in read_issued(folder):
+        if document and str(entry.get("document", "")).upper() == document.upper():
+            found = entry
+    if found is None:
+        return None
+    keep = {k: found.get(k) for k in ("document", "file", "row", "form", "version", "pages", "record_sha256", "pdf_sha256")}
+    keep["original_is_the_issued_file"] = hashlib.sha256(original).hexdigest() == found.get("pdf_sha256")
+    return keep
+
+
+def _earlier(
+    store: Store, states: Mapping[str, PackageState], document: str, pupil: str, mine: str,
+) -> tuple[str, str]:
+    """(the package holding this very document, or ""), (the newest earlier package of the
+    same document or, failing that, of the same pupil, or "")."""
+    same_document = ""
+    same_pupil = ""
+    for pid, s in states.items():
+        if s.purged or not store.package_dir(pid).exists():
+            continue
+        summary = _summary(store, pid)
+        if summary is None:
+            continue
+        their_pupil, their_fingerprint = summary
+        if document and s.document == document:
+            same_document = pid
+        elif pupil and their_pupil == pupil:
+            same_pupil = pid
+        else:
+            continue
+        if their_fingerprint == mine:
+            return pid, ""
+    return "", same_document or same_pupil
+
+
+#: (archive, package id) → (leerlingnummer, fingerprint): a package never changes once
+#: made (verify finds it out if it does), so one process reads each record.json once.
+_SUMMARIES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _summary(store: Store, pid: str) -> tuple[str, str] | None:
+    key = (str(store.root.resolve()), pid)
+    found = _SUMMARIES.get(key)
+    if found is None:
+        try:
+            rec = read_record(store, pid)
+        except InputError:
+            return None
+        found = _SUMMARIES[key] = (pupil_of(rec), fingerprint(rec))
+    return found
+
+
+def _write_bag(
+    store: Store, stage: Path, original: bytes, pdfa: bytes, record: Mapping[str, Any], provenance: Mapping[str, Any], document: str,
+) -> None:
+    import bagit
+
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    (stage / "original.pdf").write_bytes(original)
+    (stage / "pdfa.pdf").write_bytes(pdfa)
+    (stage / "record.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (stage / "provenance.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    info = {
+        "Source-Organization": store.settings().organization,
+        "External-Description": "OntwikkelingsPerspectief (OPP), korte versie",
+        "Bag-Software-Agent": f"oppforms {__version__} with bagit {getattr(bagit, 'VERSION', '')}".strip(),
+    }
+    if document:
+        info["External-Identifier"] = document
+    with _store._THREAD_LOCK:  # make_bag changes the working directory while it runs
+        bagit.make_bag(str(stage), info, processes=1, checksums=list(CHECKSUMS))
+    for path in stage.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _inherit(store: Store, states: Mapping[str, PackageState], previous: str, pid: str) -> None:
+    """A new version of a pupil who left, or whose packages are held, is so too."""
+    if not previous:
+        return
+    before = states[previous]
+    if before.left:
+        store.append({"event": "left", "packages": [pid], "left": before.left})
+    if before.held:
+        holds = store.holds()
+        if previous in holds:
+            holds[pid] = dict(holds[previous])
+            store.write_holds(holds)
+        store.append({"event": "hold", "packages": [pid], "reason_sha256": _reason_digest(holds.get(pid, {}).get("reason", ""))})
+
+
+def _reason_digest(reason: str) -> str:
+    return hashlib.sha256(reason.encode("utf-8")).hexdigest()
+
+
+def recover(store: Store) -> list[str]:
+    """Finish what an interrupted command left (the caller holds the lock): a package the
+    ledger records but that is still in ``.staging/`` is renamed in when its tag manifests
+    are the ones recorded; a package the ledger records as purged is removed; anything else
+    in ``.staging/`` is a half-made package (or a purged one) and is removed. Returns the
+    ids of the packages moved in."""
+    if not store.staging.exists():
+        store.staging.mkdir(parents=True, exist_ok=True)
+        return []
+    states = current(store)
+    moved = []
+    for pid, gone in states.items():
+        if gone.purged and store.package_dir(pid).exists():  # a purge interrupted after its ledger line
+            os.replace(store.package_dir(pid), store.staging / f"purge-{pid}")
+    for stage in sorted(store.staging.iterdir()):
+        s = states.get(stage.name)
+        if (s is not None and not s.purged and not store.package_dir(stage.name).exists()
+                and all((stage / n).is_file() and file_sha256(stage / n) == s.tag_digests.get(n) for n in TAG_MANIFESTS)):
+            os.replace(stage, store.package_dir(stage.name))
+            moved.append(stage.name)
+        elif stage.is_dir():
+            shutil.rmtree(stage, ignore_errors=True)
+        else:
+            stage.unlink(missing_ok=True)
+    return moved
+
+
+__all__ = ["AddResult", "add", "add_record", "fingerprint", "recover"]
