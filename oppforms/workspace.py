@@ -77,11 +77,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE log (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL);
     """,
+    # 2: archiving from the web app
+    """
+    CREATE TABLE archive_results (
+        job TEXT NOT NULL REFERENCES jobs(id), position INTEGER NOT NULL, record INTEGER NOT NULL,
+        status TEXT NOT NULL, package TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (job, position)
+    );
+    """,
 )
 
-JobKind = Literal["fill", "read"]
+JobKind = Literal["fill", "read", "archive"]
 #: The log is read by school staff: it speaks Dutch.
-_KIND_NL = {"fill": "invullen", "read": "lezen"}
+_KIND_NL = {"fill": "invullen", "read": "lezen", "archive": "archiveren"}
 _STATE_NL = {"waiting": "wacht", "running": "bezig", "done": "klaar", "stopped": "gestopt", "failed": "mislukt"}
 JobState = Literal["waiting", "running", "done", "stopped", "failed"]
 
@@ -407,6 +414,22 @@ class Workspace:
             r = db.execute("SELECT f.upload FROM records r JOIN files f ON f.id = r.file WHERE r.id = ?",
                            (record_id,)).fetchone()
         return self.upload(r["upload"]) if r else None
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archief"
+
+    def add_archive_result(self, job_id: str, position: int, record_id: int, result: Any) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO archive_results VALUES (?, ?, ?, ?, ?, ?)",
+                       (job_id, position, record_id, result.status, result.package, result.reason))
+            db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
+            self.log(f"formulier {record_id} gearchiveerd: {result.status}", db)
+
+    def archive_results(self, job_id: str) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM archive_results WHERE job = ? ORDER BY position", (job_id,)).fetchall()
+        return [dict(r) for r in rows]
 
     # -- review decisions -------------------------------------------------------------
 

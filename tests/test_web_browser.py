@@ -37,7 +37,7 @@ SAMPLE_CSV = ROOT / "samples" / "opp-leerlingen-win1252.csv"  # as Dutch Excel w
 XSS = "<img src=x onerror=alert(1)>"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=nl"]
-PAGES = ("/", "/invullen", "/terug", "/controleren", "/handtekeningen", "/export")
+PAGES = ("/", "/invullen", "/terug", "/controleren", "/handtekeningen", "/export", "/archief")
 
 if not CHROMIUM.exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
@@ -290,7 +290,7 @@ def test_each_page_passes_axe_core_wcag_checks(server: tuple[str, Path], browser
         pg.goto(base(server) + path)
         if path == "/":
             shot(pg, "overzicht")
-        elif path in ("/invullen", "/terug", "/export"):
+        elif path in ("/invullen", "/terug", "/export", "/archief"):
             shot(pg, path.strip("/"))
         pg.add_script_tag(path=str(AXE))
         result = pg.evaluate(

@@ -79,6 +79,8 @@ class JobRunner:
                 try:
                     if job.kind == "fill":
                         self._fill(job_id, job.options)
+                    elif job.kind == "archive":
+                        self._archive(job_id)
                     else:
                         self._read(job_id)
                 except Exception as exc:  # a bug or an unreadable input: the job fails, the server goes on
@@ -146,6 +148,24 @@ class JobRunner:
             close = getattr(results, "close", None)
             if close is not None:  # the generator's own cleanup: stop the worker processes
                 close()
+
+
+    def _archive(self, job_id: str) -> None:
+        """Archive every corrected record with nothing left to check (the archive's
+        ``add_record``, with the record's stored file as its source; a form archived
+        before comes back ``duplicate``)."""
+        from ..archive import add_record
+
+        ws = self.workspace
+        ready = [r for r in ws.records(self.spec) if not r.corrected.review]
+        ws.update_job(job_id, total=len(ready))
+        for position, stored in enumerate(ready, 1):
+            upload = ws.record_upload(stored.id)
+            data = {**stored.corrected.to_json(), "source": str(upload.path) if upload else stored.record.source}
+            result = add_record(ws.archive_dir, data, issued=ws.issued_dir, spec=self.spec)
+            ws.add_archive_result(job_id, position, stored.id, result)
+            if self._stop.is_set():
+                break
 
 
 def _shown(text: str, names: dict[str, str]) -> str:

@@ -23,6 +23,7 @@ FILE_STATUS = {
     "needs OCR": "scan, kan niet gelezen worden",
 }
 FILL_STATUS = {"ok": "ingevuld", "skipped": "al ingevuld", "failed": "niet ingevuld"}
+ARCHIVE_STATUS = {"added": "gearchiveerd", "new version": "nieuwe versie", "duplicate": "stond er al", "failed": "mislukt"}
 JOB_STATE = {"waiting": "wacht", "running": "bezig", "done": "klaar", "stopped": "gestopt", "failed": "mislukt"}
 SMART_MISSING = {
     "measure": "geen meetbaar criterium (een getal, cijfer, percentage of aantal)",
