@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .i18n import N_
 from ._io import atomic_write_bytes
 from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import Template
@@ -219,10 +220,10 @@ def _run_job(job: _Job) -> FillResult:
         except OppformsError as exc:
             return failed(str(exc))
     if _already_issued(job, digest):
-        return FillResult(job.source, job.row, "skipped", job.rel, "already filled by an earlier run", job.doc_id)
+        return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by an earlier run"), job.doc_id)
     target = out_dir / job.rel
     if target.exists() and not job.overwrite:
-        return failed("the file exists already (from another run or record); use --overwrite to replace it")
+        return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
     try:
         filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
         data = encrypt(filled.data, job.password) if job.password else filled.data
@@ -248,7 +249,7 @@ def _run_job(job: _Job) -> FillResult:
         return failed(str(exc))
     reason = ""
     if filled.continued:
-        reason = "continued on added pages: " + ", ".join(filled.continued)
+        reason = N_("continued on added pages: {fields}").format(fields=", ".join(filled.continued))
     warnings = tuple(str(w) for w in check_smart(values, template.spec))
     return FillResult(job.source, job.row, "ok", job.rel, reason, job.doc_id, filled.page_count, filled.continued,
                       warnings)
@@ -295,7 +296,7 @@ class _Plan:
                     record.source,
                     record.row,
                     "failed",
-                    reason=f"{key_field} is the same as in row {first} (duplicate; see --on-duplicate)",
+                    reason=N_("{field} is the same as in row {first} (duplicate; see --on-duplicate)").format(field=key_field, first=first),
                 )
         identity = f"{self.spec.form_id}|{key}" if key and not self.identity_by_row else f"{record.source}|{record.row}|{key}"
         rel = self.namer.name(values, record.row)

@@ -17,6 +17,7 @@ import click
 
 from ._version import __version__
 from .errors import OppformsError
+from .i18n import N_
 
 EPILOG_BLANK = "Example: oppforms blank -o opp-leeg.pdf"
 EPILOG_FIELDS = "Example: oppforms fields --json > velden.json"
@@ -50,7 +51,7 @@ def blank(output: Path) -> None:
     from .spec import current_spec, shipped_pdf_path
 
     atomic_write_bytes(output, shipped_pdf_path(current_spec()).read_bytes())
-    click.echo(f"wrote {output}", err=True)
+    click.echo(_("wrote {file}", file=output), err=True)
 
 
 @cli.command(epilog=EPILOG_FIELDS)
@@ -168,12 +169,12 @@ def fill(
     if not quiet:
         for reader in readers:
             for notice in reader.notices:
-                click.echo(f"oppforms: {notice}", err=True)
+                click.echo(f"oppforms: {_translated(notice)}", err=True)
     total, verdicts = duplicate_verdicts(readers, spec, on_duplicate)  # type: ignore[arg-type]
     records = records_from(readers, verdicts, password_column=password_column)
     results = []
     show_bar = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=total, label="filling", file=sys.stderr, show_eta=True,
+    with click.progressbar(length=total, label=_("filling"), file=sys.stderr, show_eta=True,
                            show_pos=True) if show_bar else _NoBar() as bar:
         for result in fill_many(
             records,
@@ -189,7 +190,11 @@ def fill(
             results.append(result)
             bar.update(1)
             if result.status == "failed" and not show_bar:
-                click.echo(f"oppforms: {Path(result.source).name} row {result.row}: {result.reason}", err=True)
+                click.echo(
+                    "oppforms: " + _("{file} row {row}: {reason}", file=Path(result.source).name, row=result.row,
+                                     reason=_translated(result.reason)),
+                    err=True,
+                )
     report = report_file or out_dir / "oppforms-report.csv"
     write_report(results, report)
     ok = sum(r.status == "ok" for r in results)
@@ -200,19 +205,21 @@ def fill(
         done = [r for r in results if r.status != "failed"]
         pages = merge_for_print((print_copy_path(out_dir, r.document) for r in done), merged)
         shutil.rmtree(out_dir / ".oppforms" / "print", ignore_errors=True)
-        click.echo(f"wrote {merged} ({len(done)} forms, {pages} pages, for printing)", err=True)
+        click.echo(_n("wrote {file} ({n} form, {pages} pages, for printing)",
+                      "wrote {file} ({n} forms, {pages} pages, for printing)", len(done), file=merged, pages=pages),
+                   err=True)
         if password_column:
-            click.echo("oppforms: note: the merged print file is not encrypted", err=True)
+            click.echo("oppforms: " + _("note: the merged print file is not encrypted"), err=True)
+    counts = [_("{n} filled", n=ok), _("{n} already done", n=skipped), _("{n} failed", n=len(failed))]
+    if continued:
+        counts.append(_("{n} with continuation pages", n=continued))
     smart = sum(bool(r.warnings) for r in results)
-    click.echo(
-        f"{len(results)} rows: {ok} filled, {skipped} already done, {len(failed)} failed"
-        + (f", {continued} with continuation pages" if continued else "")
-        + (f", {smart} with SMART warnings (goals without a measure or time frame)" if smart else "")
-        + f"; report: {report}",
-        err=True,
-    )
+    if smart:
+        counts.append(_("{n} with SMART warnings (goals without a measure or time frame)", n=smart))
+    rows = _n("{n} row", "{n} rows", len(results))
+    click.echo(_("{rows}: {counts}; report: {report}", rows=rows, counts=", ".join(counts), report=report), err=True)
     if failed:
-        raise BatchIncomplete(f"{len(failed)} row(s) not filled; see {report}")
+        raise BatchIncomplete(N_("{n} row(s) not filled; see {report}").format(n=len(failed), report=report))
 
 
 EPILOG_EXTRACT = """Examples:
@@ -289,7 +296,7 @@ def extract(
     spec = current_spec()
     items = find_inputs(inputs)
     if not items:
-        raise InputError("no PDF or image files found in " + ", ".join(str(p) for p in inputs))
+        raise InputError(N_("no PDF or image files found in {files}").format(files=", ".join(str(p) for p in inputs)))
     writer = None
     html_report: Path | None = None
     review_dir: Path | None = None
@@ -304,12 +311,14 @@ def extract(
         chosen = export_format(output, fmt)
         if chosen in ("xfdf", "fdf") and not output.is_dir() and not str(output).endswith(("/", "\\")) and len(items) > 1:
             raise UsageError(
-                f"{output}: an {chosen.upper()} file holds one form; for one file per form give a folder "
-                f"(-o {output.with_suffix('')}/ --format {chosen})"
+                N_("{file}: an {format} file holds one form; for one file per form give a folder "
+                   "(-o {folder}/ --format {choice})").format(
+                    file=output, format=chosen.upper(), folder=output.with_suffix(""), choice=chosen
+                )
             )
         writer = open_writer(output, spec, fmt=chosen, delimiter="\t" if delimiter == "tab" else delimiter)
     elif fmt not in (None, "json"):
-        raise UsageError("--format needs --output (without it, JSON goes to stdout)")
+        raise UsageError(N_("--format needs --output (without it, JSON goes to stdout)"))
     to_review = []
 
     results = []
@@ -323,7 +332,7 @@ def extract(
         stdout_json = writer is None and html_report is None
         if stdout_json:
             out.write("[")
-        with click.progressbar(length=len(items), label="reading", file=sys.stderr, show_eta=True,
+        with click.progressbar(length=len(items), label=_("reading"), file=sys.stderr, show_eta=True,
                                show_pos=True) if show_bar else _NoBar() as bar:
             for result in extract_many(items, jobs=jobs, limits=Limits(seconds=timeout, memory_mb=memory),
                                        passwords=passwords, issued=issued, spec=spec, review_dir=review_dir):
@@ -367,24 +376,30 @@ def extract(
         from .scan import write_review_html
 
         write_review_html(sorted(to_review, key=lambda r: -len(r.review)), html_report)
-        click.echo(f"review: {sum(len(r.review) for r in to_review)} item(s) to check in {html_report}", err=True)
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    where = f"; wrote {output}" if output is not None else ""
-    files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
-    click.echo(f"{files}, {forms} form{'s' if forms != 1 else ''} read: {summary}{where}", err=True)
+        items_to_check = sum(len(r.review) for r in to_review)
+        click.echo(_n("review: {n} item to check in {file}", "review: {n} items to check in {file}", items_to_check,
+                      file=html_report), err=True)
+    summary = ", ".join(f"{n} {_status(status)}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    files = _n("{n} file", "{n} files", len(results))
+    read = _n("{n} form read", "{n} forms read", forms)
+    if output is not None:
+        click.echo(_("{files}, {read}: {summary}; wrote {file}", files=files, read=read, summary=summary, file=output),
+                   err=True)
+    else:
+        click.echo(_("{files}, {read}: {summary}", files=files, read=read, summary=summary), err=True)
 
     statuses = {line.status for line in results}
     missing = [line.dependency for line in results if line.dependency]
     if missing:
         raise MissingDependencyError(missing[0])
     if statuses == {str(FileStatus.NOT_THIS_FORM)}:
-        raise NotThisFormError("none of the files is an OPP korte versie form")
+        raise NotThisFormError(N_("none of the files is an OPP korte versie form"))
     unreadable = {str(FileStatus.MALFORMED), str(FileStatus.ENCRYPTED), str(FileStatus.NOT_THIS_FORM)}
     if forms == 0 and statuses <= unreadable:
-        raise InputError("none of the files could be read")
+        raise InputError(N_("none of the files could be read"))
     if statuses - {str(FileStatus.OK), str(FileStatus.WARNINGS)}:
         bad = sum(1 for line in results if line.status not in (str(FileStatus.OK), str(FileStatus.WARNINGS)))
-        raise BatchIncomplete(f"{bad} file(s) need attention (see the status of each above)")
+        raise BatchIncomplete(N_("{n} file(s) need attention (see the status of each above)").format(n=bad))
 
 
 EPILOG_SIGNATURES = """Examples:
@@ -486,19 +501,19 @@ class _FileLine:
 
 def _status_line(result: Any) -> str:
     """One file's status on stderr: never values, only counts, reasons and notes."""
-    parts = [f"{result.status!s:<17} {result.source}"]
+    parts = [f"{_status(result.status):<{_status_width()}} {result.source}"]
     details = []
     if result.reason:
-        details.append(result.reason)
+        details.append(_translated(result.reason))
     review = sum(len(r.review) for r in result.records)
     warnings = sum(len(r.warnings) for r in result.records) - result.notices
     if len(result.records) > 1:
-        details.append(f"{len(result.records)} forms")
+        details.append(_("{n} forms", n=len(result.records)))
     if review:
-        details.append(f"{review} to review")
+        details.append(_("{n} to review", n=review))
     if warnings:
-        details.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    details.extend(result.notes)
+        details.append(_n("{n} warning", "{n} warnings", warnings))
+    details.extend(_translated(note) for note in result.notes)
     if details:
         parts.append(": " + "; ".join(details))
     return "".join(parts)
@@ -819,6 +834,40 @@ def archive_history(archive_dir: Path, pupil: str, as_json: bool) -> None:
             click.echo("    consent needed: the parents have not signed this handelingsdeel (doelen, acties)")
 
 
+def _(message: str, /, **values: object) -> str:
+    """``message`` (an English template) in the locale's language, formatted with ``values``."""
+    from .i18n import cli_language, format_message
+
+    return format_message(message, cli_language(), **values)
+
+
+def _n(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """The singular or plural ``message`` for ``n`` in the locale's language."""
+    from .i18n import cli_language, nformat
+
+    return nformat(singular, plural, n, cli_language(), **values)
+
+
+def _translated(text: str) -> str:
+    """A text the library wrote (a reason, a note, an error) in the locale's language."""
+    from .i18n import cli_language, translate
+
+    return translate(text, cli_language())
+
+
+def _status(status: object) -> str:
+    from .i18n import cli_language, status_label
+
+    return status_label(str(status), cli_language())
+
+
+def _status_width() -> int:
+    from .i18n import cli_language, status_label
+    from .records import FileStatus
+
+    return max(17, *(len(status_label(s, cli_language())) for s in FileStatus))
+
+
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -828,21 +877,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="oppforms", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("oppforms: interrupted", err=True)
+        click.echo("oppforms: " + _("interrupted"), err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        click.echo("oppforms: interrupted", err=True)
+        click.echo("oppforms: " + _("interrupted"), err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except OppformsError as exc:
-        click.echo(f"oppforms: error: {exc}", err=True)
+        click.echo("oppforms: " + _("error: {message}", message=_translated(str(exc))), err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
     except Exception:  # a bug: say so, with the traceback, and exit 70
         traceback.print_exc()
-        click.echo("oppforms: internal error (a bug); please report it with the traceback above", err=True)
+        click.echo("oppforms: " + _("internal error (a bug); please report it with the traceback above"), err=True)
         sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)

@@ -34,6 +34,7 @@ from pypdf.generic import (
     PdfObject,
 )
 
+from .i18n import N_
 from ._pdfsyntax import pdf_text
 from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
 from .errors import InputError, RecordError
@@ -337,7 +338,9 @@ class Template:
         )
         if fitted.rest and not f.multiline:
             raise RecordError(
-                f"{f.name}: too long for its box on the form, even at {fmt(vs.min_size)} pt ({len(shown)} characters)",
+                N_("{field}: too long for its box on the form, even at {size} pt ({count} characters)").format(
+                    field=f.name, size=fmt(vs.min_size), count=len(shown)
+                ),
                 row=row,
                 field=f.name,
             )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .i18n import N_
 from .errors import RecordError
 from .sources import EXTRA, SourceReader, read_records
 from .spec import FormSpec
@@ -92,18 +93,19 @@ def duplicate_verdicts(
     for places in rows_of.values():
         if len(places) < 2:
             continue
-        where = ", ".join(f"{Path(s).name} row {r}" for s, r in places)
+        rows = ", ".join(N_("{file} row {row}").format(file=Path(s).name, row=r) for s, r in places)
         if on_duplicate == "error":
             for place in places:
-                verdicts[place] = f"{key_field} appears more than once ({where}); none of them filled (see --on-duplicate)"
+                verdicts[place] = N_("{field} appears more than once ({rows}); none of them filled (see --on-duplicate)").format(
+                    field=key_field, rows=rows
+                )
         else:
             keep = places[0] if on_duplicate == "first" else places[-1]
             for place in places:
                 if place != keep:
-                    verdicts[place] = (
-                        f"{key_field} appears more than once ({where}); "
-                        f"{Path(keep[0]).name} row {keep[1]} was filled (--on-duplicate {on_duplicate})"
-                    )
+                    verdicts[place] = N_(
+                        "{field} appears more than once ({rows}); {file} row {row} was filled (--on-duplicate {choice})"
+                    ).format(field=key_field, rows=rows, file=Path(keep[0]).name, row=keep[1], choice=on_duplicate)
     return count, verdicts
 
 
@@ -132,7 +134,7 @@ def records_from(
                             row.source,
                             row.row,
                             {},
-                            error=RecordError(f"{row.source}, row {row.row}: no password in the password column", row=row.row),
+                            error=RecordError(N_("{source}, row {row}: no password in the password column").format(source=row.source, row=row.row), row=row.row),
                         )
                         continue
                 yield RecordIn(row.source, row.row, raw, password)

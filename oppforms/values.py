@@ -38,6 +38,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .i18n import N_
 from .errors import RecordError
 from .fonts import GLYPH_STAND_INS, INVISIBLE
 from .spec import FieldKind, FormSpec
@@ -195,15 +196,17 @@ class Coercer:
                             source,
                             row,
                             key,
-                            "a signature cannot be filled in from data (it is signed on paper or "
-                            "in the PDF); leave it empty",
+                            N_(
+                                "a signature cannot be filled in from data (it is signed on paper or "
+                                "in the PDF); leave it empty"
+                            ),
                         )
                     )
                 continue
             unknown.append(key)
         if unknown:
             errors.append(
-                RecordError(f"{source}, row {row}: unknown field(s) {', '.join(unknown)}", row=row, field=None)
+                RecordError(N_("{source}, row {row}: unknown field(s) {fields}").format(source=source, row=row, fields=", ".join(unknown)), row=row, field=None)
             )
         return errors
 
@@ -212,7 +215,7 @@ class Coercer:
             text = value
         elif isinstance(value, list | tuple):
             if not rule.multiline:
-                raise _Problem("a list of values is only allowed in a multiline field")
+                raise _Problem(N_("a list of values is only allowed in a multiline field"))
             text = _numbered(value)
         else:
             text = _scalar_text(value)
@@ -229,15 +232,16 @@ class Coercer:
         else:
             text = text.strip()
             if "\n" in text:
-                raise _Problem("a line break in a one-line field")
+                raise _Problem(N_("a line break in a one-line field"))
         if len(text) > rule.max_length:
-            raise _Problem(f"{len(text)} characters, at most {rule.max_length} fit this field")
+            raise _Problem(N_("{count} characters, at most {limit} fit this field").format(count=len(text), limit=rule.max_length))
         bad = self._undrawable.search(text)
         if bad is not None:
             chars = list(dict.fromkeys(self._undrawable.findall(text)))
             shown = ", ".join(_describe(ch) for ch in chars[:5]) + (", …" if len(chars) > 5 else "")
-            word = "character" if len(chars) == 1 else "characters"
-            raise _Problem(f"the form's font cannot draw the {word} {shown}")
+            if len(chars) == 1:
+                raise _Problem(N_("the form's font cannot draw the character {characters}").format(characters=shown))
+            raise _Problem(N_("the form's font cannot draw the characters {characters}").format(characters=shown))
         return text
 
 
@@ -257,16 +261,16 @@ def trim_multiline(text: str) -> str:
 
 def _scalar_text(value: object) -> str:
     if isinstance(value, bool):
-        raise _Problem("a true/false value where text is expected")
+        raise _Problem(N_("a true/false value where text is expected"))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _Problem("a number that is not finite where text is expected")
+            raise _Problem(N_("a number that is not finite where text is expected"))
         return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     if isinstance(value, dt.date | dt.time | dt.timedelta):
-        raise _Problem("a date or time cell in a text field (format the cell as text)")
-    raise _Problem(f"a value of type {type(value).__name__} where text is expected")
+        raise _Problem(N_("a date or time cell in a text field (format the cell as text)"))
+    raise _Problem(N_("a value of type {type} where text is expected").format(type=type(value).__name__))
 
 
 def _numbered(items: Sequence[object]) -> str:
@@ -275,7 +279,7 @@ def _numbered(items: Sequence[object]) -> str:
         if item is None:
             continue
         if isinstance(item, list | tuple | dict):
-            raise _Problem("a list item is itself a list or an object")
+            raise _Problem(N_("a list item is itself a list or an object"))
         text = item if isinstance(item, str) else _scalar_text(item)
         text = _LINE_BREAKS.sub("\n", text).strip()
         if text:
@@ -289,7 +293,7 @@ def _describe(ch: str) -> str:
 
 
 def _error(source: str, row: int, field: str, problem: str) -> RecordError:
-    return RecordError(f"{source}, row {row}, {field}: {problem}", row=row, field=field)
+    return RecordError(N_("{source}, row {row}, {field}: {problem}").format(source=source, row=row, field=field, problem=problem), row=row, field=field)
 
 
 def _is_signature_mark(value: object) -> bool:
@@ -342,7 +346,7 @@ def _date(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        raise _Problem("a true/false value where a date is expected")
+        raise _Problem(N_("a true/false value where a date is expected"))
     if isinstance(value, dt.datetime):
         return _checked(value.year, value.month, value.day)
     if isinstance(value, dt.date):
@@ -350,7 +354,7 @@ def _date(value: object) -> str:
     if isinstance(value, int | float):
         return _excel_serial(value)
     if not isinstance(value, str):
-        raise _Problem(f"a value of type {type(value).__name__} where a date is expected")
+        raise _Problem(N_("a value of type {type} where a date is expected").format(type=type(value).__name__))
     text = value.strip()
     if not text:
         return ""
@@ -359,28 +363,28 @@ def _date(value: object) -> str:
     if m := _DMY.fullmatch(text):
         return _checked(int(m.group(4)), int(m.group(3)), int(m.group(1)))
     if _SHORT_YEAR.fullmatch(text) or _SHORT_YEAR_WORDS.fullmatch(text):
-        raise _Problem("a date with a two-digit year; write the year in full (DD-MM-YYYY)")
+        raise _Problem(N_("a date with a two-digit year; write the year in full (DD-MM-YYYY)"))
     if (m := _WORDS.fullmatch(text)) and m.group(2).casefold() in _MONTHS:
         return _checked(int(m.group(3)), _MONTHS[m.group(2).casefold()], int(m.group(1)))
-    raise _Problem("not a date in a known format (write YYYY-MM-DD or DD-MM-YYYY)")
+    raise _Problem(N_("not a date in a known format (write YYYY-MM-DD or DD-MM-YYYY)"))
 
 
 def _checked(year: int, month: int, day: int) -> str:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise _Problem(f"a date outside the years {MIN_YEAR}–{MAX_YEAR}")
+        raise _Problem(N_("a date outside the years {start}–{end}").format(start=MIN_YEAR, end=MAX_YEAR))
     try:
         date = dt.date(year, month, day)
     except ValueError:
-        raise _Problem("an impossible date (no such day in that month)") from None
+        raise _Problem(N_("an impossible date (no such day in that month)")) from None
     return date.isoformat()
 
 
 def _excel_serial(serial: float) -> str:
     if isinstance(serial, float) and not math.isfinite(serial):
-        raise _Problem("a number that is no date")
+        raise _Problem(N_("a number that is no date"))
     days = math.floor(serial)
     if days < 1 or days > _EXCEL_MAX_SERIAL or days == 60:
-        raise _Problem("a number that is no Excel date")
+        raise _Problem(N_("a number that is no Excel date"))
     if days < 60:
         days += 1  # before Excel's phantom 1900-02-29
     date = _EXCEL_EPOCH + dt.timedelta(days=days)

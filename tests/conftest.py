@@ -39,3 +39,12 @@ def corpus() -> Path:
     if not path.is_dir():
         pytest.skip("the shared PDF corpus (../shared/corpus) is not beside this checkout")
     return path
+
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read the command line's messages in English, whatever the machine's locale
+    (the CLI follows LANG/LC_MESSAGES; tests of the Dutch messages set their own)."""
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")

@@ -13,7 +13,7 @@ from .conftest import ROOT
 
 PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
-    {"errors", "geometry", "_version"},
+    {"errors", "geometry", "_version", "i18n"},
     {"spec", "_spec_loader", "fonts", "_io", "pagecode", "issued", "_pdfsyntax"},
     {"typeset", "records", "values", "naming", "smart"},
     {"draw"},

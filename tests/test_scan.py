@@ -190,16 +190,33 @@ def test_crops_are_saved_under_names_without_pupil_data(verified: tuple[list[Rec
         assert re.fullmatch(r"[A-Z2-7]{8}-p\d+-[a-z0-9.]+-[0-9a-f]{6}-\d+\.png", f.name), f.name
 
 
-def test_the_review_page_is_self_contained_and_worst_first(verified: tuple[list[Record], Path], tmp_path: Path) -> None:
-    records, _ = verified
-    out = tmp_path / "review.html"
+def test_the_review_page_is_dutch_worst_first_and_links_its_crops_beside_it(
+    verified: tuple[list[Record], Path], tmp_path: Path
+) -> None:
+    import html as htmllib
+
+    from oppforms.i18n import translate
+
+    records, review = verified
+    out = review.parent / "controle.html"  # beside the crops' folder, as extract writes it
     write_review_html(records, out)
-    html = out.read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html
-    assert "src='/" not in html and "src=\"/" not in html and "<script" not in html
-    missing = html.find("is missing from the scan")
-    hand = html.find("handwriting or marks added on paper")
+    page = out.read_text(encoding="utf-8")
+    assert "data:image" not in page and "<script" not in page and "http" not in page
+    links = re.findall(r"<img src='([^']+)'", page)
+    assert links and all(not link.startswith("/") and (out.parent / htmllib.unescape(link)).is_file() for link in links)
+    reasons = [item.reason for rec in records for item in rec.review]
+    for reason in reasons:  # every reason in Dutch, none left in English
+        assert translate(reason) != reason, reason
+        assert htmllib.escape(translate(reason)) in page
+        assert htmllib.escape(reason) not in page
+    missing = page.find("ontbreekt in de scan")
+    hand = page.find("handschrift of tekens op papier toegevoegd")
     assert 0 < missing < hand
+    assert "<html lang='nl'>" in page and "OPP-scans: te controleren" in page
+    assert len(page.encode()) < 60_000  # the crops are files, not inline
+    english = tmp_path / "review.html"
+    write_review_html(records, english, lang="en")
+    assert "handwriting or marks added on paper" in english.read_text(encoding="utf-8")
 
 
 def test_text_that_disagrees_goes_to_review_with_both_values(batch: Batch, spec: FormSpec, tmp_path: Path) -> None:
@@ -686,3 +703,18 @@ def test_signature_boxes_of_a_page_aligned_without_its_marks_go_to_review(
     reviewed = {i.field for i in rec.review if "aligned without its corner marks" in i.reason}
     assert boxes <= reviewed
     assert not any(rec.signed[name] for name in boxes)
+
+
+def test_a_saved_crop_keeps_ink_and_pencil_and_makes_the_paper_grain_white() -> None:
+    from oppforms.scan.boxes import PAPER_GRAIN, for_people
+
+    rng = np.random.default_rng(3)
+    paper = np.clip(rng.normal(245, 4, size=(60, 200)), 0, 255).astype(np.uint8)
+    paper[20:30, 10:60] = 30  # ink
+    paper[20:30, 100:150] = 245 - PAPER_GRAIN - 20  # a faint pencil line
+    out = for_people(paper)
+    assert (out[20:30, 10:60] == 30).all()
+    assert (out[20:30, 100:150] == 245 - PAPER_GRAIN - 20).all()
+    grain = np.ones_like(out, dtype=bool)
+    grain[20:30, 10:60] = grain[20:30, 100:150] = False
+    assert (out[grain] == 255).mean() > 0.99

@@ -24,6 +24,7 @@ pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2")
 from starlette.testclient import TestClient  # noqa: E402
 
 from oppforms.extract import FileResult  # noqa: E402
+from oppforms.i18n import translate  # noqa: E402
 from oppforms.records import FileStatus, Record, ReviewItem, empty_values  # noqa: E402
 from oppforms.spec import FormSpec  # noqa: E402
 from oppforms.web import app as web_app  # noqa: E402
@@ -260,7 +261,9 @@ def test_the_preview_names_each_bad_row_by_excel_row_dutch_label_and_reason(serv
     text = _text(r.text)
     assert "1 van de 4 rijen kunnen worden ingevuld" in text
     label = "Handtekening Leerling, start – datum (dd-mm-jjjj)"
-    assert f"3 000002 Leerling 2 {label} deze datum bestaat niet" in text  # Excel row 3: the header is row 1
+    impossible = translate("an impossible date (no such day in that month)")  # the catalogue's Dutch
+    assert impossible != "an impossible date (no such day in that month)"
+    assert f"3 000002 Leerling 2 {label} {impossible}" in text  # Excel row 3: the header is row 1
     assert "4 000003" in text and "5 000003" in text and "meer dan één keer" in text
 
 
@@ -358,7 +361,7 @@ def test_a_bad_value_is_refused_with_the_reason_and_kept_in_the_input(served: tu
         ReviewItem("akkoord.leerling.start.datum: not a date", field="akkoord.leerling.start.datum", page=3),)))
     r = client.post("/controleren", data={"record": "1", "item": "0", "waarde": "31-02-2027"}, headers=SAME)
     assert r.status_code == 400 and 'role="alert"' in r.text and 'value="31-02-2027"' in r.text
-    assert "deze datum bestaat niet" in r.text
+    assert translate("an impossible date (no such day in that month)") in r.text
     assert web.workspace.decisions_count() == 0
     client.post("/controleren", data={"record": "1", "item": "0", "waarde": "1-3-2027"}, headers=SAME)
     assert web.workspace.records(spec)[0].corrected.fields["akkoord.leerling.start.datum"] == "2027-03-01"

@@ -19,6 +19,7 @@ from typing import cast
 
 import pikepdf
 
+from ..i18n import N_
 from .pdfstrings import decode_text_string
 
 __all__ = [
@@ -136,11 +137,11 @@ def field_tree(pdf: pikepdf.Pdf) -> FieldTree:
         key = node.objgen
         if key != (0, 0):
             if key in seen:
-                problems.append("a loop in the field tree")
+                problems.append(N_("a loop in the field tree"))
                 return
             seen.add(key)
         if depth > MAX_DEPTH:
-            problems.append(f"a field tree deeper than {MAX_DEPTH} levels")
+            problems.append(N_("a field tree deeper than {n} levels").format(n=MAX_DEPTH))
             return
         if "/AA" in keys or "/A" in keys:
             action_nodes.append(node)
@@ -160,7 +161,7 @@ def field_tree(pdf: pikepdf.Pdf) -> FieldTree:
             for item in kids if kids is not None else ():
                 kid = as_dict(item)
                 if kid is None:
-                    problems.append("a field kid that is no dictionary")
+                    problems.append(N_("a field kid that is no dictionary"))
                     continue
                 kid_keys = kid.keys()
                 if "/T" in kid_keys:
@@ -174,7 +175,7 @@ def field_tree(pdf: pikepdf.Pdf) -> FieldTree:
         if "/Rect" in keys or node.get("/Subtype") == "/Widget":
             widgets.insert(0, node)
         if not name:
-            problems.append("a field without a name")
+            problems.append(N_("a field without a name"))
             return
         if name in fields:
             # the same full name twice (a re-saved form): the widgets belong together; the
@@ -195,7 +196,7 @@ def field_tree(pdf: pikepdf.Pdf) -> FieldTree:
     for item in roots:
         root = as_dict(item)
         if root is None:
-            problems.append("a field that is no dictionary")
+            problems.append(N_("a field that is no dictionary"))
             continue
         walk(root, root.keys(), "", {}, 0)
     return FieldTree(fields, need, xfa, sorted(set(problems)), action_nodes)

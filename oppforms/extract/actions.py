@@ -16,18 +16,19 @@ from collections.abc import Iterator, Sequence
 
 import pikepdf
 
+from ..i18n import N_
 from .acroform import as_array, as_dict, type_code
 
 __all__ = ["RISKY", "find_actions"]
 
 #: Action types that are reported, with what they do, in words for a user.
 RISKY = {
-    "/JavaScript": "JavaScript",
-    "/Launch": "a launch action (runs a program or opens a file)",
-    "/SubmitForm": "a submit action (sends the form's data somewhere)",
-    "/ImportData": "an import action (loads data into the form)",
-    "/GoToE": "a go-to-embedded action",
-    "/RichMediaExecute": "a rich-media action",
+    "/JavaScript": N_("JavaScript"),
+    "/Launch": N_("a launch action (runs a program or opens a file)"),
+    "/SubmitForm": N_("a submit action (sends the form's data somewhere)"),
+    "/ImportData": N_("an import action (loads data into the form)"),
+    "/GoToE": N_("a go-to-embedded action"),
+    "/RichMediaExecute": N_("a rich-media action"),
 }
 MAX_ACTIONS = 10_000
 _DICT = pikepdf.ObjectType.dictionary

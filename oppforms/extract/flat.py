@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from ..i18n import N_
 from ..fonts import FontMetrics
 from ..geometry import PdfRect
 from ..records import Record, ReviewItem, empty_values
@@ -109,7 +110,7 @@ def read_text_forms(
         if form.version and form.version != form_spec.version:
             other = shipped_spec(form_spec.form_id, form.version)
             if other is None:
-                problem = f"{form_spec.form_id} version {form.version} is not known to this oppforms"
+                problem = N_("{form} version {version} is not known to this oppforms").format(form=form_spec.form_id, version=form.version)
                 return TextReading((), scanned, text_pages, problem)
             form_spec = other
         records.append(_FormReader(form_spec, form, source).read())
@@ -187,8 +188,10 @@ class _FormReader:
         if found is None:
             self.review.append(
                 ReviewItem(
-                    f"page {page_no}: the form's printed text was not found where expected; "
-                    "the boxes were placed without alignment",
+                    N_(
+                        "page {page}: the form's printed text was not found where expected; "
+                        "the boxes were placed without alignment"
+                    ).format(page=page_no),
                     page=page_no,
                 )
             )
@@ -215,10 +218,10 @@ class _FormReader:
         for page_no in range(1, spec.page_count + 1):
             page = self.form.pages.get(page_no)
             if page is None:
-                self.review.append(ReviewItem(f"page {page_no} of the form is missing", page=page_no))
+                self.review.append(ReviewItem(N_("page {page} of the form is missing").format(page=page_no), page=page_no))
             elif not page.lines:
                 self.review.append(
-                    ReviewItem(f"page {page_no} has no text layer (a scan?); read its fields by hand", page=page_no)
+                    ReviewItem(N_("page {page} has no text layer (a scan?); read its fields by hand").format(page=page_no), page=page_no)
                 )
         for f in spec.value_fields:
             self.read_field(f)
@@ -226,7 +229,7 @@ class _FormReader:
             self.read_signature(f)
         used = {n for n in self.form.pages if n <= spec.page_count} | self.continued_pages
         for n in sorted(set(self.form.pages) - used):
-            self.warnings.append(f"page {n}: not a page of the form and not a continuation of a field; left out")
+            self.warnings.append(N_("page {page}: not a page of the form and not a continuation of a field; left out").format(page=n))
         return Record(
             source=self.source,
             form=spec.form_id,
@@ -264,12 +267,12 @@ class _FormReader:
             return
         value = next((t for t in texts if t.strip()), "")
         if len({" ".join(t.split()) for t in texts if t.strip()}) > 1:
-            self.warnings.append(f"{f.name}: its places on the form show different text; the first was taken")
+            self.warnings.append(N_("{field}: its places on the form show different text; the first was taken").format(field=f.name))
         n = normalize_value(value, f, self.spec)
         self.values[f.name] = n.value
         self.warnings.extend(n.warnings)
         if n.review and box is not None:
-            self.review.append(ReviewItem(f"{f.name}: {n.review}", f.name, box[0], box_of(box[1])))
+            self.review.append(ReviewItem(N_("{field}: {reason}").format(field=f.name, reason=n.review), f.name, box[0], box_of(box[1])))
 
     def glyphs_in(self, page: _Page, box: PdfRect) -> list[Glyph]:
         return [
@@ -317,7 +320,7 @@ class _FormReader:
             else:
                 self.review.append(
                     ReviewItem(
-                        f"{f.name}: continues on page {next_page}, which was not found",
+                        N_("{field}: continues on page {page}, which was not found").format(field=f.name, page=next_page),
                         f.name,
                         page_no,
                         box_of(rect),
@@ -342,14 +345,14 @@ class _FormReader:
             page = self.form.pages.get(page_no)
             if page is None or not page.lines:
                 self.review.append(
-                    ReviewItem(f"{f.name}: continues on page {page_no}, which was not found or has no text", f.name, page_no)
+                    ReviewItem(N_("{field}: continues on page {page}, which was not found or has no text").format(field=f.name, page=page_no), f.name, page_no)
                 )
                 break
             self.continued_pages.add(page_no)
             placement = self.continuation_placement(page)
             area = placement.rect(spec.marks.content)
             if heading not in " ".join(page.text.split()):
-                self.warnings.append(f"{f.name}: page {page_no} does not say it continues this field")
+                self.warnings.append(N_("{field}: page {page} does not say it continues this field").format(field=f.name, page=page_no))
             body_size = vs.size * placement.scale
             lines = [
                 line
@@ -407,7 +410,7 @@ class _FormReader:
         elif any(g.text.strip() for g in self.glyphs_in(page, box.inset(2.0))):
             self.review.append(
                 ReviewItem(
-                    f"{f.name}: text in the signature box, not a drawn signature",
+                    N_("{field}: text in the signature box, not a drawn signature").format(field=f.name),
                     f.name,
                     w.page_no,
                     box_of(w.rect),

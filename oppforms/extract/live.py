@@ -27,6 +27,7 @@ from functools import cache
 
 import pikepdf
 
+from ..i18n import N_
 from ..records import Record, ReviewItem, empty_values
 from ..spec import FormSpec, shipped_pdf_path
 from .acroform import (
@@ -174,22 +175,26 @@ def digital_findings(
     notices: list[str] = []
     review: list[ReviewItem] = []
     for s in digital_signatures(pdf, data, tree, spec, values_now=values_now, values_at=values_at):
-        who = s.signer or "an unnamed signer"
-        when = f" on {s.time}" if s.time else ""
-        where = s.field or (f"page {s.page}" if s.page else "the document (no visible box)")
-        notices.append(f"{where}: digitally signed by {who}{when} (certificate not checked)")
+        who = s.signer or N_("an unnamed signer")
+        where = s.field or (N_("page {page}").format(page=s.page) if s.page else N_("the document (no visible box)"))
+        if s.time:
+            notices.append(
+                N_("{where}: digitally signed by {who} on {time} (certificate not checked)").format(where=where, who=who, time=s.time)
+            )
+        else:
+            notices.append(N_("{where}: digitally signed by {who} (certificate not checked)").format(where=where, who=who))
         if s.field is not None:
             signed.append(s.field)
         if not s.byte_range_ok:
-            review.append(ReviewItem(f"{where}: the digital signature's byte range is broken; it proves nothing", s.field, s.page))
+            review.append(ReviewItem(N_("{where}: the digital signature's byte range is broken; it proves nothing").format(where=where), s.field, s.page))
         elif s.revision_unreadable:
             review.append(
-                ReviewItem(f"{where}: the signed version of the file cannot be read back; check the signature", s.field, s.page)
+                ReviewItem(N_("{where}: the signed version of the file cannot be read back; check the signature").format(where=where), s.field, s.page)
             )
         elif s.values_changed:
-            review.append(ReviewItem(f"{where}: the form's values were changed after this digital signature", s.field, s.page))
+            review.append(ReviewItem(N_("{where}: the form's values were changed after this digital signature").format(where=where), s.field, s.page))
         elif not s.whole_file:
-            notices.append(f"{where}: the file was added to after this signature; the form's values were not changed")
+            notices.append(N_("{where}: the file was added to after this signature; the form's values were not changed").format(where=where))
     return DigitalFindings(tuple(signed), tuple(notices), tuple(review))
 
 
@@ -212,7 +217,7 @@ class _LiveReader:
 
     def item(self, name: str, reason: str) -> ReviewItem:
         f = self.spec.field(name)
-        return ReviewItem(f"{name}: {reason}", name, f.page_no, box_of(f.rect))
+        return ReviewItem(N_("{field}: {reason}").format(field=name, reason=reason), name, f.page_no, box_of(f.rect))
 
     # -- values ----------------------------------------------------------------------
 
@@ -225,7 +230,7 @@ class _LiveReader:
                 missing.append(f.name)
                 continue
             if pf.kind not in ("/Tx", ""):
-                self.warnings.append(f"{f.name}: is no text field in this file ({pf.kind}); its value was read as text")
+                self.warnings.append(N_("{field}: is no text field in this file ({kind}); its value was read as text").format(field=f.name, kind=pf.kind))
             raw = text_value(pf.value)
             n = normalize_value(raw, f, self.spec)
             self.values[f.name] = n.value
@@ -242,16 +247,16 @@ class _LiveReader:
             if len(names) <= 3:
                 listed = ", ".join(names)
             else:
-                listed = ", ".join(names[:3]) + f" and {len(names) - 3} more fields"
-            self.warnings.append(f"{listed}: {reason}; the value was taken (changed in another program?)")
+                listed = N_("{fields} and {n} more fields").format(fields=", ".join(names[:3]), n=len(names) - 3)
+            self.warnings.append(N_("{what}: {reason}; the value was taken (changed in another program?)").format(what=listed, reason=reason))
         if missing:
             record = fallback(self.spec)
             for name in missing:
                 if record is not None:
                     self.values[name] = record.fields.get(name, "")
-                    self.warnings.append(f"{name}: not a form field in this file; read from the page text")
+                    self.warnings.append(N_("{field}: not a form field in this file; read from the page text").format(field=name))
                 else:
-                    self.review.append(self.item(name, "not a form field in this file, and not found on the page"))
+                    self.review.append(self.item(name, N_("not a form field in this file, and not found on the page")))
 
     def check_appearance(self, pf: PdfField, raw: str) -> str:
         """Why a widget of ``pf`` shows something else than the value ``raw`` ("" when
@@ -263,7 +268,7 @@ class _LiveReader:
             stream = _normal_appearance(w)
             if stream is None:
                 if bare:
-                    return "has a value but no appearance, so some viewers and printers show the box empty"
+                    return N_("has a value but no appearance, so some viewers and printers show the box empty")
                 continue
             key = stream.objgen
             if key in self.shown:
@@ -274,7 +279,7 @@ class _LiveReader:
                     shown = shown_text(stream, resources, self.fonts)
                 except (pikepdf.PdfError, MemoryError):
                     # damaged, or a decompression bomb the memory limit stopped
-                    return "its appearance cannot be read (damaged, or far too large)"
+                    return N_("its appearance cannot be read (damaged, or far too large)")
                 if key != (0, 0):
                     self.shown[key] = shown
             if shown is None:
@@ -292,12 +297,12 @@ class _LiveReader:
                 continue
             got = _letters(marker.sub("", shown))
             if not want:
-                return "the box shows text, but the field's value is empty"
+                return N_("the box shows text, but the field's value is empty")
             if not got:
-                return "the box does not show the field's value (its appearance is empty or unreadable)"
+                return N_("the box does not show the field's value (its appearance is empty or unreadable)")
             if want.startswith(got):
-                return "the box shows only part of the field's value"
-            return "the box shows something else than the field's value"
+                return N_("the box shows only part of the field's value")
+            return N_("the box shows something else than the field's value")
         return ""
 
     @staticmethod
@@ -322,9 +327,9 @@ class _LiveReader:
             if f.is_signature and drawn:
                 self.signed[name] = True
             elif f.is_signature:
-                self.review.append(self.item(name, f"{how} in the signature box, not a drawn signature"))
+                self.review.append(self.item(name, N_("{how} in the signature box, not a drawn signature").format(how=how)))
             else:
-                self.review.append(self.item(name, f"{how} over the box: something was written on the form"))
+                self.review.append(self.item(name, N_("{how} over the box: something was written on the form").format(how=how)))
         for f in spec.signature_fields:
             pf = self.tree.fields.get(f.name)
             if self.signed[f.name] or pf is None or type_code(pf.value) == _DICT:
@@ -377,7 +382,7 @@ class _LiveReader:
 
     def record(self) -> Record:
         for problem in self.tree.problems:
-            self.warnings.append(f"the form's field tree has {problem}; read as far as it goes")
+            self.warnings.append(N_("the form's field tree has {problem}; read as far as it goes").format(problem=problem))
         return Record(
             source=self.source,
             form=self.spec.form_id,

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..i18n import N_
 from ..spec import Field, FieldKind, FormSpec
 from ..values import coercer_for, to_iso_date, trim_multiline
 
@@ -52,7 +53,7 @@ def normalize_value(raw: str, field: Field, spec: FormSpec) -> Normalized:
         text = _LINE_BREAKS.sub("\n", text)
         if _CONTROLS.search(text):
             text = _CONTROLS.sub("", text)
-            warnings.append(f"{field.name}: control characters removed")
+            warnings.append(N_("{field}: control characters removed").format(field=field.name))
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
     if field.kind is FieldKind.DATE:
@@ -62,26 +63,30 @@ def normalize_value(raw: str, field: Field, spec: FormSpec) -> Normalized:
         try:
             return Normalized(to_iso_date(shown))
         except ValueError as exc:
-            return Normalized("", tuple(warnings), f"{exc}; left empty")
+            return Normalized("", tuple(warnings), N_("{problem}; left empty").format(problem=exc))
     if field.multiline:
         text = trim_multiline(text)  # the same rule as filling
     else:
         text = text.strip()
         if "\n" in text:
             text = " ".join(part.strip() for part in text.split("\n") if part.strip())
-            warnings.append(f"{field.name}: line breaks in a one-line field were read as spaces")
+            warnings.append(N_("{field}: line breaks in a one-line field were read as spaces").format(field=field.name))
     if text and not text.isascii():
         coercer = coercer_for(spec)
         bad = sorted(ch for ch in set(text) if not coercer.can_draw(ch))
         if bad:
             listed = ", ".join(f"U+{ord(ch):04X}" for ch in bad[:5]) + (", …" if len(bad) > 5 else "")
             warnings.append(
-                f"{field.name}: holds characters the form's font cannot draw ({listed}); "
-                "oppforms fill would refuse this value"
+                N_(
+                    "{field}: holds characters the form's font cannot draw ({characters}); "
+                    "oppforms fill would refuse this value"
+                ).format(field=field.name, characters=listed)
             )
     if len(text) > field.max_length:
         warnings.append(
-            f"{field.name}: {len(text)} characters, more than the {field.max_length} the form allows; "
-            "oppforms fill would refuse this value"
+            N_(
+                "{field}: {count} characters, more than the {limit} the form allows; "
+                "oppforms fill would refuse this value"
+            ).format(field=field.name, count=len(text), limit=field.max_length)
         )
     return Normalized(text, tuple(warnings))

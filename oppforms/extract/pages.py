@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import N_
 from ..errors import MissingDependencyError
 from ..geometry import PdfRect
 from ..spec import FormSpec, shipped_pdf_path
@@ -119,7 +120,7 @@ def _pdfplumber() -> Any:
         import pdfplumber
     except ImportError as exc:  # pragma: no cover - a core dependency
         raise MissingDependencyError(
-            "reading flattened forms needs pdfplumber: pip install pdfplumber"
+            N_("reading flattened forms needs pdfplumber: pip install pdfplumber")
         ) from exc
     return pdfplumber
 

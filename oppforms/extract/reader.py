@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pikepdf
 
+from ..i18n import N_
 from ..records import FileStatus, Record
 from ..spec import FormSpec, current_spec
 from .acroform import FieldTree, field_tree
@@ -100,13 +101,13 @@ def _open(source: _Input, passwords: Sequence[str]) -> pikepdf.Pdf | FileResult:
         except pikepdf.PasswordError:
             continue
         except OSError as exc:
-            return FileResult("", FileStatus.MALFORMED, reason=f"cannot read the file ({exc.strerror or exc})")
+            return FileResult("", FileStatus.MALFORMED, reason=N_("cannot read the file ({error})").format(error=exc.strerror or exc))
         except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
-            return FileResult("", FileStatus.MALFORMED, reason=f"not a readable PDF ({_short(exc, source.path)})")
+            return FileResult("", FileStatus.MALFORMED, reason=N_("not a readable PDF ({error})").format(error=_short(exc, source.path)))
     if passwords:
-        reason = "encrypted, and none of the passwords given opens it"
+        reason = N_("encrypted, and none of the passwords given opens it")
     else:
-        reason = "encrypted with a password (give it with --password)"
+        reason = N_("encrypted with a password (give it with --password)")
     return FileResult("", FileStatus.ENCRYPTED, reason=reason)
 
 
@@ -163,18 +164,18 @@ def _read_input(
             page_count = len(pdf.pages)
         except (pikepdf.PdfError, RuntimeError, RecursionError) as exc:
             return FileResult(
-                source, FileStatus.MALFORMED, reason=f"a broken page tree ({_short(exc, source_input.path)})"
+                source, FileStatus.MALFORMED, reason=N_("a broken page tree ({error})").format(error=_short(exc, source_input.path))
             )
         if on_pages is not None:
             on_pages(page_count)
         tree = field_tree(pdf)
         for kind in find_actions(pdf, tree.action_nodes):
-            notes.append(f"holds {kind}, which was not run")
+            notes.append(N_("holds {kind}, which was not run").format(kind=kind))
         repaired = bool(pdf.get_warnings())  # (reading them clears them)
         if pdf.is_encrypted:
-            notes.append("encrypted; opened with " + ("a password given" if passwords else "no password"))
+            notes.append(N_("encrypted; opened with a password given") if passwords else N_("encrypted; opened with no password"))
         if repaired:
-            notes.append("damaged; repaired while reading")
+            notes.append(N_("damaged; repaired while reading"))
         rewrite = pdf.is_encrypted or repaired
         saved: list[bytes] = []
 
@@ -203,13 +204,13 @@ def _read(pdf: pikepdf.Pdf, tree: FieldTree, data: Bytes, text_data: Bytes, sour
     spec: FormSpec | None = None
     if stamp is not None:
         if stamp.form != current.form_id:
-            return FileResult(source, FileStatus.NOT_THIS_FORM, reason=f"another form ({stamp.form})")
+            return FileResult(source, FileStatus.NOT_THIS_FORM, reason=N_("another form ({form})").format(form=stamp.form))
         spec = shipped_spec(stamp.form, stamp.version)
         if spec is None:
             return FileResult(
                 source,
                 FileStatus.NOT_THIS_FORM,
-                reason=f"{stamp.form} version {stamp.version}, which this oppforms does not know (update oppforms)",
+                reason=N_("{form} version {version}, which this oppforms does not know (update oppforms)").format(form=stamp.form, version=stamp.version),
             )
     names = {f.name for f in (spec or current).fields}
     present = len(names & tree.fields.keys())
@@ -294,13 +295,13 @@ def _read_text(
         warnings = bool(notes) or any(len(r.warnings) > notices for r in records)
         return FileResult(source, status_of(records, warnings=warnings), records, notices=notices)
     if reading.scanned_pages and not reading.text_pages:
-        return FileResult(source, FileStatus.NEEDS_OCR, reason="its pages are images without a text layer (scanned)")
+        return FileResult(source, FileStatus.NEEDS_OCR, reason=N_("its pages are images without a text layer (scanned)"))
     if spec is not None:
         return FileResult(
-            source, FileStatus.NOT_THIS_FORM, reason="marked as this form, but its pages do not show the form"
+            source, FileStatus.NOT_THIS_FORM, reason=N_("marked as this form, but its pages do not show the form")
         )
     if tree.xfa and not tree.fields:
-        return FileResult(source, FileStatus.NOT_THIS_FORM, reason="an XFA form, not the OPP korte versie")
+        return FileResult(source, FileStatus.NOT_THIS_FORM, reason=N_("an XFA form, not the OPP korte versie"))
     if tree.fields:
-        return FileResult(source, FileStatus.NOT_THIS_FORM, reason="a form with other fields, not the OPP korte versie")
-    return FileResult(source, FileStatus.NOT_THIS_FORM, reason="not the OPP korte versie")
+        return FileResult(source, FileStatus.NOT_THIS_FORM, reason=N_("a form with other fields, not the OPP korte versie"))
+    return FileResult(source, FileStatus.NOT_THIS_FORM, reason=N_("not the OPP korte versie"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
+from ..i18n import N_
 from ..errors import MissingDependencyError, NotThisFormError, OppformsError
 from ..records import FileStatus, Record
 from ..spec import FormSpec, current_spec
@@ -89,9 +90,9 @@ def scanned_reader() -> ScanReader | MissingDependencyError | None:
     except ModuleNotFoundError as exc:
         if exc.name and (exc.name == SCAN_MODULE or SCAN_MODULE.startswith(exc.name + ".")):
             return None
-        return MissingDependencyError(f"reading scanned forms needs {exc.name}: pip install {exc.name}")
+        return MissingDependencyError(N_("reading scanned forms needs {module}: pip install {module}").format(module=exc.name))
     except ImportError as exc:
-        return MissingDependencyError(f"reading scanned forms cannot start ({exc})")
+        return MissingDependencyError(N_("reading scanned forms cannot start ({error})").format(error=exc))
     function = getattr(module, SCAN_FUNCTION, None)
     return cast(ScanReader, function) if callable(function) else None
 
@@ -104,13 +105,13 @@ class _Scan:
     review_dir: Path | None = None
 
     def read(self, item: Input, earlier: FileResult | None) -> FileResult:
-        what = earlier.reason if earlier is not None and earlier.reason else "an image file"
+        what = earlier.reason if earlier is not None and earlier.reason else N_("an image file")
         reader = scanned_reader()
         if reader is None:
             return FileResult(
                 item.source,
                 FileStatus.NEEDS_OCR,
-                reason=f"{what}; reading scanned forms is not installed",
+                reason=N_("{what}; reading scanned forms is not installed").format(what=what),
                 notes=earlier.notes if earlier else (),
                 pages=earlier.pages if earlier else 0,
             )
@@ -131,7 +132,7 @@ class _Scan:
             return FileResult(item.source, FileStatus.MALFORMED, reason=str(exc))
         notes = earlier.notes if earlier else ()
         if not records:
-            return FileResult(item.source, FileStatus.NOT_THIS_FORM, reason="no form found on the scanned pages", notes=notes)
+            return FileResult(item.source, FileStatus.NOT_THIS_FORM, reason=N_("no form found on the scanned pages"), notes=notes)
         warnings = bool(notes) or any(r.warnings for r in records)
         return FileResult(item.source, status_of(records, warnings=warnings), records, notes=notes)
 
@@ -166,10 +167,10 @@ def extract_many(
                     result = scan.read(item, result)
                 yield result
             elif not item.path.exists():
-                yield FileResult(item.source, FileStatus.MALFORMED, reason="file not found")
+                yield FileResult(item.source, FileStatus.MALFORMED, reason=N_("file not found"))
             elif item.kind == "image":
                 yield scan.read(item, None)
             else:
-                yield FileResult(item.source, FileStatus.NOT_THIS_FORM, reason="not a PDF or an image")
+                yield FileResult(item.source, FileStatus.NOT_THIS_FORM, reason=N_("not a PDF or an image"))
     finally:
         pdf_results.close()

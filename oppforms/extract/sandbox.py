@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_
 from ..records import FileStatus
 from .reader import FileResult, read_pdf
 
@@ -131,25 +132,25 @@ def _worker(conn: Connection, limits: Limits, passwords: tuple[str, ...], reader
                 signal.setitimer(signal.ITIMER_REAL, limits.seconds)
             result = reader(Path(path), passwords=passwords, source=source, on_pages=on_pages)
         except _Stop:
-            result = FileResult(source, FileStatus.MALFORMED, reason="took too long to read (stopped)")
+            result = FileResult(source, FileStatus.MALFORMED, reason=N_("took too long to read (stopped)"))
             retire = True
         except MemoryError:
             result = FileResult(
                 source,
                 FileStatus.MALFORMED,
-                reason=f"needed more than {limits.memory_mb} MB of memory to read (stopped; a decompression bomb?)",
+                reason=N_("needed more than {mb} MB of memory to read (stopped; a decompression bomb?)").format(mb=limits.memory_mb),
             )
             retire = True
         except RecursionError:
-            result = FileResult(source, FileStatus.MALFORMED, reason="nested too deeply to read")
+            result = FileResult(source, FileStatus.MALFORMED, reason=N_("nested too deeply to read"))
             retire = True
         except Exception as exc:  # noqa: BLE001 - a file no reader copes with: the batch goes on
             if _caused_by(exc, MemoryError):  # pdfminer wraps what it runs into
-                reason = f"needed more than {limits.memory_mb} MB of memory to read (stopped; a decompression bomb?)"
+                reason = N_("needed more than {mb} MB of memory to read (stopped; a decompression bomb?)").format(mb=limits.memory_mb)
             elif _caused_by(exc, RecursionError):
-                reason = "nested too deeply to read"
+                reason = N_("nested too deeply to read")
             else:
-                reason = f"could not be read ({type(exc).__name__})"
+                reason = N_("could not be read ({error})").format(error=type(exc).__name__)
             result = FileResult(source, FileStatus.MALFORMED, reason=reason)
             retire = True
         finally:
@@ -264,7 +265,7 @@ class Sandbox:
                     try:
                         slot.conn.send((index, str(path), source))
                     except (OSError, ValueError):
-                        self._replace(slot, results, sources, "the reader process could not be started")
+                        self._replace(slot, results, sources, N_("the reader process could not be started"))
                         idle = [s for s in self._slots if s.task is None]
                 while next_out in results:
                     yield results.pop(next_out)
@@ -281,7 +282,7 @@ class Sandbox:
                         self._receive(slot, results, sources)
                 now = time.monotonic()
                 for slot in [s for s in self._slots if s.task is not None and s.deadline < now]:
-                    self._replace(slot, results, sources, "took too long to read (stopped)", kill=True)
+                    self._replace(slot, results, sources, N_("took too long to read (stopped)"), kill=True)
         finally:
             for slot in self._slots:
                 self._stop(slot, kill=True)
@@ -299,8 +300,8 @@ class Sandbox:
             code = slot.process.exitcode
             slot.process.join(timeout=1.0)
             code = slot.process.exitcode if code is None else code
-            how = f"signal {-code}" if isinstance(code, int) and code < 0 else f"exit code {code}"
-            self._replace(slot, results, sources, f"the reader process died on this file ({how})")
+            how = N_("signal {n}").format(n=-code) if isinstance(code, int) and code < 0 else N_("exit code {code}").format(code=code)
+            self._replace(slot, results, sources, N_("the reader process died on this file ({how})").format(how=how))
             return
         kind, index, payload = message
         if kind == "pages":

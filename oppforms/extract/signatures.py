@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pikepdf
 
+from ..i18n import N_
 from ..geometry import PdfRect
 from ..spec import FormSpec
 from .acroform import FieldTree, as_array, as_dict, string_bytes, text_value, type_code
@@ -35,15 +36,15 @@ _DICT = pikepdf.ObjectType.dictionary
 
 #: Annotation subtypes that put a drawn or stamped mark on the page.
 DRAWN = {
-    "/Ink": "an ink annotation",
-    "/Stamp": "a stamp annotation",
-    "/Polygon": "a drawn shape",
-    "/PolyLine": "a drawn line",
-    "/Line": "a drawn line",
-    "/Square": "a drawn shape",
-    "/Circle": "a drawn shape",
+    "/Ink": N_("an ink annotation"),
+    "/Stamp": N_("a stamp annotation"),
+    "/Polygon": N_("a drawn shape"),
+    "/PolyLine": N_("a drawn line"),
+    "/Line": N_("a drawn line"),
+    "/Square": N_("a drawn shape"),
+    "/Circle": N_("a drawn shape"),
 }
-TYPED = {"/FreeText": "a text annotation", "/Caret": "an insertion mark"}
+TYPED = {"/FreeText": N_("a text annotation"), "/Caret": N_("an insertion mark")}
 #: Share of the smaller of two rectangles that must overlap for a mark to be "in" a box.
 OVERLAP = 0.3
 _HIDDEN = 2

@@ -5,7 +5,7 @@ verified against what was issued.
 The seam for ``oppforms extract``::
 
     read_scanned(path, spec, *, issued=None, jobs=1, review_dir=None) -> list[Record]
-    write_review_html(records, path)
+    write_review_html(records, path, *, lang="nl")
 
 ``path`` is a PDF from a scanner, a (multi-page) TIFF, a PNG or JPEG, or a folder of them.
 Every record has ``method == "scan"``; what a person must check is in its ``review`` (with
@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..i18n import N_
 from ..errors import MissingDependencyError
 from ..records import Record
 from ..spec import FormSpec
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_scanned", "write_review_html"]
 
-_HINT = "reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy"
+_HINT = N_("reading scanned forms needs OpenCV and numpy: pip install opencv-python-headless numpy")
 
 
 def read_scanned(
@@ -66,9 +67,10 @@ def read_scanned(
     )
 
 
-def write_review_html(records: Sequence[Record], path: Path) -> None:
-    """A self-contained HTML page of every review item of ``records`` (crops inline as
-    data URIs), worst first, written atomically."""
+def write_review_html(records: Sequence[Record], path: Path, *, lang: str = "nl") -> None:
+    """An HTML page of every review item of ``records``, worst first, in ``lang`` (Dutch by
+    default), written atomically; the crops are linked, relative to the page, from the
+    review folder they were saved in (keep the two together)."""
     from .report import write_review_html as impl
 
-    impl(records, path)
+    impl(records, path, lang=lang)

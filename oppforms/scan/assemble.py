@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..i18n import N_
 from ..records import Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
@@ -52,9 +53,11 @@ def assemble(
     if blank:
         through = sum(1 for r in results if r.kind == "blank" and r.show_through)
         file_warnings.append(
-            f"{blank} blank page(s) dropped (backs of a duplex scan"
-            + (f"; {through} with print showing through from the other side" if through else "")
-            + ")"
+            N_("{blank} blank page(s) dropped (backs of a duplex scan; {through} with print showing through from the other side)").format(
+                blank=blank, through=through
+            )
+            if through
+            else N_("{blank} blank page(s) dropped (backs of a duplex scan)").format(blank=blank)
         )
     for r in results:
         if r.kind in {"foreign", "unknown", "refused"}:
@@ -111,7 +114,9 @@ def _footers_joined(results: Sequence[PageResult]) -> list[PageResult]:
             if len(alike) == 1:
                 assert r.code is not None
                 note = ReviewItem(
-                    f"the footer's document id was read as {doc}; taken as {alike[0]}, the one document in the scan it can be",
+                    N_("the footer's document id was read as {read}; taken as {document}, the one document in the scan it can be").format(
+                        read=doc, document=alike[0]
+                    ),
                     page=r.page_no,
                 )
                 r = replace(r, code=replace(r.code, document=alike[0]), review=(*r.review, note))
@@ -135,14 +140,14 @@ def _record(
     expected = issued.get(form.document) if issued is not None and form.document else None
     if issued is not None and form.document and expected is None:
         warnings.append(
-            f"document {form.document} is not in the issued registry: its values are read from the paper alone"
+            N_("document {document} is not in the issued registry: its values are read from the paper alone").format(document=form.document)
         )
     pages = sorted(form.by_page.values(), key=lambda r: r.page_no)
     missing = [n for n in range(1, form.pages + 1) if n not in form.by_page] if not loose else []
     for n in missing:
-        review.append(ReviewItem(f"page {n} of {form.pages} is missing from the scan", page=n))
+        review.append(ReviewItem(N_("page {page} of {pages} is missing from the scan").format(page=n, pages=form.pages), page=n))
     for d in form.duplicates:
-        warnings.append(f"page {d.page_no} was scanned more than once ({d.label}); the clearer scan is used")
+        warnings.append(N_("page {page} was scanned more than once ({label}); the clearer scan is used").format(page=d.page_no, label=d.label))
     for p in pages:
         warnings.extend(p.warnings)
         review.extend(p.review)
@@ -176,7 +181,7 @@ def _record(
                 else:
                     a, b = first_difference(joined, want)
                     value, status = want, "review"
-                    reason = f"the scan reads differently from the issued value: scan «{a}», issued «{b}»"
+                    reason = N_("the scan reads differently from the issued value: scan «{scan}», issued «{issued}»").format(scan=a, issued=b)
             else:
                 # the box's text, then each page's, after the line breaks typed before it
                 # (its first line stands lower) or a space (the text wrapped there)
@@ -185,7 +190,7 @@ def _record(
                     status, reason = "accepted", ""
                 else:
                     status = "review"
-                    reason = best.reason or f"continues on page {best.continued_on}: check the joined text"
+                    reason = best.reason or N_("continues on page {page}: check the joined text").format(page=best.continued_on)
         # a field shown twice (the pupil's name) must read the same in both places
         shown = best  # the place a person is sent to look at
         if status in {"accepted", "verified"} and len(got) > 1:
@@ -202,9 +207,9 @@ def _record(
                 # note written there, or a misread); a verified value stays the issued one
                 verified_elsewhere = status == "verified"
                 status, shown = "review", odd
-                reason = f"this field reads differently here than on page {best.page_no}"
+                reason = N_("this field reads differently here than on page {page}").format(page=best.page_no)
                 if verified_elsewhere and odd.reason:
-                    reason = f"{odd.reason} (page {best.page_no} shows the issued value)"
+                    reason = N_("{reason} (page {page} shows the issued value)").format(reason=odd.reason, page=best.page_no)
         values[f.name] = value
         if status == "review":
             review.append(
@@ -220,7 +225,7 @@ def _record(
         for s in p.signatures:
             signed[s.field] = s.verdict is SignatureVerdict.SIGNED
     if loose:
-        review.insert(0, ReviewItem("this page could not be matched to a form: its values are on their own", page=pages[0].page_no))
+        review.insert(0, ReviewItem(N_("this page could not be matched to a form: its values are on their own"), page=pages[0].page_no))
     return Record(
         source=source,
         form=spec.form_id,
@@ -246,4 +251,4 @@ def _whole_chain(first: int, parts: Sequence[tuple[int, ContinuationRead]]) -> b
 
 
 def page_label(r: PageResult) -> str:
-    return f"{Path(r.source).name} page {r.page_index + 1}"
+    return N_("{file} page {page}").format(file=Path(r.source).name, page=r.page_index + 1)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import N_
 from ..errors import InputError, MissingDependencyError
 from .ocr import Gray
 
@@ -52,19 +53,21 @@ class PageRef:
 
     @property
     def label(self) -> str:
-        return f"{Path(self.path).name} page {self.page_index + 1}"
+        return N_("{file} page {page}").format(file=Path(self.path).name, page=self.page_index + 1)
 
 
 def check_size(width: int, height: int, where: str) -> None:
     pixels = width * height
     if pixels > MAX_PIXELS:
         raise PageRefused(
-            f"{where}: the image is {width} x {height} pixels ({pixels / 1e6:.0f} million), more than the "
-            f"{MAX_PIXELS / 1e6:.0f} million a scanned A4 page can need; scan at 200-600 dpi"
+            N_(
+                "{where}: the image is {width} x {height} pixels ({million:.0f} million), more than the "
+                "{limit:.0f} million a scanned A4 page can need; scan at 200-600 dpi"
+            ).format(where=where, width=width, height=height, million=pixels / 1e6, limit=MAX_PIXELS / 1e6)
         )
     if pixels < MIN_PIXELS or min(width, height) < 600:
         raise PageRefused(
-            f"{where}: the image is only {width} x {height} pixels; scan A4 at 200 dpi or more"
+            N_("{where}: the image is only {width} x {height} pixels; scan A4 at 200 dpi or more").format(where=where, width=width, height=height)
         )
 
 
@@ -79,10 +82,10 @@ def list_pages(path: Path) -> list[PageRef]:
         try:
             reader = PdfReader(path)
             if reader.is_encrypted:
-                raise InputError(f"{path.name}: the PDF is encrypted")
+                raise InputError(N_("{file}: the PDF is encrypted").format(file=path.name))
             count = len(reader.pages)
         except (OSError, PdfReadError, ValueError, KeyError) as exc:
-            raise InputError(f"{path.name}: not a readable PDF") from exc
+            raise InputError(N_("{file}: not a readable PDF").format(file=path.name)) from exc
         return [PageRef(str(path), i, "pdf") for i in range(count)]
     if suffix in IMAGE_SUFFIXES:
         from PIL import Image, UnidentifiedImageError
@@ -91,9 +94,9 @@ def list_pages(path: Path) -> list[PageRef]:
             with Image.open(path) as im:
                 count = getattr(im, "n_frames", 1)
         except (OSError, UnidentifiedImageError) as exc:
-            raise InputError(f"{path.name}: not a readable image") from exc
+            raise InputError(N_("{file}: not a readable image").format(file=path.name)) from exc
         return [PageRef(str(path), i, "image") for i in range(count)]
-    raise InputError(f"{path.name}: not a PDF, PNG, JPEG or TIFF file")
+    raise InputError(N_("{file}: not a PDF, PNG, JPEG or TIFF file").format(file=path.name))
 
 
 def expand_inputs(path: Path) -> list[Path]:
@@ -101,7 +104,7 @@ def expand_inputs(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
     if not path.exists():
-        raise InputError(f"{path.name}: no such file")
+        raise InputError(N_("{file}: no such file").format(file=path.name))
     return [path]
 
 
@@ -146,7 +149,7 @@ def _image_frame(ref: PageRef) -> Gray:
             im.load()
             return _to_gray(im)
     except (OSError, UnidentifiedImageError, EOFError, ValueError) as exc:
-        raise PageRefused(f"{ref.label}: the image cannot be decoded") from exc
+        raise PageRefused(N_("{label}: the image cannot be decoded").format(label=ref.label)) from exc
 
 
 _OPEN: list[tuple[tuple[str, int, int], Any, Any]] = []  # this process's open scanner PDF
@@ -218,11 +221,11 @@ def _run(cmd: list[str], what: str) -> None:
     try:
         subprocess.run(cmd, check=True, capture_output=True, timeout=PROGRAM_TIMEOUT)
     except FileNotFoundError as exc:
-        raise MissingDependencyError(f"{what} needs poppler: sudo apt-get install poppler-utils") from exc
+        raise MissingDependencyError(N_("{what} needs poppler: sudo apt-get install poppler-utils").format(what=what)) from exc
     except subprocess.TimeoutExpired as exc:
-        raise PageRefused(f"{what}: took longer than {PROGRAM_TIMEOUT:g} s") from exc
+        raise PageRefused(N_("{what}: took longer than {seconds:g} s").format(what=what, seconds=PROGRAM_TIMEOUT)) from exc
     except subprocess.CalledProcessError as exc:
-        raise PageRefused(f"{what}: cannot be decoded") from exc
+        raise PageRefused(N_("{what}: cannot be decoded").format(what=what)) from exc
 
 
 def _pdfimages(ref: PageRef) -> Gray:
@@ -233,7 +236,7 @@ def _pdfimages(ref: PageRef) -> Gray:
         _run(["pdfimages", "-f", n, "-l", n, "-png", ref.path, str(Path(tmp) / "img")], ref.label)
         found = sorted(Path(tmp).glob("img-*.png"))
         if not found:
-            raise PageRefused(f"{ref.label}: no image found")
+            raise PageRefused(N_("{label}: no image found").format(label=ref.label))
         with Image.open(found[0]) as im:
             check_size(im.width, im.height, ref.label)
             return _to_gray(im)
@@ -250,7 +253,7 @@ def _render(ref: PageRef) -> Gray:
         )
         found = sorted(Path(tmp).glob("page*"))
         if not found:
-            raise PageRefused(f"{ref.label}: the page cannot be rendered")
+            raise PageRefused(N_("{label}: the page cannot be rendered").format(label=ref.label))
         with Image.open(found[0]) as im:
             return _to_gray(im)
 

@@ -19,6 +19,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from ..i18n import N_
 from ..fonts import FontMetrics
 from ..geometry import PdfRect
 from ..spec import Field, FieldKind, FormSpec
@@ -143,7 +144,7 @@ class PaperJudge:
             lines = lines[: len(lines) - specks]
             drops = drops[: len(lines) - 1]
             read = "\n".join(lines).strip()
-            stray = "a mark stands far below the text (a speck, or a line typed after empty lines)"
+            stray = N_("a mark stands far below the text (a speck, or a line typed after empty lines)")
         if continued_on or stray:
             # only the lines above the marker are the field's; the marker is checked apart
             result = OcrText(result.lines[: len(lines)])
@@ -153,21 +154,21 @@ class PaperJudge:
         if f.multiline:
             rebuilt = rebuild(lines, near)
             if rebuilt is None:
-                reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
+                reason = N_("the lines read do not wrap the way the form wraps text (a misread or handwriting)")
             else:
                 size = rebuilt.size
         else:
             flat = normalise_space(read)
             size = next((s for s in sizes if metrics.width(flat, s) <= width + 1e-6), None)
             if size is None:
-                reason = "the text read is wider than the box could show (a misread or handwriting)"
+                reason = N_("the text read is wider than the box could show (a misread or handwriting)")
         printed_lines = lines
         checked = False
         printed: Printed | None = None
         if size is not None and not reason:
             printed = self.check_print(crop, result, size)
             if printed is None or not printed.sure:
-                reason = "a word read does not match the print (a letter the engine cannot read, or a misread)"
+                reason = N_("a word read does not match the print (a letter the engine cannot read, or a misread)")
             else:
                 checked = True
             if printed is not None:
@@ -175,7 +176,7 @@ class PaperJudge:
         if f.kind is FieldKind.DATE:
             value = parse_date("".join(printed_lines).replace(" ", "")) or ""
             if not value:
-                reason = reason or "not a date the form could show (dd-mm-jjjj)"
+                reason = reason or N_("not a date the form could show (dd-mm-jjjj)")
                 checked = False
                 value = read
         elif f.multiline:
@@ -188,16 +189,16 @@ class PaperJudge:
             # and printed) a sentence ending at a line end may hide a typed break.
             ours = rebuilt is not None and rebuilt.laid_out and vs.paragraph > 0 and self.ours
             if rebuilt is None and not reason:
-                reason = "the lines read do not wrap the way the form wraps text (a misread or handwriting)"
+                reason = N_("the lines read do not wrap the way the form wraps text (a misread or handwriting)")
                 checked = False
             elif rebuilt is not None and not reason and not ours and unsure_breaks(printed_lines, metrics, width, rebuilt.size):
-                reason = "a sentence ends where a line ends: a line break may have been typed there, which the paper cannot show"
+                reason = N_("a sentence ends where a line ends: a line break may have been typed there, which the paper cannot show")
         else:
             value = normalise_space(" ".join(printed_lines))
         if stray and not reason:
             reason, checked = stray, False
         if not reason and conf < self.accept_confidence:
-            reason = f"read with low confidence ({conf:.0f})"
+            reason = N_("read with low confidence ({conf:.0f})").format(conf=conf)
         return Judged(value, reason, conf, checked, printed if size is not None else None)
 
     def other_readings(self, crop: Gray, mode: OcrMode, *, second: bool = False) -> Iterator[OcrText]:

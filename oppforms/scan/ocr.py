@@ -28,6 +28,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ..i18n import N_
 from ..errors import MissingDependencyError, OppformsError
 from ..geometry import PixelBox
 
@@ -46,7 +47,7 @@ LANGUAGE = "nld"
 #: Dutch school carry (Debian: tesseract-ocr-script-latn).
 SECOND_LANGUAGES = ("Latin", "script/Latin")
 DATE_CHARS = "0123456789-"
-INSTALL_HINT = (
+INSTALL_HINT = N_(
     "reading scanned forms needs tesseract with its Dutch model: "
     "sudo apt-get install tesseract-ocr tesseract-ocr-nld"
 )

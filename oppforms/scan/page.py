@@ -19,6 +19,7 @@ import time
 import cv2
 import numpy as np
 
+from ..i18n import N_
 from ..geometry import PdfRect, PixelBox, to_pixels
 from ..pagecode import PageCode
 from ..records import ReviewItem
@@ -71,16 +72,16 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         texts = {h.code for h in codes.hits}
         code = codes.hits[0].code
         if len(texts) > 1:
-            warnings.append(f"{ref.label}: its two page codes differ; the first one read is used")
+            warnings.append(N_("{label}: its two page codes differ; the first one read is used").format(label=ref.label))
         coarse = from_codes(spec, codes.hits)
         if coarse is None:
-            return PageResult(ref.path, ref.page_index, "unknown", warnings=(f"{ref.label}: the page code cannot be placed",))
+            return PageResult(ref.path, ref.page_index, "unknown", warnings=(N_("{label}: the page code cannot be placed").format(label=ref.label),))
         anchors = code_points(spec, codes.hits)
         page_no = code.page_no
     else:
         if codes.foreign:
             return PageResult(
-                ref.path, ref.page_index, "foreign", warnings=(f"{ref.label}: a page of another form ({codes.foreign[0]})",)
+                ref.path, ref.page_index, "foreign", warnings=(N_("{label}: a page of another form ({form})").format(label=ref.label, form=codes.foreign[0]),)
             )
         if ink_share(image) < BLANK_INK:
             return PageResult(ref.path, ref.page_index, "blank", show_through=show_through)
@@ -90,7 +91,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
                 ref.path,
                 ref.page_index,
                 "unknown",
-                warnings=(f"{ref.label}: no readable page code, and the page does not look like a page of the form",),
+                warnings=(N_("{label}: no readable page code, and the page does not look like a page of the form").format(label=ref.label),),
             )
         coarse = match.alignment
         anchors = ([], [])
@@ -102,12 +103,12 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         mirrored = _read_mirrored(scanned, spec)
         if mirrored is not None:
             image, alignment = mirrored
-            warnings.append(f"{ref.label}: the scan is a mirror image; it was read mirrored back")
+            warnings.append(N_("{label}: the scan is a mirror image; it was read mirrored back").format(label=ref.label))
     del scanned
     if alignment.method == "layout":
-        warnings.append(f"{ref.label}: aligned on the printed layout only (corner marks not found)")
+        warnings.append(N_("{label}: aligned on the printed layout only (corner marks not found)").format(label=ref.label))
     elif alignment.method == "qr":
-        warnings.append(f"{ref.label}: aligned on the QR codes (the corner marks were not all found)")
+        warnings.append(N_("{label}: aligned on the QR codes (the corner marks were not all found)").format(label=ref.label))
     canvas = warp(image, spec, alignment.image_from_pdf, DPI)
     del image
     if by_layout:
@@ -121,15 +122,17 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         reader.run()
     except (_PageTimeout, OcrTimeout):
         reader.review.append(
-            ReviewItem(f"reading the page took longer than {settings.page_timeout:g} s; the rest of it was not read", page=page_no)
+            ReviewItem(N_("reading the page took longer than {seconds:g} s; the rest of it was not read").format(seconds=settings.page_timeout), page=page_no)
         )
     if by_layout:
-        where = f"document {code.document}" if code and code.document else "an unknown document"
+        where = N_("document {document}").format(document=code.document) if code and code.document else N_("an unknown document")
         reader.review.insert(
             0,
             ReviewItem(
-                f"no readable page code: found as page {page_no} of the form by its printed layout, "
-                f"belonging to {where} by its footer; check the page",
+                N_(
+                    "no readable page code: found as page {page} of the form by its printed layout, "
+                    "belonging to {where} by its footer; check the page"
+                ).format(page=page_no, where=where),
                 page=page_no,
                 crop=reader.save_crop("page", canvas, PixelBox(0, 0, canvas.shape[1], canvas.shape[0]), scale=0.25),
             ),

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from ..i18n import N_
 from ..errors import InputError, NotThisFormError, UsageError
 from ..issued import read_issued
 from ..records import Record
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 def load_issued(folder: Path, spec: FormSpec) -> dict[str, dict[str, str]]:
     """document id → the values issued for it (the latest entry wins), for this form."""
     if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder (--issued takes the output folder of oppforms fill)")
+        raise InputError(N_("{folder}: not a folder (--issued takes the output folder of oppforms fill)").format(folder=folder))
     out: dict[str, dict[str, str]] = {}
     for entry in read_issued(folder):
         if entry.get("form", spec.form_id) != spec.form_id:
@@ -41,7 +42,7 @@ def load_issued(folder: Path, spec: FormSpec) -> dict[str, dict[str, str]]:
         if isinstance(doc, str) and isinstance(values, dict):
             out[doc] = {str(k): str(v) for k, v in values.items()}
     if not out:
-        raise InputError(f"{folder}: no issued forms found (expected the output folder of oppforms fill)")
+        raise InputError(N_("{folder}: no issued forms found (expected the output folder of oppforms fill)").format(folder=folder))
     log.info("issued registry: %d documents", len(out))
     return out
 
@@ -79,7 +80,7 @@ def read_pages(
                 try:
                     yield fut.result(timeout=settings.page_timeout * 2 + 60)
                 except FutureTimeout:
-                    yield PageResult(ref.path, ref.page_index, "refused", warnings=(f"{ref.label}: reading took too long",))
+                    yield PageResult(ref.path, ref.page_index, "refused", warnings=(N_("{label}: reading took too long").format(label=ref.label),))
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
@@ -102,7 +103,7 @@ def read_scanned(
     registry = load_issued(Path(issued), spec) if issued is not None else None
     files = expand_inputs(Path(path))
     if not files:
-        raise InputError(f"{Path(path).name}: no PDF or image files in it")
+        raise InputError(N_("{file}: no PDF or image files in it").format(file=Path(path).name))
     settings = Settings(
         spec=spec,
         issued=registry,
@@ -120,8 +121,8 @@ def read_scanned(
     if not records:
         kinds = {r.kind for r in results_all}
         if kinds <= {"refused"} and results_all:
-            raise InputError(results_all[0].warnings[0] if results_all[0].warnings else f"{Path(path).name}: unreadable")
-        raise NotThisFormError(f"{Path(path).name}: no page of the form {spec.form_id} found")
+            raise InputError(results_all[0].warnings[0] if results_all[0].warnings else N_("{file}: unreadable").format(file=Path(path).name))
+        raise NotThisFormError(N_("{file}: no page of the form {form} found").format(file=Path(path).name, form=spec.form_id))
     log.info(
         "scan: %d page(s), %d form(s), %d review item(s)",
         len(results_all),

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..i18n import N_
 from ..errors import MissingDependencyError
 from .images import PROGRAM_TIMEOUT
 from .ocr import Gray
@@ -32,7 +33,7 @@ def render_pdf_pages(pdf_path: str, dpi: float, pages: int) -> list[Gray]:
                 timeout=PROGRAM_TIMEOUT * 2,
             )
         except FileNotFoundError as exc:
-            raise MissingDependencyError("reading scans needs poppler: sudo apt-get install poppler-utils") from exc
+            raise MissingDependencyError(N_("reading scans needs poppler: sudo apt-get install poppler-utils")) from exc
         out = []
         for path in sorted(Path(tmp).glob("p-*.pgm")):
             img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from ..i18n import N_
 from ..errors import InputError, RecordError
 from ..spec import FormSpec
 from .encodings import _detect_encoding
@@ -63,10 +64,10 @@ class SourceReader:
         self.close()
 
     def _fail(self, message: str) -> InputError:
-        return InputError(f"{self.source}: {message}")
+        return InputError(N_("{source}: {problem}").format(source=self.source, problem=message))
 
     def _unreadable(self, exc: OSError) -> InputError:
-        return self._fail(f"cannot read the file ({exc.strerror})")
+        return self._fail(N_("cannot read the file ({error})").format(error=exc.strerror))
 
     def _detect(self, encoding: str | None) -> str:
         """The text encoding to read the file in (``encoding``, or detected when None); a
@@ -77,7 +78,7 @@ class SourceReader:
         return found
 
     def _row_error(self, row: int, message: str) -> SourceRow:
-        return SourceRow(self.source, row, None, RecordError(f"{self.source}, row {row}: {message}", row=row))
+        return SourceRow(self.source, row, None, RecordError(N_("{source}, row {row}: {problem}").format(source=self.source, row=row, problem=message), row=row))
 
     def _row(self, plan: _Plan, cells: Sequence[object], row: int) -> SourceRow:
         try:
@@ -90,7 +91,7 @@ class SourceReader:
         file error naming the columns by header and letter, as Excel shows them."""
 
         def describe(i: int) -> str:
-            return f'"{headers[i].strip()}" (column {_column_letters(i)})'
+            return N_('"{header}" (column {column})').format(header=headers[i].strip(), column=_column_letters(i))
 
         try:
             plan = _plan(headers, self._matcher, mapping, ignore_unknown=ignore_unknown, describe=describe)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from ..i18n import N_
 from ..errors import InputError
 from ..exports import unprotect_cell
 from ..spec import FormSpec
@@ -52,7 +53,7 @@ class _CsvReader(SourceReader):
                 if any(c.strip() for c in cells):
                     break
             else:
-                raise self._fail("no header row (the file holds no data)")
+                raise self._fail(N_("no header row (the file holds no data)"))
         # Excel hides a sep= line, so rows are numbered as if it were not there.
         self._skip = (1 if sep else 0, row)
         self._plan = self._header([_cell_text(c) for c in cells], mapping, ignore_unknown)
@@ -81,7 +82,7 @@ class _CsvReader(SourceReader):
         try:
             yield from reader
         except csv.Error as exc:
-            raise self._fail(f"not readable as CSV ({exc})") from exc
+            raise self._fail(N_("not readable as CSV ({error})").format(error=exc)) from exc
 
     def __iter__(self) -> Iterator[SourceRow]:
         sep_lines, header_row = self._skip
@@ -151,5 +152,9 @@ def _sniff_delimiter(text: str, source: str, known: Callable[[str], bool]) -> st
         return absent[0]  # one column whose header holds a comma (or a semicolon)
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
         a, b = _DELIMITER_NAMES[ranked[0][0]], _DELIMITER_NAMES[ranked[1][0]]
-        raise InputError(f"{source}: cannot tell whether the columns are separated by {a} or {b}; name the delimiter")
+        raise InputError(
+            N_("{source}: cannot tell whether the columns are separated by {a} or {b}; name the delimiter").format(
+                source=source, a=a, b=b
+            )
+        )
     return ranked[0][0]

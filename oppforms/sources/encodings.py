@@ -7,6 +7,7 @@ import codecs
 import re
 from pathlib import Path
 
+from ..i18n import N_
 from ..errors import InputError, UsageError
 
 
@@ -43,39 +44,45 @@ def _detect_encoding(path: Path, source: str, encoding: str | None) -> tuple[str
         try:
             name = codecs.lookup(encoding).name
         except LookupError:
-            raise UsageError(f"unknown encoding {encoding!r}") from None
+            raise UsageError(N_("unknown encoding {encoding}").format(encoding=repr(encoding))) from None
         if name == "utf-8":
             name = "utf-8-sig"  # a byte order mark is never part of the data
         line = _first_bad_line(path, source, name)
         if line is not None:
-            raise InputError(f"{source}: not valid {encoding} (line {line})")
+            raise InputError(N_("{source}: not valid {encoding} (line {line})").format(source=source, encoding=encoding, line=line))
         return name, None
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)
     except FileNotFoundError:
-        raise InputError(f"{source}: file not found") from None
+        raise InputError(N_("{source}: file not found").format(source=source)) from None
     except OSError as exc:
-        raise InputError(f"{source}: cannot read the file ({exc.strerror})") from exc
+        raise InputError(N_("{source}: cannot read the file ({error})").format(source=source, error=exc.strerror)) from exc
     for bom, name in _BOMS:
         if head.startswith(bom):
             if _first_bad_line(path, source, name) is not None:
                 label = name.upper().removesuffix("-SIG")
-                raise InputError(f"{source}: starts with a {label} byte order mark but is not valid {label}")
+                raise InputError(N_("{source}: starts with a {label} byte order mark but is not valid {label}").format(source=source, label=label))
             return name, None
     line = _first_bad_line(path, source, "utf-8", nul=True)
     if line is None:
         return "utf-8", None
     if _has_utf8_sequences(path):
         raise InputError(
-            f"{source}: mixes UTF-8 with another encoding (line {line} is not UTF-8); save it again as UTF-8"
+            N_("{source}: mixes UTF-8 with another encoding (line {line} is not UTF-8); save it again as UTF-8").format(
+                source=source, line=line
+            )
         )
     bad = _first_bad_line(path, source, "cp1252")
     if bad is not None:
         raise InputError(
-            f"{source}: neither UTF-8 nor Windows-1252 (line {bad}); save it as UTF-8 (in Excel: CSV UTF-8)"
+            N_("{source}: neither UTF-8 nor Windows-1252 (line {line}); save it as UTF-8 (in Excel: CSV UTF-8)").format(
+                source=source, line=bad
+            )
         )
-    return "cp1252", f"{source}: not UTF-8; read as Windows-1252 (the first non-UTF-8 character is on line {line})"
+    return "cp1252", N_("{source}: not UTF-8; read as Windows-1252 (the first non-UTF-8 character is on line {line})").format(
+        source=source, line=line
+    )
 
 
 def _first_bad_line(path: Path, source: str, encoding: str, *, nul: bool = False) -> int | None:
@@ -86,7 +93,7 @@ def _first_bad_line(path: Path, source: str, encoding: str, *, nul: bool = False
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 if nul and b"\x00" in chunk:
-                    raise InputError(f"{source}: holds NUL bytes (UTF-16 without a byte order mark?); save it as UTF-8")
+                    raise InputError(N_("{source}: holds NUL bytes (UTF-16 without a byte order mark?); save it as UTF-8").format(source=source))
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
@@ -96,7 +103,7 @@ def _first_bad_line(path: Path, source: str, encoding: str, *, nul: bool = False
     except UnicodeDecodeError:
         return line
     except OSError as exc:
-        raise InputError(f"{source}: cannot read the file ({exc.strerror})") from exc
+        raise InputError(N_("{source}: cannot read the file ({error})").format(source=source, error=exc.strerror)) from exc
     return None
 
 

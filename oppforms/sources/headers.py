@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..i18n import N_
 from ..errors import RecordError, UsageError
 from ..records import record_schema
 from ..spec import FormSpec
@@ -125,13 +126,13 @@ def _check_mapping(mapping: Mapping[str, str] | None, matcher: _Matcher) -> _Map
         return _Mapping({}, {})
     unknown = sorted({str(v) for v in mapping.values() if v and v not in matcher.names and not v.startswith(EXTRA)})
     if unknown:
-        raise UsageError(f"the column mapping names unknown field(s): {', '.join(unknown)}")
+        raise UsageError(N_("the column mapping names unknown field(s): {fields}").format(fields=", ".join(unknown)))
     exact = {str(k).strip(): (v or "") for k, v in mapping.items()}
     normalized: dict[str, str] = {}
     for header, target in exact.items():
         key = normalize_header(header)
         if normalized.get(key, target) != target:
-            raise UsageError(f'the column mapping gives "{header}" two different fields')
+            raise UsageError(N_('the column mapping gives "{header}" two different fields').format(header=header))
         normalized[key] = target
     return _Mapping(exact, normalized)
 
@@ -189,7 +190,7 @@ def _plan(
         if names and len(names) == 1:
             targets.setdefault(names[0], []).append(i)
         elif names:
-            ambiguous.append(f"{describe(i)} could be {' or '.join(names)}")
+            ambiguous.append(N_("{columns} could be {fields}").format(columns=describe(i), fields=" or ".join(names)))
         elif key in matcher.parts:
             parts.setdefault(matcher.parts[key], []).append(i)
         elif key in matcher.envelope:
@@ -215,37 +216,47 @@ def _plan(
             continue
         for cols in present.values():
             if len(cols) > 1:
-                problems.append(f"{_and(describe(c) for c in cols)} hold the same part of {field}")
+                problems.append(N_("{columns} hold the same part of {field}").format(columns=_and(describe(c) for c in cols), field=field))
         composites.append((field, tuple(present[pi][0] if pi in present else None for pi in range(count))))
         composed.append(field)
     if not union:
         for field, cols in targets.items():
             if len(cols) > 1:
-                problems.append(f"{_and(describe(c) for c in cols)} all give {field}")
+                problems.append(N_("{columns} all give {field}").format(columns=_and(describe(c) for c in cols), field=field))
     fields = tuple(
         dict.fromkeys([*(f for f in targets if f not in matcher.signatures and not f.startswith(EXTRA)), *composed])
     )
     if not fields:
-        raise _HeaderProblem(f"no {noun} matches a field of the form (is the first row the header?)")
+        raise _HeaderProblem(
+            N_("no key matches a field of the form (is the first row the header?)") if noun == "key"
+            else N_("no column matches a field of the form (is the first row the header?)")
+        )
     notices: list[str] = []
     if unknown:
         listed = _and(describe(c) for c in sorted(unknown))
         if ignore_unknown:
-            notices.append(f"ignored {noun}(s) that are no field of the form: {listed}")
+            notices.append(
+                (N_("ignored key(s) that are no field of the form: {columns}") if noun == "key"
+                 else N_("ignored column(s) that are no field of the form: {columns}")).format(columns=listed)
+            )
         else:
             problems.append(
-                f"unknown {noun}(s) {listed} (map them to fields with a column mapping, or ignore unknown {noun}s)"
+                (N_("unknown key(s) {columns} (map them to fields with a column mapping, or ignore unknown keys)")
+                 if noun == "key"
+                 else N_("unknown column(s) {columns} (map them to fields with a column mapping, or ignore unknown columns)")
+                 ).format(columns=listed)
             )
     if problems:
         raise _HeaderProblem("; ".join(problems))
     signature_cols = [c for f, cols in targets.items() if f in matcher.signatures for c in cols]
     if signature_cols:
         notices.append(
-            f"{_and(describe(c) for c in sorted(signature_cols))}: signature field(s), not filled in "
-            "(a filled form is unsigned; sign on paper or in the PDF)"
+            N_(
+                "{columns}: signature field(s), not filled in (a filled form is unsigned; sign on paper or in the PDF)"
+            ).format(columns=_and(describe(c) for c in sorted(signature_cols)))
         )
     if envelope:
-        notices.append(f"{_and(describe(c) for c in envelope)}: not filled in (not a field of the form)")
+        notices.append(N_("{columns}: not filled in (not a field of the form)").format(columns=_and(describe(c) for c in envelope)))
     return _Plan(
         width=len(headers),
         direct=tuple((c, f) for f, cols in targets.items() for c in cols[:1]),
@@ -267,7 +278,7 @@ class _RowProblem(Exception):
 
 def _and(items: Iterable[str]) -> str:
     listed = list(items)
-    return listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    return listed[0] if len(listed) == 1 else N_("{items} and {last}").format(items=", ".join(listed[:-1]), last=listed[-1])
 
 
 def _column_letters(index: int) -> str:
@@ -302,12 +313,12 @@ def _apply(plan: _Plan, cells: Sequence[object], matcher: _Matcher) -> dict[str,
     stray = [c for c in plan.blank if c < n and not _is_empty(cells[c])]
     stray += [c for c in range(plan.width, n) if not _is_empty(cells[c])]
     if stray:
-        where = _and(f"column {_column_letters(c)}" for c in stray)
-        raise _RowProblem(f"a value in {where}, which has no header")
+        where = _and(N_("column {column}").format(column=_column_letters(c)) for c in stray)
+        raise _RowProblem(N_("a value in {columns}, which has no header").format(columns=where))
     if plan.form_column is not None and plan.form_column < n:
         form = cells[plan.form_column]
         if not _is_empty(form) and str(form).strip() != matcher.form_id:
-            raise _RowProblem(f"a record of another form (not {matcher.form_id})")
+            raise _RowProblem(N_("a record of another form (not {form})").format(form=matcher.form_id))
     if all(_is_empty(v) for v in raw.values()):
-        raise _RowProblem("no value in any of the form's columns")
+        raise _RowProblem(N_("no value in any of the form's columns"))
     return raw

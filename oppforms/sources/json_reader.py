@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_
 from ..spec import FormSpec
 from .base import SourceReader
 from .headers import (
@@ -77,14 +78,14 @@ class _JsonBase(SourceReader):
         """One JSON value → a flat record (nested objects joined with dots); raises
         ``_RowProblem`` for what cannot be a record."""
         if not isinstance(obj, dict):
-            raise _RowProblem("not a JSON object")
+            raise _RowProblem(N_("not a JSON object"))
         m = self._matcher
         if m.fields_key is not None and isinstance(obj.get(m.fields_key), dict):
             # A record of an extract export: its values are under "fields"; the envelope
             # (source, method, signed marks, review, …) is not filled in.
             form = next((v for k, v in obj.items() if normalize_header(k) == m.form_key), None)
             if form not in (None, "", m.form_id):
-                raise _RowProblem(f"a record of another form (not {m.form_id})")
+                raise _RowProblem(N_("a record of another form (not {form})").format(form=m.form_id))
             flat: dict[str, object] = {}
             _flatten(obj[m.fields_key], flat, "")
             rest = {
@@ -95,7 +96,7 @@ class _JsonBase(SourceReader):
             _flatten(rest, flat, "")
             if not self._extract_notice:
                 self._extract_notice = True
-                self.notices.append(f"{self.source}: extract records: only their fields are filled in")
+                self.notices.append(N_("{source}: extract records: only their fields are filled in").format(source=self.source))
             return flat
         flat = {}
         _flatten(obj, flat, "")
@@ -119,7 +120,7 @@ class _JsonBase(SourceReader):
             self._matcher,
             self._mapping,
             ignore_unknown=self._ignore_unknown,
-            describe=lambda i: f'"{keys[i]}"',
+            describe=lambda i: '"' + keys[i] + '"',
             noun="key",
             union=union,
         )
@@ -148,7 +149,7 @@ def _flatten(obj: Mapping[str, object], into: dict[str, object], prefix: str) ->
             _flatten(value, into, f"{name}.")
             continue
         if name in into:
-            raise _RowProblem(f'the key "{name}" is given twice (nested and dotted)')
+            raise _RowProblem(N_('the key "{key}" is given twice (nested and dotted)').format(key=name))
         into[name] = value
 
 
@@ -168,13 +169,13 @@ class _JsonReader(_JsonBase):
         except OSError as exc:
             raise self._unreadable(exc) from exc
         except _DuplicateKey as exc:
-            raise self._fail(f'the key "{exc}" appears twice in one object') from None
+            raise self._fail(N_('the key "{key}" appears twice in one object').format(key=exc)) from None
         except json.JSONDecodeError as exc:
-            raise self._fail(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+            raise self._fail(N_("not valid JSON ({error} at line {line}, column {column})").format(error=exc.msg, line=exc.lineno, column=exc.colno)) from None
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list):
-            raise self._fail("expected an array of objects, or one object")
+            raise self._fail(N_("expected an array of objects, or one object"))
         parsed: list[_FlatRecord] = []
         for item in data:
             try:
@@ -233,7 +234,7 @@ class _InterchangeReader(_JsonBase):
         try:
             size = path.stat().st_size
             if size > self.MAX_BYTES:
-                raise self._fail(f"too large for an {fmt.upper()} file ({size} bytes)")
+                raise self._fail(N_("too large for an {format} file ({size} bytes)").format(format=fmt.upper(), size=size))
             data = path.read_bytes()
         except OSError as exc:
             raise self._unreadable(exc) from exc
@@ -241,10 +242,10 @@ class _InterchangeReader(_JsonBase):
         record: dict[str, object] = {}
         for name, value in pairs:
             if name in record and record[name] != value:
-                raise self._fail(f'the field "{name}" is given twice')
+                raise self._fail(N_('the field "{field}" is given twice').format(field=name))
             record[name] = value
         if not record:
-            raise self._fail("holds no field values")
+            raise self._fail(N_("holds no field values"))
         self._record = record
         self._check_keys()
 

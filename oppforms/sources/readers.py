@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..i18n import N_
 from ..errors import InputError, UsageError
 from ..spec import FormSpec
 from .base import SourceReader
@@ -44,8 +45,8 @@ FORMATS: Mapping[str, str] = {
     ".fdf": "fdf",
 }
 _REFUSED = {
-    ".xls": "the old Excel format (.xls) cannot be read: save it as .xlsx",
-    ".ods": "OpenDocument spreadsheets cannot be read: save it as .xlsx or CSV",
+    ".xls": N_("the old Excel format (.xls) cannot be read: save it as .xlsx"),
+    ".ods": N_("OpenDocument spreadsheets cannot be read: save it as .xlsx or CSV"),
 }
 
 
@@ -75,23 +76,23 @@ def read_records(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in _REFUSED:
-        raise InputError(f"{path}: {_REFUSED[suffix]}")
+        raise InputError(N_("{source}: {problem}").format(source=path, problem=_REFUSED[suffix]))
     fmt = FORMATS.get(suffix)
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
-        raise InputError(f"{path}: unknown kind of data file (expected {known})")
+        raise InputError(N_("{source}: unknown kind of data file (expected {known})").format(source=path, known=known))
     if not path.exists():
-        raise InputError(f"{path}: file not found")
+        raise InputError(N_("{source}: file not found").format(source=path))
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a data file")
+        raise InputError(N_("{source}: is a folder, not a data file").format(source=path))
     if sheet is not None and fmt != "xlsx":
-        raise UsageError(f"{path}: a sheet can only be chosen in an .xlsx workbook")
+        raise UsageError(N_("{source}: a sheet can only be chosen in an .xlsx workbook").format(source=path))
     if delimiter is not None and fmt != "csv":
-        raise UsageError(f"{path}: a delimiter only applies to CSV files")
+        raise UsageError(N_("{source}: a delimiter only applies to CSV files").format(source=path))
     if encoding is not None and fmt == "xlsx":
-        raise UsageError(f"{path}: an encoding does not apply to .xlsx workbooks")
+        raise UsageError(N_("{source}: an encoding does not apply to .xlsx workbooks").format(source=path))
     if encoding is not None and fmt in ("xfdf", "fdf"):
-        raise UsageError(f"{path}: an encoding does not apply to {fmt.upper()} files (they say their own)")
+        raise UsageError(N_("{source}: an encoding does not apply to {format} files (they say their own)").format(source=path, format=fmt.upper()))
     if extra_columns:
         mapping = {**(mapping or {}), **{c: EXTRA + c for c in extra_columns}}
     checked = _check_mapping(mapping, _matcher(spec))
@@ -115,7 +116,7 @@ def read_records(
     missing = [c for c in extra_columns if EXTRA + c not in reader.extras]
     if missing:
         reader.close()
-        raise InputError(f"{path}: no column {_and(repr(c) for c in missing)}")
+        raise InputError(N_("{source}: no column {columns}").format(source=path, columns=_and(repr(c) for c in missing)))
     return reader
 
 
@@ -124,7 +125,7 @@ def _delimiter(value: str | None) -> str | None:
         return None
     value = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(value, value)
     if len(value) != 1 or value in '"\r\n':
-        raise UsageError(f"the delimiter must be one character other than a quote or a line break, not {value!r}")
+        raise UsageError(N_("the delimiter must be one character other than a quote or a line break, not {value}").format(value=repr(value)))
     return value
 
 
@@ -140,24 +141,24 @@ def load_mapping(path: Path, spec: FormSpec) -> dict[str, str]:
     source = str(path)
     matcher = _matcher(spec)
     if not path.is_file():
-        raise InputError(f"{source}: mapping file not found")
+        raise InputError(N_("{source}: mapping file not found").format(source=source))
     if path.suffix.lower() not in {".json", ".csv", ".tsv", ".txt"}:
-        raise UsageError(f"{source}: a column mapping is a .json or a two-column .csv file")
+        raise UsageError(N_("{source}: a column mapping is a .json or a two-column .csv file").format(source=source))
     enc, _ = _detect_encoding(path, source, None)
     try:
         text = path.read_text(encoding=enc)
     except OSError as exc:
-        raise InputError(f"{source}: cannot read the file ({exc.strerror})") from exc
+        raise InputError(N_("{source}: cannot read the file ({error})").format(source=source, error=exc.strerror)) from exc
     mapping: dict[str, str] = {}
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text, object_pairs_hook=_object_pairs)
         except _DuplicateKey as exc:
-            raise UsageError(f'{source}: the column "{exc}" is mapped twice') from None
+            raise UsageError(N_('{source}: the column "{header}" is mapped twice').format(source=source, header=exc)) from None
         except json.JSONDecodeError as exc:
-            raise UsageError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise UsageError(N_("{source}: not valid JSON ({error} at line {line})").format(source=source, error=exc.msg, line=exc.lineno)) from None
         if not isinstance(data, dict) or not all(isinstance(v, str | None) for v in data.values()):
-            raise UsageError(f'{source}: expected a JSON object {{"column header": "field.name", …}}')
+            raise UsageError(N_('{source}: expected a JSON object {{"column header": "field.name", …}}').format(source=source))
         mapping = {str(k): v or "" for k, v in data.items()}
     else:
         _, body = _sep_line(text)
@@ -175,11 +176,11 @@ def load_mapping(path: Path, spec: FormSpec) -> dict[str, str]:
                 continue  # a header row such as "kolom;veld"
             first = False
             if len(cells) > 2:
-                raise UsageError(f"{source}, line {line}: expected two columns (column header, field name)")
+                raise UsageError(N_("{source}, line {line}: expected two columns (column header, field name)").format(source=source, line=line))
             if target and target not in matcher.names:
-                raise UsageError(f"{source}, line {line}: {target!r} is no field of the form")
+                raise UsageError(N_("{source}, line {line}: {field} is no field of the form").format(source=source, line=line, field=repr(target)))
             if header in mapping and mapping[header] != target:
-                raise UsageError(f'{source}, line {line}: the column "{header}" is mapped twice')
+                raise UsageError(N_('{source}, line {line}: the column "{header}" is mapped twice').format(source=source, line=line, header=header))
             mapping[header] = target
     _check_mapping(mapping, matcher)
     return mapping

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_
 from ..spec import FormSpec
 from .base import SourceReader
 from .headers import SourceRow, _is_empty, _Mapping
@@ -30,7 +31,7 @@ class _XlsxReader(SourceReader):
                 if not all(_is_empty(c) for c in cells):
                     break
             else:
-                raise self._fail("no header row (the sheet holds no data)")
+                raise self._fail(N_("no header row (the sheet holds no data)"))
             self._header_row = row
             self._plan = self._header([_header_text(c) for c in cells], mapping, ignore_unknown)
         except BaseException:
@@ -45,17 +46,17 @@ class _XlsxReader(SourceReader):
         except ImportError as exc:  # pragma: no cover - a core dependency
             from ..errors import MissingDependencyError
 
-            raise MissingDependencyError("reading .xlsx needs openpyxl: pip install openpyxl") from exc
+            raise MissingDependencyError(N_("reading .xlsx needs openpyxl: pip install openpyxl")) from exc
         import zipfile
 
         try:
             workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except FileNotFoundError as exc:
-            raise self._fail("file not found") from exc
+            raise self._fail(N_("file not found")) from exc
         except OSError as exc:
             raise self._unreadable(exc) from exc
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-            raise self._fail("not a readable .xlsx workbook") from exc
+            raise self._fail(N_("not a readable .xlsx workbook")) from exc
         try:
             sheet = self._pick_sheet(workbook)
             sheet.reset_dimensions()  # some writers store a wrong size; read what is there
@@ -69,7 +70,7 @@ class _XlsxReader(SourceReader):
         names: list[str] = list(workbook.sheetnames)
         if self._sheet is None:
             if not workbook.worksheets:
-                raise self._fail("the workbook has no worksheet")
+                raise self._fail(N_("the workbook has no worksheet"))
             return workbook.worksheets[0]
         chosen = self._sheet if self._sheet in names else None
         if chosen is None:
@@ -77,10 +78,10 @@ class _XlsxReader(SourceReader):
             chosen = folded[0] if len(folded) == 1 else None
         if chosen is None:
             listed = ", ".join(f'"{n}"' for n in names)
-            raise self._fail(f'no sheet "{self._sheet}" (the sheets are {listed})')
+            raise self._fail(N_('no sheet "{sheet}" (the sheets are {sheets})').format(sheet=self._sheet, sheets=listed))
         sheet = workbook[chosen]
         if not hasattr(sheet, "iter_rows"):
-            raise self._fail(f'sheet "{chosen}" is a chart, not a worksheet')
+            raise self._fail(N_('sheet "{sheet}" is a chart, not a worksheet').format(sheet=chosen))
         return sheet
 
     def close(self) -> None:

@@ -68,7 +68,7 @@ class WebApp:
             lstrip_blocks=True,
         )
         self.env.filters["tijd"] = _local_time
-        self.env.globals.update(htmx=HTMX, status=texts.status, reason=texts.reason, fill_status=texts.FILL_STATUS,
+        self.env.globals.update(htmx=HTMX, status=texts.status, reason=texts.reason, fill_status=texts.fill_status,
                                 job_state=texts.JOB_STATE, archive_status=texts.ARCHIVE_STATUS, label=self.label)
         self.labels = {f.name: f.label for f in self.spec.fields}
 

@@ -1,9 +1,10 @@
 """The Dutch words of the web app for what the library says in English: file statuses,
 fill statuses, job states, review reasons, SMART warnings.
 
-When the message catalogue (:mod:`oppforms.i18n`) is installed, statuses and reasons
-come from it; until then (and for whatever it does not know) the small tables below say
-them in Dutch, and a reason nobody translated is shown as the library gives it.
+Statuses and reasons come from the message catalogue (:func:`oppforms.i18n.translate`,
+:func:`oppforms.i18n.status_label`); the small tables below say in Dutch what the
+catalogue does not know (yet), and a reason nobody translated is shown as the library
+gives it, never dropped.
 """
 
 from __future__ import annotations
@@ -75,36 +76,33 @@ _REASONS: tuple[tuple[str, str], ...] = (
 _COMPILED = tuple((re.compile(p), nl) for p, nl in _REASONS)
 
 
-def _catalogue() -> Callable[[str, str], str] | None:
-    import importlib
-
-    try:
-        i18n = importlib.import_module("oppforms.i18n")
-    except ImportError:
-        return None
-    return getattr(i18n, "translate", None)
-
-
 def status(text: str) -> str:
-    """A file status in Dutch."""
-    translate = _catalogue()
-    if translate is not None:
-        said = translate(text, "nl")
-        if said != text:
-            return said
-    return FILE_STATUS.get(text, text)
+    """A file status in Dutch, from the message catalogue."""
+    from ..i18n import status_label
+
+    said = status_label(text, "nl")
+    return said if said != text else FILE_STATUS.get(text, text)
+
+
+def fill_status(text: str) -> str:
+    """A fill status (ok, skipped, failed) in Dutch, from the message catalogue."""
+    from ..i18n import status_label
+
+    said = status_label(text, "nl", of="fill")
+    return said if said != text else FILL_STATUS.get(text, text)
 
 
 def reason(text: str, field: str | None = None) -> str:
     """A review or file reason in Dutch, without the field name in front (the page shows
-    the field's label beside it)."""
+    the field's label beside it): the message catalogue's translation, else the table
+    above, else the text as the library gave it (never dropped)."""
+    from ..i18n import translate
+
     if field and text.startswith(field + ": "):
         text = text[len(field) + 2 :]
-    translate = _catalogue()
-    if translate is not None:
-        said = translate(text, "nl")
-        if said != text:
-            return said
+    said = translate(text, "nl")
+    if said != text:
+        return said
     for pattern, nl in _COMPILED:
         m = pattern.match(text)
         if m:
