@@ -214,8 +214,10 @@ def fill(
     if continued:
         counts.append(_("{n} with continuation pages", n=continued))
     smart = sum(bool(r.warnings) for r in results)
-    if smart:
-        counts.append(_("{n} with SMART warnings (goals without a measure or time frame)", n=smart))
+    if smart and not quiet:
+        click.echo("oppforms: " + _n("{n} row with SMART warnings (a goal without a measure or time frame); see the "
+                                     "report's warnings", "{n} rows with SMART warnings (goals without a measure or "
+                                     "time frame); see the report's warnings", smart, n=smart), err=True)
     rows = _n("{n} row", "{n} rows", len(results))
     click.echo(_("{rows}: {counts}; report: {report}", rows=rows, counts=", ".join(counts), report=report), err=True)
     if failed:

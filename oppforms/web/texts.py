@@ -10,7 +10,6 @@ gives it, never dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from ..smart import SmartWarning
 
