@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .i18n import N_
 from .errors import OutputError
 
 
@@ -26,7 +27,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+        raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -40,10 +41,10 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
             try:
                 os.link(tmp, path)  # fails if path exists: no race with another writer
             except FileExistsError:
-                raise OutputError(f"{path}: exists already (use overwrite to replace it)") from None
+                raise OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=path)) from None
             tmp.unlink()
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+        raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -94,7 +94,7 @@ def _secret(out_dir: Path) -> bytes:
     except FileNotFoundError:
         pass
     except (OSError, ValueError) as exc:
-        raise OutputError(f"{path}: unreadable ({exc})") from exc
+        raise OutputError(N_("{file}: unreadable ({error})").format(file=path, error=exc)) from exc
     key = secrets.token_bytes(32)
     try:
         atomic_write_bytes(path, key.hex().encode("ascii"), overwrite=False)
@@ -359,12 +359,12 @@ def fill_many(
     """
     spec = spec or current_spec()
     if jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError(N_("--jobs must be at least 1"))
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from exc
+        raise OutputError(N_("{folder}: cannot create the output folder ({error})").format(folder=out_dir, error=exc.strerror)) from exc
     _clean_stale_parts(out_dir)
     issued = {
         str(e["document"]): _Issued(str(e.get("record_sha256")), str(e.get("file")), str(e.get("pdf_sha256")))

@@ -47,6 +47,7 @@ from types import TracebackType
 from typing import IO, Any, Self
 from xml.sax.saxutils import escape, quoteattr
 
+from .i18n import N_
 from ._pdfsyntax import pdf_text
 from .errors import MissingDependencyError, OutputError, UsageError
 from .records import Record
@@ -230,12 +231,16 @@ def export_format(path: Path, name: str | None = None) -> str:
     """The format to write ``path`` in: ``name`` when given, else by its extension."""
     if name is not None:
         if name not in set(EXPORT_FORMATS.values()):
-            raise UsageError(f"unknown export format {name!r} (known: {', '.join(sorted(set(EXPORT_FORMATS.values())))})")
+            raise UsageError(
+                N_("unknown export format {format} (known: {known})").format(
+                    format=repr(name), known=", ".join(sorted(set(EXPORT_FORMATS.values())))
+                )
+            )
         return name
     fmt = EXPORT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(EXPORT_FORMATS))
-        raise UsageError(f"{path}: cannot tell the format from the extension (use one of {known})")
+        raise UsageError(N_("{file}: cannot tell the format from the extension (use one of {known})").format(file=path, known=known))
     return fmt
 
 
@@ -248,7 +253,7 @@ class _Atomic:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
         except OSError as exc:
-            raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+            raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
         self.tmp = Path(name)
         self.fh: IO[bytes] = os.fdopen(fd, "wb")
 
@@ -260,7 +265,7 @@ class _Atomic:
             os.replace(self.tmp, self.path)
         except OSError as exc:
             self.abort()
-            raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from exc
+            raise OutputError(N_("{file}: cannot write ({error})").format(file=self.path, error=exc.strerror)) from exc
 
     def abort(self) -> None:
         try:
@@ -306,7 +311,7 @@ class RecordWriter:
         try:
             from openpyxl import Workbook
         except ImportError as exc:  # pragma: no cover - a core dependency
-            raise MissingDependencyError("writing .xlsx needs openpyxl: pip install openpyxl") from exc
+            raise MissingDependencyError(N_("writing .xlsx needs openpyxl: pip install openpyxl")) from exc
         self._workbook = Workbook(write_only=True)
         self._sheet = self._workbook.create_sheet("Formulieren")
         self._sheet.freeze_panes = "B2"
@@ -373,7 +378,7 @@ class RecordWriter:
                 self._workbook.save(self._files[0].fh)
             except (OSError, ValueError) as exc:
                 self.abort()
-                raise OutputError(f"{self.path}: cannot write the workbook ({exc})") from exc
+                raise OutputError(N_("{file}: cannot write the workbook ({error})").format(file=self.path, error=exc)) from exc
         for target in self._files:
             target.commit()
 

@@ -13,6 +13,7 @@ import string
 import unicodedata
 from collections.abc import Mapping
 
+from .i18n import N_
 from .errors import UsageError
 from .spec import FormSpec
 
@@ -50,13 +51,15 @@ class Namer:
         names = {f.name for f in spec.value_fields} | {"row"}
         parts = [p for p in pattern.replace("\\", "/").split("/")]
         if not parts or any(p.strip() in {"", ".", ".."} for p in parts):
-            raise UsageError(f"--name {pattern!r}: every part between slashes needs a field, e.g. {{leerling.nummer}}")
+            raise UsageError(
+                N_("--name {pattern}: every part between slashes needs a field, e.g. {{leerling.nummer}}").format(pattern=repr(pattern))
+            )
         for part in parts:
             for _, ref, spec_, conv in string.Formatter().parse(part):
                 if ref is not None and ref not in names:
-                    raise UsageError(f"--name {pattern!r}: unknown field {{{ref}}}")
+                    raise UsageError(N_("--name {pattern}: unknown field {{{field}}}").format(pattern=repr(pattern), field=ref))
                 if spec_ or conv:
-                    raise UsageError(f"--name {pattern!r}: format specs are not supported")
+                    raise UsageError(N_("--name {pattern}: format specs are not supported").format(pattern=repr(pattern)))
         self.parts = parts
         self.fields = tuple(
             ref for part in parts for _, ref, _, _ in string.Formatter().parse(part) if ref and ref != "row"

@@ -228,7 +228,7 @@ def test_ctrl_c_stops_cleanly_with_130_and_leaves_no_file_and_no_worker(tmp_path
         pytest.fail("worker processes were left running")
 
 
-def test_review_items_of_scans_go_to_an_html_report_with_their_crops_inline(
+def test_review_items_of_scans_go_to_a_dutch_html_report_with_their_crops_linked_beside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from PIL import Image
@@ -247,7 +247,7 @@ def test_review_items_of_scans_go_to_an_html_report_with_their_crops_inline(
         crop = review_dir / "ABCD1234-p1-doelen.school-1.png"
         Image.new("L", (40, 20), 90).save(crop)
         fields, signed = empty_values(current_spec())
-        item = ReviewItem("handwriting added on paper", "doelen.school", 1, (10.0, 10.0, 50.0, 30.0), str(crop))
+        item = ReviewItem("handwriting or marks added on paper", "doelen.school", 1, (10.0, 10.0, 50.0, 30.0), str(crop))
         return [Record(str(path), "opp-kort", "1", "scan", fields, signed, (item,), (), "ABCD-1234")]
 
     monkeypatch.setattr(extract_run, "scanned_reader", lambda: read_scanned)
@@ -255,10 +255,13 @@ def test_review_items_of_scans_go_to_an_html_report_with_their_crops_inline(
     code = main("extract", str(_scanned_pdf(tmp_path)), "-o", str(report))
     assert code == 1  # a form needs review
     html = report.read_text(encoding="utf-8")
-    assert "handwriting added on paper" in html and "doelen.school" in html
-    assert "data:image/png;base64," in html
+    assert "handschrift of tekens op papier toegevoegd" in html and "doelen.school" in html
+    assert "data:image" not in html
+    assert "<img src='controle-crops/ABCD1234-p1-doelen.school-1.png'" in html
     assert seen["review_dir"] == tmp_path / "controle-crops"
     out = tmp_path / "terug.json"
     main("extract", str(_scanned_pdf(tmp_path)), "-o", str(out))
     assert (tmp_path / "terug-review.html").exists() and seen["review_dir"] == tmp_path / "terug-review"
-    assert json.loads(out.read_text(encoding="utf-8"))[0]["review"][0]["crop"].endswith(".png")
+    record = json.loads(out.read_text(encoding="utf-8"))[0]
+    assert record["review"][0]["crop"].endswith(".png")
+    assert record["review"][0]["reason"] == "handwriting or marks added on paper"  # records keep English
