@@ -43,6 +43,7 @@ from .issued import STATE_DIR, read_issued
 from .spec import FormSpec, current_spec, load_spec, spec_path
 from .intake import RecordIn
 from .naming import Namer
+from .smart import check_smart
 from .values import coercer_for
 
 Status = Literal["ok", "skipped", "failed"]
@@ -62,6 +63,8 @@ class FillResult:
     document: str = ""
     pages: int = 0
     continued: tuple[str, ...] = ()
+    #: the SMART check's warnings for the record's goals and actions (never a refusal)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +268,9 @@ def _run_job(job: _Job) -> FillResult:
     reason = ""
     if filled.continued:
         reason = N_("continued on added pages: {fields}").format(fields=", ".join(filled.continued))
-    return FillResult(job.source, job.row, "ok", job.rel, reason, job.doc_id, filled.page_count, filled.continued)
+    warnings = tuple(str(w) for w in check_smart(values, template.spec))
+    return FillResult(job.source, job.row, "ok", job.rel, reason, job.doc_id, filled.page_count, filled.continued,
+                      warnings)
 
 
 # ---------------------------------------------------------------------------------------
@@ -477,6 +482,7 @@ def write_report(results: Iterable[FillResult], path: Path) -> None:
                     "reason": r.reason,
                     "document": r.document,
                     "pages": r.pages,
+                    "warnings": list(r.warnings),
                 },
                 ensure_ascii=False,
             )
@@ -486,9 +492,9 @@ def write_report(results: Iterable[FillResult], path: Path) -> None:
     else:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(["source", "row", "file", "status", "reason", "document", "pages"])
+        w.writerow(["source", "row", "file", "status", "reason", "document", "pages", "warnings"])
         for r in rows:
-            w.writerow([r.source, r.row, r.file, r.status, r.reason, r.document, r.pages])
+            w.writerow([r.source, r.row, r.file, r.status, r.reason, r.document, r.pages, "; ".join(r.warnings)])
         text = buf.getvalue()
     atomic_write_bytes(path, text.encode("utf-8"))
 

@@ -213,6 +213,11 @@ def fill(
     counts = [_("{n} filled", n=ok), _("{n} already done", n=skipped), _("{n} failed", n=len(failed))]
     if continued:
         counts.append(_("{n} with continuation pages", n=continued))
+    smart = sum(bool(r.warnings) for r in results)
+    if smart and not quiet:
+        click.echo("oppforms: " + _n("{n} row with SMART warnings (a goal without a measure or time frame); see the "
+                                     "report's warnings", "{n} rows with SMART warnings (goals without a measure or "
+                                     "time frame); see the report's warnings", smart, n=smart), err=True)
     rows = _n("{n} row", "{n} rows", len(results))
     click.echo(_("{rows}: {counts}; report: {report}", rows=rows, counts=", ".join(counts), report=report), err=True)
     if failed:
@@ -468,6 +473,92 @@ def cluster_check(address: str) -> None:
     if lines:
         raise MissingDependencyError("the workers differ from this machine:\n  " + "\n  ".join(lines))
     click.echo(f"{len(found)} worker(s), all the same as this machine", err=True)
+
+
+EPILOG_SIGNATURES = """Examples:
+
+\b
+  oppforms signatures opp-terug.jsonl -o ontbrekend.xlsx
+  oppforms signatures terug/ --issued out/ -o ontbrekend.xlsx
+"""
+
+
+@cli.command(epilog=EPILOG_SIGNATURES)
+@click.argument("records", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the list (.xlsx).")
+@click.option("--issued", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="For returned scans: the output folder of the `oppforms fill` that issued them.")
+@click.option("--incomplete", is_flag=True, help="Only pupils with a box that is not 'getekend'.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, incomplete: bool, jobs: int) -> None:
+    """Per pupil, which signature boxes are getekend, ontbreekt or controleren.
+
+    RECORDS are `oppforms extract` output (.json, .jsonl) or returned forms (PDFs,
+    scans, folders). One row per pupil (leerlingnummer, naam, klas), a column per box
+    (start, tussenevaluatie, eindevaluatie for leerling, opvoeders, zorgcoördinator).
+    """
+    import logging
+
+    from .errors import UsageError
+    from .signatures import load_records, signature_overview, write_signatures_xlsx
+    from .spec import current_spec
+
+    if output.suffix.lower() != ".xlsx":
+        raise UsageError(f"{output}: the list is written as .xlsx")
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    spec = current_spec()
+    rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs), spec)
+    if incomplete:
+        rows = [r for r in rows if not r.complete]
+    write_signatures_xlsx(rows, output, spec)
+    complete = sum(r.complete for r in rows)
+    click.echo(f"{len(rows)} pupil(s), {complete} with every box signed; wrote {output}", err=True)
+
+
+EPILOG_SERVE = """Examples:
+
+\b
+  oppforms serve
+  oppforms serve --port 8800 --workspace ~/opp-2026 --no-browser
+"""
+
+
+@cli.command(epilog=EPILOG_SERVE)
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="The port on 127.0.0.1 (default 8765, or a free one when that is taken).")
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The folder that keeps everything between runs (default: oppforms/werkruimte in your data folder).")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser.")
+def serve(port: int | None, workspace: Path | None, no_browser: bool) -> None:
+    """The web app (Dutch), on this computer only (127.0.0.1).
+
+    The first line on stdout is the address with this run's secret token; open it in the
+    browser (it opens by itself unless --no-browser). Ctrl-C stops the server.
+    Needs the web extra: pip install "oppforms[web]".
+    """
+    import os
+
+    from .web import serve as run
+    from .workspace import default_workspace
+
+    folder = workspace or default_workspace()
+
+    def ready(url: str) -> None:
+        click.echo(url)
+        sys.stdout.flush()
+        click.echo(f"oppforms: workspace {folder}; stop with Ctrl-C", err=True)
+
+    try:
+        stopped = run(folder, port=port, open_browser=not no_browser, on_ready=ready)
+    except KeyboardInterrupt:
+        stopped = True
+    if not stopped:  # a job still in a file: end now (its writes are atomic)
+        click.echo("oppforms: stopped (a running job was interrupted; run it again to go on)", err=True)
+        sys.stdout.flush()
+        os._exit(130)
+    click.echo("oppforms: stopped", err=True)
+    sys.exit(130)
 
 
 class _FileLine:

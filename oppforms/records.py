@@ -243,3 +243,55 @@ class ScanRun:
 
     records: tuple[Record, ...]
     files: tuple[ScannedFile, ...]
+
+
+def record_from_json(data: dict[str, Any], spec: FormSpec) -> Record:
+    """A record as :meth:`Record.to_json` (and ``oppforms extract``) writes it, back into
+    a :class:`Record`. Missing fields are empty, unknown keys in ``fields`` and ``signed``
+    are left out (the form's names are the contract); a value that is not the right type
+    raises ``ValueError`` naming the key, never the value."""
+    fields, signed = empty_values(spec)
+    raw_fields = data.get("fields") or {}
+    raw_signed = data.get("signed") or {}
+    if not isinstance(raw_fields, dict) or not isinstance(raw_signed, dict):
+        raise ValueError("'fields' and 'signed' must be objects")
+    for name in fields:
+        value = raw_fields.get(name, "")
+        if not isinstance(value, str):
+            raise ValueError(f"fields.{name} must be text")
+        fields[name] = value
+    for name in signed:
+        flag = raw_signed.get(name, False)
+        if not isinstance(flag, bool):
+            raise ValueError(f"signed.{name} must be true or false")
+        signed[name] = flag
+    review = []
+    for item in data.get("review") or ():
+        if not isinstance(item, dict) or not isinstance(item.get("reason"), str):
+            raise ValueError("every review item needs a 'reason'")
+        box = item.get("box")
+        review.append(
+            ReviewItem(
+                reason=item["reason"],
+                field=item.get("field"),
+                page=item.get("page"),
+                box=tuple(float(v) for v in box) if box else None,  # type: ignore[arg-type]
+                crop=item.get("crop"),
+            )
+        )
+    return Record(
+        source=str(data.get("source", "")),
+        form=str(data.get("form", spec.form_id)),
+        version=str(data.get("version", spec.version)),
+        method=str(data.get("method", "")),
+        fields=fields,
+        signed=signed,
+        review=tuple(review),
+        warnings=tuple(str(w) for w in data.get("warnings") or ()),
+        document=str(data.get("document", "")),
+        pages=tuple(
+            PageOrigin(int(p["page"]), str(p["source"]), int(p["source_page"]))
+            for p in data.get("pages") or ()
+            if isinstance(p, dict) and {"page", "source", "source_page"} <= p.keys()
+        ),
+    )

@@ -2,7 +2,8 @@
 # Set up and run the main job on the samples: write the blank form and list its fields,
 # fill the sample spreadsheet (one PDF per pupil, plus one merged file for printing), and
 # read the filled forms back into one spreadsheet, and archive them (out/archief/).
-# Usage: bash scripts/demo.sh   (output in out/)
+# Usage: bash scripts/demo.sh   (output in out/); the web app comes along (oppforms serve).
+OPPFORMS_EXTRAS="${OPPFORMS_EXTRAS:-[web]}"
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 say "writing the blank form to out/opp-kort-leeg.pdf"

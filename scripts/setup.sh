@@ -8,6 +8,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 DEBIAN_PACKAGES=(poppler-utils qpdf ghostscript tesseract-ocr tesseract-ocr-nld tesseract-ocr-script-latn hunspell-nl jbig2dec pdftk-java)
+# the web app's browser tests drive Debian's Chromium (never a downloaded browser)
+if [[ "${OPPFORMS_EXTRAS:-}" == *test* ]]; then DEBIAN_PACKAGES+=(chromium); fi
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

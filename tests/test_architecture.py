@@ -15,11 +15,11 @@ PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version", "i18n"},
     {"spec", "_spec_loader", "fonts", "_io", "pagecode", "qr", "issued", "_pdfsyntax", "executor"},
-    {"typeset", "records", "values", "naming", "continuation"},
+    {"typeset", "records", "values", "naming", "continuation", "smart"},
     {"draw"},
-    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive"},
-    {"batch"},
-    {"cli", "__main__", "__init__"},
+    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive", "review", "signatures"},
+    {"batch", "workspace"},
+    {"cli", "__main__", "__init__", "web"},
 ]
 NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch"), ("archive", "fill"), ("extract", "archive")}
 #: Inside ``sources``, lowest first: helpers, the reader every format shares, one module

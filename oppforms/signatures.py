@@ -1,0 +1,216 @@
+"""Who still has to sign: per pupil, each signature box ``getekend``, ``ontbreekt`` or
+``controleren``, from records read back (contract §5, ``oppforms signatures``).
+
+A box is ``getekend`` when a record of the pupil has it signed and no review item
+concerns it, ``controleren`` when a review item concerns it (the reader was unsure, or
+text was typed into it) and no other record of the pupil has it signed, else
+``ontbreekt``. A pupil is known by ``leerling.nummer`` (the records key), else by the
+document id, else by the source file; several records of one pupil (a form returned
+twice, a later scan with the evaluation signatures) are combined box by box.
+
+The web app's signature page and the command line both call :func:`signature_overview`;
+:func:`write_signatures_xlsx` writes the list as a spreadsheet (text cells only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import InputError
+from .records import Record, record_from_json
+from .spec import FormSpec, current_spec
+
+__all__ = [
+    "SIGNED",
+    "MISSING",
+    "CHECK",
+    "BoxColumn",
+    "PupilSignatures",
+    "box_columns",
+    "load_records",
+    "signature_overview",
+    "write_signatures_xlsx",
+]
+
+SignatureStatus = Literal["getekend", "ontbreekt", "controleren"]
+SIGNED: SignatureStatus = "getekend"
+MISSING: SignatureStatus = "ontbreekt"
+CHECK: SignatureStatus = "controleren"
+
+_NAME = "leerling.naam"
+_CLASS = "leerling.klas"
+
+
+@dataclass(frozen=True, slots=True)
+class BoxColumn:
+    """One signature box as a column: its field name, the moment and who signs, as the
+    form's label says them (``Start``, ``leerling``)."""
+
+    field: str
+    moment: str
+    who: str
+
+    @property
+    def heading(self) -> str:
+        return f"{self.moment}: {self.who}"
+
+
+def box_columns(spec: FormSpec) -> list[BoxColumn]:
+    """The signature boxes grouped by moment (start, tussenevaluatie, eindevaluatie), in
+    the form's order within each moment; the words come from the fields' labels
+    (``Handtekening Leerling, start``)."""
+    columns = []
+    moments: list[str] = []
+    for f in spec.signature_fields:
+        who, _, moment = f.label.removeprefix("Handtekening").strip().rpartition(",")
+        moment = moment.strip().capitalize() or f.label
+        who = (who.strip() or f.label).lower()
+        if moment not in moments:
+            moments.append(moment)
+        columns.append(BoxColumn(f.name, moment, who))
+    return sorted(columns, key=lambda c: moments.index(c.moment))
+
+
+@dataclass(frozen=True, slots=True)
+class PupilSignatures:
+    """One pupil's boxes: ``boxes`` maps each signature field to its status, in the
+    order of :func:`box_columns`; ``sources`` are the files its records came from."""
+
+    key: str
+    nummer: str
+    naam: str
+    klas: str
+    boxes: dict[str, SignatureStatus]
+    sources: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return all(s == SIGNED for s in self.boxes.values())
+
+
+def signature_overview(records: Iterable[Record], spec: FormSpec | None = None) -> list[PupilSignatures]:
+    """Per pupil (sorted by leerlingnummer, then name) the status of every signature box."""
+    spec = spec or current_spec()
+    columns = box_columns(spec)
+    key_field = spec.records.key
+    found: dict[str, dict[str, object]] = {}
+    for record in records:
+        nummer = record.fields.get(key_field, "").strip()
+        key = nummer or record.document or record.source
+        entry = found.setdefault(
+            key,
+            {"nummer": nummer, "naam": "", "klas": "", "signed": set(), "check": set(), "sources": []},
+        )
+        entry["naam"] = entry["naam"] or record.fields.get(_NAME, "")
+        entry["klas"] = entry["klas"] or record.fields.get(_CLASS, "")
+        entry["sources"].append(record.source)  # type: ignore[attr-defined]
+        in_review = {item.field for item in record.review if item.field}
+        for column in columns:
+            if column.field in in_review:
+                entry["check"].add(column.field)  # type: ignore[attr-defined]
+            elif record.signed.get(column.field):
+                entry["signed"].add(column.field)  # type: ignore[attr-defined]
+    out = []
+    for key, e in found.items():
+        signed, check = e["signed"], e["check"]
+        boxes: dict[str, SignatureStatus] = {}
+        for column in columns:
+            boxes[column.field] = (
+                SIGNED if column.field in signed else CHECK if column.field in check else MISSING  # type: ignore[operator]
+            )
+        out.append(
+            PupilSignatures(
+                key=key,
+                nummer=str(e["nummer"]),
+                naam=str(e["naam"]),
+                klas=str(e["klas"]),
+                boxes=boxes,
+                sources=tuple(dict.fromkeys(e["sources"])),  # type: ignore[call-overload]
+            )
+        )
+    return sorted(out, key=lambda p: (p.nummer == "", p.nummer, p.naam.casefold(), p.key))
+
+
+def load_records(
+    paths: Sequence[Path], spec: FormSpec | None = None, *, issued: Path | None = None, jobs: int = 1
+) -> Iterator[Record]:
+    """Records from ``oppforms extract`` output (``.json``: an array or one record;
+    ``.jsonl``) and from returned forms (PDFs, images, folders: read with
+    :func:`oppforms.extract.extract_many`). A JSON file that is not records raises
+    :class:`InputError` naming the file and the record's position."""
+    spec = spec or current_spec()
+    forms: list[Path] = []
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix in (".json", ".jsonl", ".ndjson"):
+            yield from _json_records(path, spec)
+        else:
+            forms.append(path)
+    if forms:
+        from .extract import extract_many
+
+        for result in extract_many(forms, jobs=jobs, issued=issued, spec=spec):
+            yield from result.records
+
+
+def _json_records(path: Path, spec: FormSpec) -> Iterator[Record]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+            items = data if isinstance(data, list) else [data]
+        else:
+            items = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise InputError(f"{path}, record {i}: not a record (an object with 'fields' and 'signed')")
+        try:
+            yield record_from_json(item, spec)
+        except ValueError as exc:
+            raise InputError(f"{path}, record {i}: {exc}") from exc
+
+
+def write_signatures_xlsx(rows: Sequence[PupilSignatures], path: Path, spec: FormSpec | None = None) -> None:
+    """The overview as an XLSX sheet ``Handtekeningen``: Leerlingnummer, Naam, Klas, a
+    column per box, Compleet (``ja``/``nee``); every cell a text cell. Atomic."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    from ._io import atomic_write_bytes
+
+    spec = spec or current_spec()
+    columns = box_columns(spec)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Handtekeningen")
+
+    def cell(value: str, *, bold: bool = False) -> WriteOnlyCell:
+        # a text cell holding the exact value, never a formula (a name may start with "=")
+        c = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        c.data_type = "s"
+        c.number_format = "@"
+        if bold:
+            c.font = Font(bold=True)
+        return c
+
+    sheet.append([cell(h, bold=True) for h in ("Leerlingnummer", "Naam", "Klas", *(c.heading for c in columns), "Compleet")])
+    for row in rows:
+        sheet.append(
+            [cell(row.nummer), cell(row.naam), cell(row.klas), *(cell(row.boxes[c.field]) for c in columns),
+             cell("ja" if row.complete else "nee")]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,187 @@
+"""The SMART check: goals without a measurable criterion or a time frame, and actions
+without a frequency. It warns, it never refuses: a goal is the school's to write.
+
+The form asks that goals ("Begeleidingsdoelen") be formulated SMART. What a program can
+see in a sentence is narrow, so the check looks for two things only, per goal:
+
+- a **measurable criterion**: a number (``een 6``, ``5,5``, ``80%``, ``3 keer``), a
+  number word (``drie keer``, ``twee``), a grade word (``voldoende``, ``onvoldoende``),
+  a percentage or a share (``de helft``, ``9 van de 10``), a count (``alle toetsen``,
+  ``geen enkele keer``, ``minimaal``, ``hooguit``);
+- a **time frame**: a date (``1 oktober 2026``, ``15-01-2027``), a month, a period or
+  week (``periode 2``, ``na 6 weken``, ``toetsweek``), a school moment (``kerstvakantie``,
+  ``eind van het schooljaar``, ``tussenevaluatie``), or ``vanaf``/``vóór``/``uiterlijk``
+  with one of those.
+
+A number that is part of the time frame (the 6 of ``na 6 weken``) is no measurable
+criterion. For the actions (``acties.<wie>.*``), a filled-in action whose
+``frequentie`` cell is empty or names no frequency or moment (``wekelijks``, ``elke
+les``, ``op maandag``, ``2 keer per week``) is warned about.
+
+What it cannot judge: whether the goal is specific, acceptable or realistic (the S, A
+and R), whether the number measures the right thing, whether a date is sensible, or
+anything said in other words than these. A goal that passes is not thereby SMART, and a
+warning may be wrong for a goal phrased in a way the check does not know.
+
+Goals are the numbered items of a cell (``1. …``, ``2) …``); text before the first
+number is an introduction and is not checked. A cell without numbers is one goal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from .spec import FormSpec, current_spec
+
+__all__ = ["SmartWarning", "check_smart", "split_goals"]
+
+Missing = Literal["measure", "time", "frequency"]
+
+_NUMBER_WORDS = (
+    "een half|half|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
+    "vijftien|twintig|dertig|veertig|vijftig|honderd|eerste|tweede|derde|vierde|vijfde"
+)
+_MONTHS = (
+    "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+    "jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"
+)
+_WEEKDAYS = "maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag"
+_UNITS = (
+    r"(?:minuut|minuten|uur|uren|dag|dagen|schooldag|schooldagen|week|weken|maand|maanden|jaar|jaren|"
+    r"periode|periodes|perioden|lesweek|lesweken|schoolweek|schoolweken)"
+)
+
+#: Time frames. Each found span is removed before looking for a measurable criterion.
+_TIME = re.compile(
+    "|".join(
+        (
+            r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b",  # 15-01-2027
+            r"\b\d{4}-\d{2}-\d{2}\b",  # 2027-01-15
+            rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\b(?:\s+\d{{4}})?",  # (1) oktober (2026)
+            r"\b(?:school)?jaar\s*\d{4}(?:\s*[-/–]\s*\d{2,4})?\b",
+            r"\b\d{4}\s*[-/–]\s*\d{4}\b",  # 2026-2027
+            rf"\b(?:na|binnen|over|in|per|elke|iedere|om de)\s+(?:\d+|een|{_NUMBER_WORDS})\s+{_UNITS}\b",
+            rf"\b(?:per|elke|iedere|elk|ieder)\s+{_UNITS}\b",  # elke week, per periode
+            r"\b(?:na|bij|voor|vóór|tijdens)\s+(?:elke|iedere|elk|ieder)\s+\w+",  # na elke toets
+            r"\b(?:periode|trimester|semester|blok|kwartaal|leerjaar|klas)\s*\d+\b",
+            rf"\b(?:{_NUMBER_WORDS})\s+(?:periode|trimester|semester|kwartaal)\b",
+            r"\bweek\s*\d+\b",
+            r"\b(?:toetsweek|toetsweken|rapport\w*|tussenevaluatie|eindevaluatie|evaluatie\w*|"
+            r"herfstvakantie|kerstvakantie|voorjaarsvakantie|meivakantie|zomervakantie|vakantie|"
+            r"schooljaar|schooljaren|periode|trimester|semester|kwartaal|dagelijks|wekelijks|"
+            r"maandelijks|jaarlijks|deadline|datum|morgen|vandaag|leerjaar)\b",
+            rf"\b(?:{_WEEKDAYS})\w*\b",
+            rf"\b(?:eind|einde|begin|start|halverwege|midden)\s+(?:van\s+)?(?:de\s+|het\s+)?(?:{_UNITS}|schooljaar|jaar)\b(?:\s*\d+\b)?",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+#: Measurable criteria, looked for after the time frames are taken out.
+_MEASURE = re.compile(
+    "|".join(
+        (
+            r"\d",  # any number left: a grade, a count, a score
+            r"%|\bprocent\b",
+            rf"\b(?:{_NUMBER_WORDS})\b",
+            r"\b(?:voldoende|onvoldoende|ruim voldoende|goed|zeer goed|uitstekend)\b",
+            r"\b(?:minimaal|maximaal|minstens|hooguit|hoogstens|ten minste|tenminste|niet meer dan|"
+            r"niet minder dan|meer dan|minder dan|alle|elke|iedere|geen enkele|nooit|altijd|"
+            r"de helft|een kwart|gemiddeld|score|cijfer|niveau|keer|aantal)\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+#: A frequency or a moment for an action.
+_FREQUENCY = re.compile(
+    "|".join(
+        (
+            r"\d",
+            rf"\b(?:{_NUMBER_WORDS})\b",
+            r"\b(?:dagelijks|wekelijks|maandelijks|jaarlijks|tweewekelijks|elke|iedere|per|om de|"
+            r"keer|keren|altijd|steeds|telkens|na|voor|vóór|bij|tijdens|wanneer|als|zodra|"
+            r"periode|week|weken|maand|les|lessen|uur|pauze|ochtend|middag|avond|toetsweek|"
+            r"evaluatie|tussenevaluatie|vakantie|schooltijd)\b",
+            rf"\b(?:{_WEEKDAYS})\w*\b",
+            rf"\b(?:{_MONTHS})\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-•*–])\s+", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SmartWarning:
+    """A goal or action that may not be SMART. ``goal`` is the 1-based goal within the
+    cell (0 for an action), ``missing`` what was not found. The message names the field
+    and the goal's number, never its text, so it may be shown and logged."""
+
+    field: str
+    goal: int
+    missing: Missing
+
+    def __str__(self) -> str:
+        where = f"{self.field}, goal {self.goal}" if self.goal else self.field
+        what = {
+            "measure": "no measurable criterion (a number, grade, percentage or count)",
+            "time": "no time frame (a date, period or week, such as 'na 6 weken' or 'eind periode 2')",
+            "frequency": "the action says not how often or when (such as 'wekelijks' or 'op maandag')",
+        }[self.missing]
+        return f"{where}: {what}"
+
+
+def split_goals(text: str) -> list[str]:
+    """The goals of one cell: its numbered (or bulleted) items, or the whole text when it
+    has none. Text before the first item is an introduction and is left out."""
+    text = text.strip()
+    if not text:
+        return []
+    starts = [m.start() for m in _ITEM.finditer(text)]
+    if not starts:
+        return [text]
+    return [text[a:b].strip() for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def _missing(goal: str) -> list[Missing]:
+    body = _ITEM.sub("", goal, count=1)
+    out: list[Missing] = []
+    without_time = _TIME.sub(" ", body)
+    if not _MEASURE.search(without_time):
+        out.append("measure")
+    if without_time == body:
+        out.append("time")
+    return out
+
+
+def check_smart(values: Mapping[str, object], spec: FormSpec | None = None) -> list[SmartWarning]:
+    """Warnings for one record's goals (every ``doelen.*`` field) and actions (every
+    ``acties.<wie>`` whose actions are filled in but whose ``frequentie`` names no
+    frequency or moment). ``values`` are raw or coerced values by field name; lists (as
+    JSON input gives multiline fields) count as numbered goals. Never raises for a value."""
+    spec = spec or current_spec()
+    names = [f.name for f in spec.value_fields]
+    warnings: list[SmartWarning] = []
+    for name in names:
+        if not name.startswith("doelen."):
+            continue
+        value = values.get(name)
+        goals = [str(v) for v in value if str(v).strip()] if isinstance(value, list) else split_goals(str(value or ""))
+        for i, goal in enumerate(goals, 1):
+            warnings.extend(SmartWarning(name, i, m) for m in _missing(goal))
+    for name in names:
+        if not (name.startswith("acties.") and name.endswith(".acties")):
+            continue
+        frequency_field = name.removesuffix(".acties") + ".frequentie"
+        if frequency_field not in names or not str(values.get(name) or "").strip():
+            continue
+        frequency = values.get(frequency_field)
+        text = " ".join(map(str, frequency)) if isinstance(frequency, list) else str(frequency or "")
+        if not _FREQUENCY.search(text):
+            warnings.append(SmartWarning(frequency_field, 0, "frequency"))
+    return warnings

@@ -1,0 +1,181 @@
+"""Background jobs of the web app: filling and reading back run in a thread beside the
+server, one at a time, and write their progress to the workspace after every item, so a
+page polls it and a reload or a second tab shows the same. A stopped server leaves a
+job ``stopped``; filling it again resumes where it stopped (the fill registry skips what
+is done).
+
+The work itself is the library's: :func:`oppforms.batch.fill_many` and
+:func:`oppforms.extract.extract_many`, the same calls the command line makes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from ..spec import FormSpec
+from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..batch import FillResult
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    """One worker thread taking job ids from a queue. :meth:`stop` asks the running job to
+    stop after its current item and does not wait long: the server must stop within
+    seconds."""
+
+    def __init__(self, workspace: Workspace, spec: FormSpec) -> None:
+        self.workspace = workspace
+        self.spec = spec
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job_id: str) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="oppforms-jobs", daemon=True)
+            self._thread.start()
+        self._queue.put(job_id)
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Ask the job to stop; True when the thread ended within ``timeout`` seconds."""
+        self._stop.set()
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def wait_idle(self, timeout: float) -> bool:
+        """For tests: wait until every submitted job is done."""
+        done = threading.Event()
+
+        def check() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=check, daemon=True).start()
+        return done.wait(timeout)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            job_id = self._queue.get()
+            try:
+                if job_id is None:
+                    return
+                job = self.workspace.job(job_id)
+                if job is None:
+                    continue
+                self.workspace.update_job(job_id, state="running")
+                try:
+                    if job.kind == "fill":
+                        self._fill(job_id, job.options)
+                    elif job.kind == "archive":
+                        self._archive(job_id)
+                    else:
+                        self._read(job_id)
+                except Exception as exc:  # a bug or an unreadable input: the job fails, the server goes on
+                    log.exception("job %s failed", job_id)
+                    self.workspace.update_job(job_id, state="failed", message=type(exc).__name__ + ": " + str(exc))
+                    continue
+                self.workspace.update_job(job_id, state="stopped" if self._stop.is_set() else "done")
+            finally:
+                self._queue.task_done()
+
+    def _fill(self, job_id: str, options: dict[str, object]) -> None:
+        from ..batch import fill_many, merge_for_print, print_copy_path, write_report
+        from ..errors import OppformsError
+        from ..intake import ReadOptions, duplicate_verdicts, open_sources, records_from
+
+        ws = self.workspace
+        uploads = ws.job_uploads(job_id)
+        names = {str(u.path): u.name for u in uploads}
+        try:
+            readers = open_sources([u.path for u in uploads], self.spec,
+                                   ReadOptions(ignore_unknown=bool(options.get("ignore_unknown"))))
+        except OppformsError as exc:
+            ws.update_job(job_id, state="failed", message=_shown(str(exc), names))
+            return
+        total, verdicts = duplicate_verdicts(readers, self.spec, "error")
+        ws.update_job(job_id, total=total)
+        results = []
+        pending: list[tuple[int, FillResult]] = []
+        flushed = time.monotonic()
+        for position, result in enumerate(
+            fill_many(records_from(readers, verdicts), ws.issued_dir, spec=self.spec,
+                      overwrite=bool(options.get("overwrite")), print_copies=True), 1
+        ):
+            result = _renamed(result, names)
+            results.append(result)
+            pending.append((position, result))
+            if len(pending) >= 50 or time.monotonic() - flushed > 0.5:  # progress twice a second
+                ws.add_fill_results(job_id, pending)
+                pending, flushed = [], time.monotonic()
+            if self._stop.is_set():
+                break
+        ws.add_fill_results(job_id, pending)
+        folder = ws.job_dir(job_id)
+        write_report(results, folder / "verslag.csv")
+        done = [r for r in results if r.status != "failed"]
+        if done:
+            merge_for_print((print_copy_path(ws.issued_dir, r.document) for r in done), folder / "afdrukken.pdf")
+        shutil.rmtree(ws.issued_dir / ".oppforms" / "print", ignore_errors=True)
+
+    def _read(self, job_id: str) -> None:
+        from ..extract import extract_many
+
+        ws = self.workspace
+        uploads = ws.job_uploads(job_id)
+        ws.update_job(job_id, total=len(uploads))
+        crops = ws.job_dir(job_id) / "crops"
+        crops.mkdir(parents=True, exist_ok=True)
+        results = extract_many([u.path for u in uploads], issued=ws.issued_dir, spec=self.spec, review_dir=crops)
+        try:  # one result per input file, in order
+            for position, (upload, result) in enumerate(zip(uploads, results, strict=False), 1):
+                ws.add_returned(job_id, upload, result, position)
+                if self._stop.is_set():
+                    break
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:  # the generator's own cleanup: stop the worker processes
+                close()
+
+
+    def _archive(self, job_id: str) -> None:
+        """Archive every corrected record with nothing left to check (the archive's
+        ``add_record``, with the record's stored file as its source; a form archived
+        before comes back ``duplicate``)."""
+        from ..archive import add_record
+
+        ws = self.workspace
+        ready = [r for r in ws.records(self.spec) if not r.corrected.review]
+        ws.update_job(job_id, total=len(ready))
+        for position, stored in enumerate(ready, 1):
+            upload = ws.record_upload(stored.id)
+            data = {**stored.corrected.to_json(), "source": str(upload.path) if upload else stored.record.source}
+            result = add_record(ws.archive_dir, data, issued=ws.issued_dir, spec=self.spec)
+            ws.add_archive_result(job_id, position, stored.id, result)
+            if self._stop.is_set():
+                break
+
+
+def _shown(text: str, names: dict[str, str]) -> str:
+    """A library message with the upload's stored path replaced by the name it was given."""
+    for stored, name in names.items():
+        text = text.replace(stored, name)
+    return text
+
+
+def _renamed(result: FillResult, names: dict[str, str]) -> FillResult:
+    from dataclasses import replace
+
+    return replace(result, source=names.get(result.source, Path(result.source).name), reason=_shown(result.reason, names))

@@ -1,0 +1,488 @@
+"""A workspace: everything one school's OPP cycle keeps between runs, in one folder, with
+its state in SQLite (the standard library's ``sqlite3``). This module alone owns the
+database's schema and its migrations.
+
+The folder::
+
+    oppforms.sqlite   uploads, jobs, fill results, returned files, records, review
+                      decisions and a log of who did what when
+    uploads/          uploaded files, each under a random name (the name a person gave
+                      it is kept in the database for display only, never used as a path)
+    issued/           the output folder of every fill (oppforms fill's registry lives
+                      in issued/.oppforms/, so scans are verified against it)
+    jobs/<id>/        what one job made besides the forms: the report, the print PDF,
+                      the crops a person must check
+
+Every change is committed before the call returns (WAL journal, ``synchronous=FULL``), so
+a decision made survives a reload, a second tab, a crash or a kill. Each call opens its
+own connection, so the web server's threads and a background job can share a workspace.
+Nothing here logs pupil data: the log says what was done to which record number and
+field name, never the values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import secrets
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import OutputError
+from .records import Record, record_from_json
+from .review import Decision
+from .spec import FormSpec
+
+__all__ = ["Workspace", "default_workspace", "Job", "ReturnedFile", "StoredRecord", "QueueItem", "Upload"]
+
+DB_NAME = "oppforms.sqlite"
+
+#: Migrations, in order; ``PRAGMA user_version`` says how many have run.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, stored TEXT NOT NULL,
+        size INTEGER NOT NULL, created TEXT NOT NULL
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', options TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL, finished TEXT
+    );
+    CREATE TABLE job_uploads (job TEXT NOT NULL REFERENCES jobs(id), upload TEXT NOT NULL REFERENCES uploads(id));
+    CREATE TABLE fill_results (
+        job TEXT NOT NULL REFERENCES jobs(id), position INTEGER NOT NULL, source TEXT NOT NULL, row INTEGER NOT NULL,
+        status TEXT NOT NULL, file TEXT NOT NULL, reason TEXT NOT NULL, document TEXT NOT NULL, pages INTEGER NOT NULL,
+        warnings TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (job, position)
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY, job TEXT NOT NULL REFERENCES jobs(id), upload TEXT NOT NULL, name TEXT NOT NULL,
+        status TEXT NOT NULL, reason TEXT NOT NULL, notes TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY, file INTEGER NOT NULL REFERENCES files(id), position INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE decisions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, record INTEGER NOT NULL REFERENCES records(id),
+        item INTEGER NOT NULL, value TEXT, signed INTEGER, later TEXT, decided TEXT NOT NULL,
+        UNIQUE (record, item)
+    );
+    CREATE TABLE log (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL);
+    """,
+    # 2: archiving from the web app
+    """
+    CREATE TABLE archive_results (
+        job TEXT NOT NULL REFERENCES jobs(id), position INTEGER NOT NULL, record INTEGER NOT NULL,
+        status TEXT NOT NULL, package TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (job, position)
+    );
+    """,
+)
+
+JobKind = Literal["fill", "read", "archive"]
+#: The log is read by school staff: it speaks Dutch.
+_KIND_NL = {"fill": "invullen", "read": "lezen", "archive": "archiveren"}
+_STATE_NL = {"waiting": "wacht", "running": "bezig", "done": "klaar", "stopped": "gestopt", "failed": "mislukt"}
+JobState = Literal["waiting", "running", "done", "stopped", "failed"]
+
+
+def default_workspace() -> Path:
+    """The user's data folder for oppforms: ``%APPDATA%\\oppforms`` on Windows,
+    ``~/Library/Application Support/oppforms`` on macOS, ``$XDG_DATA_HOME/oppforms``
+    (``~/.local/share/oppforms``) elsewhere; ``werkruimte`` inside it."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "oppforms" / "werkruimte"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    id: str
+    kind: str
+    name: str
+    path: Path
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    kind: JobKind
+    state: JobState
+    total: int
+    done: int
+    message: str
+    options: dict[str, Any]
+    created: str
+    finished: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("waiting", "running")
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedFile:
+    id: int
+    job: str
+    name: str
+    status: str
+    reason: str
+    notes: tuple[str, ...]
+    forms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record read back, as stored, and with the decisions made so far applied."""
+
+    id: int
+    file: int
+    file_name: str
+    record: Record
+    corrected: Record
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One review item still open: its record, its index in ``record.review``, and the
+    reason a person gave for "later" (empty when not put off)."""
+
+    record_id: int
+    index: int
+    record: Record
+    later: str
+
+
+class Workspace:
+    """A workspace folder (created when missing) and its database (migrated on open)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        try:
+            for sub in ("uploads", "issued", "jobs"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.root}: cannot create the workspace ({exc.strerror})") from exc
+        self.db_path = self.root / DB_NAME
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            self._migrate(db)
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.row_factory = sqlite3.Row
+            yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], version + 1):
+            db.executescript("BEGIN IMMEDIATE;" + script + f";PRAGMA user_version={number};COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def issued_dir(self) -> Path:
+        return self.root / "issued"
+
+    def job_dir(self, job_id: str) -> Path:
+        if not job_id.isalnum():
+            raise ValueError("not a job id")
+        return self.root / "jobs" / job_id
+
+    def log(self, what: str, db: sqlite3.Connection | None = None) -> None:
+        """Add a line to the log, in Dutch (``what`` names actions, record numbers and
+        field names, never values)."""
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "?"
+        if db is None:
+            with self._write() as own:
+                own.execute("INSERT INTO log (at, who, what) VALUES (?, ?, ?)", (_now(), who, what))
+        else:
+            db.execute("INSERT INTO log (at, who, what) VALUES (?, ?, ?)", (_now(), who, what))
+
+    def history(self, limit: int = 50) -> list[tuple[str, str, str]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT at, who, what FROM log ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [(r["at"], r["who"], r["what"]) for r in rows]
+
+    # -- uploads --------------------------------------------------------------------
+
+    def add_upload(self, kind: str, name: str, suffix: str, data: bytes) -> Upload:
+        """Keep an uploaded file under a random name with ``suffix`` (chosen by the
+        caller from a fixed list, never taken from ``name``)."""
+        upload_id = secrets.token_hex(8)
+        stored = f"uploads/{upload_id}{suffix}"
+        from ._io import atomic_write_bytes
+
+        atomic_write_bytes(self.root / stored, data)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO uploads (id, kind, name, stored, size, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (upload_id, kind, name, stored, len(data), _now()),
+            )
+            what = "gegevens" if kind == "data" else "teruggekomen formulier"
+            self.log(f"bestand ontvangen ({what}, {len(data)} bytes): {upload_id}", db)
+        return Upload(upload_id, kind, name, self.root / stored, len(data))
+
+    def upload(self, upload_id: str) -> Upload | None:
+        with self._connect() as db:
+            r = db.execute("SELECT * FROM uploads WHERE id = ?", (upload_id,)).fetchone()
+        return Upload(r["id"], r["kind"], r["name"], self.root / r["stored"], r["size"]) if r else None
+
+    # -- jobs -----------------------------------------------------------------------
+
+    def add_job(self, kind: JobKind, uploads: Sequence[str], options: dict[str, Any], total: int = 0) -> Job:
+        job_id = secrets.token_hex(8)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO jobs (id, kind, state, total, options, created) VALUES (?, ?, 'waiting', ?, ?, ?)",
+                (job_id, kind, total, json.dumps(options), _now()),
+            )
+            db.executemany("INSERT INTO job_uploads (job, upload) VALUES (?, ?)", [(job_id, u) for u in uploads])
+            self.log(f"taak {_KIND_NL[kind]} {job_id} gestart met {len(uploads)} bestand(en)", db)
+        job = self.job(job_id)
+        assert job is not None
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        with self._connect() as db:
+            r = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._job(r) if r else None
+
+    def jobs(self, kind: JobKind | None = None, limit: int = 20) -> list[Job]:
+        with self._connect() as db:
+            if kind is None:
+                rows = db.execute("SELECT * FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT * FROM jobs WHERE kind = ? ORDER BY created DESC, rowid DESC LIMIT ?", (kind, limit)
+                ).fetchall()
+        return [self._job(r) for r in rows]
+
+    @staticmethod
+    def _job(r: sqlite3.Row) -> Job:
+        return Job(r["id"], r["kind"], r["state"], r["total"], r["done"], r["message"], json.loads(r["options"]),
+                   r["created"], r["finished"])
+
+    def job_uploads(self, job_id: str) -> list[Upload]:
+        with self._connect() as db:
+            ids = [r[0] for r in db.execute("SELECT upload FROM job_uploads WHERE job = ? ORDER BY rowid", (job_id,))]
+        return [u for u in (self.upload(i) for i in ids) if u is not None]
+
+    def update_job(self, job_id: str, *, state: JobState | None = None, total: int | None = None,
+                   done: int | None = None, message: str | None = None) -> None:
+        sets, args = [], []
+        for column, value in (("state", state), ("total", total), ("done", done), ("message", message)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                args.append(value)
+        if state in ("done", "stopped", "failed"):
+            sets.append("finished = ?")
+            args.append(_now())
+        if not sets:
+            return
+        with self._write() as db:
+            db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*args, job_id))
+            if state in ("done", "stopped", "failed"):
+                self.log(f"taak {job_id}: {_STATE_NL[state]}", db)
+
+    def stop_unfinished_jobs(self) -> int:
+        """Jobs left running by a server that was stopped or killed are marked stopped
+        (run them again to go on: filling resumes where it stopped)."""
+        with self._write() as db:
+            cur = db.execute("UPDATE jobs SET state = 'stopped', finished = ? WHERE state IN ('waiting', 'running')",
+                             (_now(),))
+            return cur.rowcount
+
+    # -- fill results -----------------------------------------------------------------
+
+    def add_fill_results(self, job_id: str, results: Sequence[tuple[int, Any]]) -> None:
+        """Store fill results (``(position, FillResult)``) in one transaction: filling is
+        fast, and one synced commit per form would make the disk set the pace (the fill
+        registry in ``issued/`` is what a resumed fill goes by)."""
+        if not results:
+            return
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO fill_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(job_id, position, r.source, r.row, r.status, r.file, r.reason, r.document, r.pages,
+                  json.dumps(list(r.warnings))) for position, r in results],
+            )
+            db.execute("UPDATE jobs SET done = ? WHERE id = ?", (max(p for p, _ in results), job_id))
+
+    def fill_results(self, job_id: str) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM fill_results WHERE job = ? ORDER BY position", (job_id,)).fetchall()
+        return [{**dict(r), "warnings": json.loads(r["warnings"])} for r in rows]
+
+    # -- returned files and their records -----------------------------------------------
+
+    def add_returned(self, job_id: str, upload: Upload, result: Any, position: int) -> int:
+        """Store one file's extract result (status, reason, notes, records)."""
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO files (job, upload, name, status, reason, notes) VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, upload.id, upload.name, str(result.status), result.reason, json.dumps(list(result.notes))),
+            )
+            file_id = int(cur.lastrowid or 0)
+            for i, record in enumerate(result.records):
+                # the record names the file as the person called it, not the stored copy
+                data = {**record.to_json(), "source": upload.name}
+                db.execute("INSERT INTO records (file, position, data) VALUES (?, ?, ?)",
+                           (file_id, i, json.dumps(data, ensure_ascii=False)))
+            db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
+            self.log(f"teruggekomen bestand {upload.id} gelezen: {result.status}, {len(result.records)} formulier(en)", db)
+        return file_id
+
+    def returned_files(self, job_id: str | None = None) -> list[ReturnedFile]:
+        query = ("SELECT f.*, (SELECT COUNT(*) FROM records r WHERE r.file = f.id) AS forms FROM files f"
+                 + (" WHERE f.job = ?" if job_id else "") + " ORDER BY f.id")
+        with self._connect() as db:
+            rows = db.execute(query, (job_id,) if job_id else ()).fetchall()
+        return [ReturnedFile(r["id"], r["job"], r["name"], r["status"], r["reason"], tuple(json.loads(r["notes"])),
+                             r["forms"]) for r in rows]
+
+    def records(self, spec: FormSpec) -> list[StoredRecord]:
+        """Every record read back, oldest first, with the decisions made so far."""
+        from .review import apply_decisions
+
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT r.id, r.file, r.data, f.name FROM records r JOIN files f ON f.id = r.file ORDER BY r.id"
+            ).fetchall()
+            decided: dict[int, list[Decision]] = {}
+            for d in db.execute("SELECT * FROM decisions WHERE later IS NULL"):
+                decided.setdefault(d["record"], []).append(
+                    Decision(d["item"], d["value"], None if d["signed"] is None else bool(d["signed"]))
+                )
+        out = []
+        for r in rows:
+            record = record_from_json(json.loads(r["data"]), spec)
+            out.append(StoredRecord(r["id"], r["file"], r["name"], record,
+                                    apply_decisions(record, decided.get(r["id"], ()))))
+        return out
+
+    def record(self, record_id: int, spec: FormSpec) -> Record | None:
+        with self._connect() as db:
+            r = db.execute("SELECT data FROM records WHERE id = ?", (record_id,)).fetchone()
+        return record_from_json(json.loads(r["data"]), spec) if r else None
+
+    def record_upload(self, record_id: int) -> Upload | None:
+        """The stored upload a record was read from."""
+        with self._connect() as db:
+            r = db.execute("SELECT f.upload FROM records r JOIN files f ON f.id = r.file WHERE r.id = ?",
+                           (record_id,)).fetchone()
+        return self.upload(r["upload"]) if r else None
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archief"
+
+    def add_archive_result(self, job_id: str, position: int, record_id: int, result: Any) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO archive_results VALUES (?, ?, ?, ?, ?, ?)",
+                       (job_id, position, record_id, result.status, result.package, result.reason))
+            db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
+            self.log(f"formulier {record_id} gearchiveerd: {result.status}", db)
+
+    def archive_results(self, job_id: str) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM archive_results WHERE job = ? ORDER BY position", (job_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    # -- review decisions -------------------------------------------------------------
+
+    def queue(self, spec: FormSpec) -> list[QueueItem]:
+        """Open review items, worst first; items put off ("later") after the others."""
+        from .review import review_order
+
+        with self._connect() as db:
+            done = {(d["record"], d["item"]): d["later"] for d in db.execute("SELECT record, item, later FROM decisions")}
+            rows = db.execute("SELECT id, data FROM records ORDER BY id").fetchall()
+        now: list[tuple[object, Any]] = []
+        put_off: list[tuple[object, Any]] = []
+        for r in rows:
+            record = record_from_json(json.loads(r["data"]), spec)
+            for i, item in enumerate(record.review):
+                key = (r["id"], i)
+                if key in done and done[key] is None:
+                    continue
+                entry = QueueItem(r["id"], i, record, done.get(key) or "")
+                (put_off if key in done else now).append((entry, item))
+        return [pair[0] for pair in review_order(now) + review_order(put_off)]  # type: ignore[misc]
+
+    def decide(self, record_id: int, index: int, *, value: str | None = None, signed: bool | None = None,
+               later: str | None = None, field: str = "") -> bool:
+        """Record a decision on one review item; False when it was decided already (a
+        second Enter, another tab), which is then left as it was. ``later`` puts the
+        item off with that reason (it can still be decided after)."""
+        with self._write() as db:
+            existing = db.execute("SELECT later FROM decisions WHERE record = ? AND item = ?",
+                                  (record_id, index)).fetchone()
+            if existing is not None and (existing["later"] is None or later is not None):
+                return False
+            if existing is not None:
+                db.execute("DELETE FROM decisions WHERE record = ? AND item = ?", (record_id, index))
+            db.execute(
+                "INSERT INTO decisions (record, item, value, signed, later, decided) VALUES (?, ?, ?, ?, ?, ?)",
+                (record_id, index, value, None if signed is None else int(signed), later, _now()),
+            )
+            what = "uitgesteld" if later is not None else "handtekening beoordeeld" if signed is not None else (
+                "waarde vastgesteld" if value is not None else "gezien")
+            self.log(f"controle: formulier {record_id}, punt {index + 1}{' (' + field + ')' if field else ''}: {what}", db)
+        return True
+
+    def undo_last(self) -> tuple[int, int] | None:
+        """Remove the most recent decision; returns its (record, item), or None."""
+        with self._write() as db:
+            last = db.execute("SELECT seq, record, item FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+            if last is None:
+                return None
+            db.execute("DELETE FROM decisions WHERE seq = ?", (last["seq"],))
+            self.log(f"controle: formulier {last['record']}, punt {last['item'] + 1}: besluit ongedaan gemaakt", db)
+        return int(last["record"]), int(last["item"])
+
+    def decisions_count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM decisions WHERE later IS NULL").fetchone()[0])

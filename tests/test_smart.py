@@ -1,0 +1,78 @@
+"""The SMART check: goals without a measurable criterion or a time frame, actions without
+a frequency. It warns and never refuses."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from oppforms.batch import fill_many, write_report
+from oppforms.smart import SmartWarning, check_smart, split_goals
+from oppforms.spec import FormSpec
+
+SMART = "1. Aan het eind van periode 2 haal ik voor Engels minimaal een 6."
+
+
+def missing(values: dict[str, object], spec: FormSpec) -> list[tuple[str, int, str]]:
+    return [(w.field, w.goal, w.missing) for w in check_smart(values, spec)]
+
+
+def test_a_goal_with_a_grade_and_a_period_passes(spec: FormSpec) -> None:
+    assert missing({"doelen.leerling": SMART}, spec) == []
+
+
+@pytest.mark.parametrize(
+    ("goal", "expected"),
+    [
+        ("Ik word rustiger in de les.", ["measure", "time"]),
+        ("Ik haal minimaal een 6 voor Engels.", ["time"]),
+        ("Na 6 weken lees ik beter.", ["measure"]),  # the 6 is the time frame, not a criterion
+        ("Eind periode 2 lees ik beter.", ["measure"]),
+        ("Vóór 1 december 2026 maak ik 80% van mijn huiswerk.", []),
+        ("Ik kom in periode 3 hooguit drie keer te laat.", []),
+        ("Aan het eind van het schooljaar sta ik voor alle vakken voldoende.", []),
+        ("Binnen twee weken vraag ik om uitleg.", ["measure"]),
+    ],
+)
+def test_each_goal_is_checked_for_a_measure_and_a_time_frame(spec: FormSpec, goal: str, expected: list[str]) -> None:
+    assert [m for _, _, m in missing({"doelen.school": goal}, spec)] == expected
+
+
+def test_numbered_goals_are_checked_one_by_one_and_named_by_number(spec: FormSpec) -> None:
+    text = "Inleiding zonder doel.\n1. Ik word rustiger.\n2. In periode 2 haal ik een 7.\n3) Ik lees meer\n   en beter."
+    assert split_goals(text) == ["1. Ik word rustiger.", "2. In periode 2 haal ik een 7.", "3) Ik lees meer\n   en beter."]
+    assert missing({"doelen.leerling": text}, spec) == [
+        ("doelen.leerling", 1, "measure"), ("doelen.leerling", 1, "time"),
+        ("doelen.leerling", 3, "measure"), ("doelen.leerling", 3, "time"),
+    ]
+
+
+def test_a_list_of_goals_from_json_counts_as_numbered_goals(spec: FormSpec) -> None:
+    assert missing({"doelen.leerling": ["In periode 2 een 6", "beter lezen"]}, spec) == [
+        ("doelen.leerling", 2, "measure"), ("doelen.leerling", 2, "time")]
+
+
+def test_an_action_without_a_frequency_is_warned_about_and_an_empty_action_is_not(spec: FormSpec) -> None:
+    values = {"acties.leerling.acties": "Woordjes leren met de app.", "acties.leerling.frequentie": "",
+              "acties.school.acties": "Remedial teaching.", "acties.school.frequentie": "wekelijks op dinsdag",
+              "acties.extern.acties": "", "acties.extern.frequentie": ""}
+    assert missing(values, spec) == [("acties.leerling.frequentie", 0, "frequency")]
+
+
+def test_the_message_names_field_and_goal_never_the_text(spec: FormSpec) -> None:
+    warning = SmartWarning("doelen.school", 2, "time")
+    assert str(warning).startswith("doelen.school, goal 2: no time frame")
+
+
+def test_the_fill_report_carries_the_warnings_and_the_form_is_filled_anyway(spec: FormSpec, tmp_path: Path) -> None:
+    records = [{"leerling.naam": "Een", "leerling.nummer": "000001", "doelen.leerling": "Ik word rustiger."},
+               {"leerling.naam": "Twee", "leerling.nummer": "000002", "doelen.leerling": SMART}]
+    results = list(fill_many(records, tmp_path / "out", spec=spec))
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert results[0].warnings and not results[1].warnings
+    write_report(results, tmp_path / "report.csv")
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
+    assert "doelen.leerling, goal 1: no measurable criterion" in rows[0]["warnings"]
+    assert rows[1]["warnings"] == ""
