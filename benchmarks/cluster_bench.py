@@ -96,7 +96,7 @@ def main() -> None:
             finally:
                 if executor is not None:
                     executor.close()
-            records = assemble(results, spec, issued=registry, alphabet=alphabet, source=str(batch.pdf))
+            records = assemble(results, spec, issued=registry, alphabet=alphabet)
             text = json.dumps([r.to_json() for r in records], ensure_ascii=False).replace(str(review), "REVIEW")
             if reference is None:
                 reference = text
