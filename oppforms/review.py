@@ -11,8 +11,11 @@ keeps decisions in its workspace; this module only applies them.
 
 from __future__ import annotations
 
+import io
+import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .records import Record, ReviewItem
 from .scan.report import severity
@@ -79,3 +82,32 @@ def review_order(items: Iterable[tuple[object, ReviewItem]]) -> list[tuple[objec
     """Review items worst first (a missing page before an unsure letter), keeping the
     given order among equals; the first element of each pair is the caller's key."""
     return sorted(items, key=lambda pair: severity_of(pair[1]))
+
+
+def page_preview_png(path: Path, page_no: int, *, dpi: int = 70, largest: tuple[int, int] = (1200, 1700)) -> bytes | None:
+    """Page ``page_no`` (1-based) of a returned file as a PNG, for a person to see the
+    whole page of a review item: a PDF page rendered by poppler's ``pdftoppm`` at ``dpi``;
+    a frame of an image file scaled to fit ``largest`` pixels, in grey. None when the page cannot be
+    shown (no such page, no pdftoppm, an unreadable file)."""
+    if path.suffix.lower() == ".pdf":
+        try:
+            done = subprocess.run(
+                ["pdftoppm", "-f", str(page_no), "-l", str(page_no), "-r", str(dpi), "-png", str(path)],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 and done.stdout else None
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.seek(min(page_no - 1, getattr(image, "n_frames", 1) - 1))
+            image.thumbnail(largest)
+            out = io.BytesIO()
+            image.convert("L").save(out, "PNG")
+            return out.getvalue()
+    except (OSError, ValueError, ImportError):
+        return None

@@ -9,7 +9,6 @@ Routes are part of the contract (people bookmark them): ``/`` overview, ``/invul
 from __future__ import annotations
 
 import io
-import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -592,26 +591,11 @@ def _certainty(item: Any) -> dict[str, str]:
 
 
 def _page_png(workspace: Workspace, path: Path, page: int) -> bytes | None:
-    """Page ``page`` of a returned file as a PNG (PDFs rendered by pdftoppm at 70 dpi;
-    images re-encoded). ``path`` must be a stored upload of the workspace."""
+    """Page ``page`` of a returned file as a PNG (:func:`oppforms.review.page_preview_png`);
+    ``path`` must be a stored upload of the workspace."""
+    from ..review import page_preview_png
+
     uploads = (workspace.root / "uploads").resolve()
     if not path.resolve().is_relative_to(uploads) or not path.is_file():
         return None
-    if path.suffix.lower() == ".pdf":
-        try:
-            done = subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", "70", "-png", str(path)],
-                                  capture_output=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout if done.returncode == 0 and done.stdout else None
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            image.seek(min(page - 1, getattr(image, "n_frames", 1) - 1))
-            image.thumbnail((1200, 1700))
-            out = io.BytesIO()
-            image.convert("L").save(out, "PNG")
-            return out.getvalue()
-    except (OSError, ValueError, ImportError):
-        return None
+    return page_preview_png(path, page)
