@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 C = TypeVar("C")
 R = TypeVar("R")
+F = TypeVar("F")
 
 #: What to install for ``--cluster``.
 INSTALL_HINT = "--cluster needs Dask distributed: pip install 'oppforms[cluster]' (or pip install distributed)"
@@ -110,19 +111,9 @@ class LocalPool:
     ) -> Generator[R | Lost, None, None]:
         window = max(8, self.jobs * 4)
         with ProcessPoolExecutor(max_workers=self.jobs, initializer=self.initializer, initargs=self.initargs) as pool:
-            queue: deque[Future[R]] = deque()
-            source = iter(items)
+            pending: deque[Future[R]] = deque()
             try:
-                while True:
-                    while len(queue) < window:
-                        try:
-                            item = next(source)
-                        except StopIteration:
-                            break
-                        queue.append(pool.submit(fn, item, common))
-                    if not queue:
-                        return
-                    fut = queue.popleft()
+                for fut in _in_order(lambda item: pool.submit(fn, item, common), items, window, pending):
                     try:
                         yield fut.result(timeout=timeout)
                     except FutureTimeout:
@@ -131,6 +122,23 @@ class LocalPool:
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
+
+
+def _in_order(submit: Callable[[T], F], items: Iterable[T], window: int, pending: deque[F]) -> Iterator[F]:
+    """Each of ``items`` submitted, at most ``window`` in flight, and the futures handed out
+    in submission order; ``pending`` holds those submitted and not yet handed out, for the
+    caller to cancel when it stops early."""
+    source = iter(items)
+    while True:
+        while len(pending) < window:
+            try:
+                item = next(source)
+            except StopIteration:
+                break
+            pending.append(submit(item))
+        if not pending:
+            return
+        yield pending.popleft()
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -200,19 +208,9 @@ class DaskExecutor:
         # that is lost with its workers is computed again, scattered data is gone
         shared = self.client.submit(_identity, common, pure=False)
         window = max(8, self.workers * 4)
-        queue: deque[Any] = deque()
-        source = iter(items)
+        pending: deque[Any] = deque()
         try:
-            while True:
-                while len(queue) < window:
-                    try:
-                        item = next(source)
-                    except StopIteration:
-                        break
-                    queue.append(self.client.submit(fn, item, shared, pure=False))
-                if not queue:
-                    return
-                fut = queue.popleft()
+            for fut in _in_order(lambda item: self.client.submit(fn, item, shared, pure=False), items, window, pending):
                 try:
                     yield fut.result(timeout=timeout)
                 except KilledWorker as exc:
@@ -222,7 +220,7 @@ class DaskExecutor:
                     fut.cancel()
                     yield Lost(f"took longer than {timeout:g} s", died=False)
         finally:
-            for fut in queue:
+            for fut in pending:
                 fut.cancel()
             shared.cancel()
 
