@@ -54,7 +54,7 @@ def local(batch: Batch, spec: FormSpec, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def cluster() -> DaskExecutor:
-    with connect("local:2") as executor:
+    with connect("local:2", prepare=_prepare) as executor:
         yield executor
 
 
@@ -89,6 +89,16 @@ def worker_pids(executor: DaskExecutor) -> dict[str, int]:
 # Functions run in the workers (importable, so the workers find them by name)
 
 _BLOCKED: list[str] = []
+_PREPARED: list[int] = []
+
+
+def _prepare() -> None:
+    """What the workers run when they start (the product's loads the OCR engine)."""
+    _PREPARED.append(os.getpid())
+
+
+def _prepared() -> bool:
+    return _PREPARED == [os.getpid()]
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
@@ -157,6 +167,7 @@ def test_a_worker_killed_mid_run_costs_time_not_records(
     assert as_json(records, tmp_path) == as_json(local[0], local[1])
     cluster.client.wait_for_workers(2, timeout=180)
     assert victim not in worker_pids(cluster).values()  # the worker was really lost (and replaced)
+    assert all(cluster.each_worker(_prepared).values())  # the new worker was prepared when it started, once
 
 
 def test_files_are_shipped_to_workers_that_cannot_see_them(

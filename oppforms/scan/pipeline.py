@@ -21,12 +21,15 @@ from ..errors import InputError, NotThisFormError, OppformsError, UsageError
 from ..executor import Executor, LocalPool, Lost
 from ..issued import read_issued
 from ..records import Record, ScanRun, ScannedFile
-from ..spec import FormSpec
+from ..spec import FormSpec, current_spec, shipped_pdf_path
 from .assemble import assemble_run
-from .engines import engine, set_engine_factory
+from .engines import engine, second_engine, set_engine_factory
 from .images import PageRef, expand_inputs, list_pages, page_bytes
+from .lexicon import dutch
 from .ocr import OcrEngine, default_engine
 from .page import read_page
+from .readings import DPI
+from .render import blank_pages
 from .results import PageResult, Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,23 @@ def _worker_init(factory: Callable[[], OcrEngine] | None) -> None:
 
     cv2.setNumThreads(1)
     set_engine_factory(factory or default_engine)
+
+
+def prepare_worker() -> None:
+    """Load, once in this process, what reading pages needs: OpenCV on one thread,
+    tesseract's models (with one thread), the Dutch word list, the blank form's pages. A
+    cluster's workers run this when they start (:func:`oppforms.executor.connect`), so the
+    seconds it takes (the word list alone takes about two) are not spent on a run's
+    first pages."""
+    _worker_init(None)
+    spec = current_spec()
+    try:
+        engine()
+        second_engine()
+    except OppformsError as exc:  # said again on every page, and by `cluster check`
+        log.warning("this worker cannot read scans: %s", exc)
+    dutch()
+    blank_pages(str(shipped_pdf_path(spec)), DPI, spec.page_count)
 
 
 @dataclass(frozen=True, slots=True)
