@@ -26,6 +26,7 @@ import platform
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -44,7 +45,8 @@ F = TypeVar("F")
 #: What to install for ``--cluster``.
 INSTALL_HINT = "--cluster needs Dask distributed: pip install 'oppforms[cluster]' (or pip install distributed)"
 #: How often a task may be on a worker that died before Dask gives it up (Dask's own
-#: default is 3; a page that kills workers is given up sooner on the clusters we start).
+#: default is 3; a page that kills workers is given up sooner on the clusters we start);
+#: the local pool gives an item up after as many deaths alone (see :class:`LocalPool`).
 ALLOWED_FAILURES = 2
 #: Dask settings for the clusters we start (``local:N``), whose scheduler, nannies and
 #: workers share the cores that read: Dask's own periodic work is made rarer. Measured idle
@@ -106,7 +108,14 @@ class Executor(Protocol):
 
 @dataclass(slots=True)
 class LocalPool:
-    """``jobs`` worker processes on this machine (``initializer`` runs once in each)."""
+    """``jobs`` worker processes on this machine (``initializer`` runs once in each).
+
+    A worker process that dies (killed, out of memory, a crash in native code) breaks a
+    ``ProcessPoolExecutor`` and every item it had in flight, and which item killed it is
+    not known. So each of those items is read again alone, in a process of its own: the
+    innocent ones give their results, and one that kills its process alone
+    :data:`ALLOWED_FAILURES` times (three deaths in all, as on a ``local:N`` cluster) is
+    :class:`Lost`. A fresh pool takes the items after them."""
 
     jobs: int
     initializer: Callable[..., object] | None = None
@@ -124,22 +133,54 @@ class LocalPool:
     def remote(self) -> bool:
         return False
 
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, initializer=self.initializer, initargs=self.initargs)
+
     def run(
         self, fn: Callable[[T, C], R], items: Iterable[T], *, common: C, timeout: float | None = None
     ) -> Generator[R | Lost, None, None]:
         window = max(8, self.jobs * 4)
-        with ProcessPoolExecutor(max_workers=self.jobs, initializer=self.initializer, initargs=self.initargs) as pool:
-            pending: deque[Future[R]] = deque()
+        pools = [self._pool(self.jobs)]  # the one in use last; earlier ones broke
+
+        def submit(item: T) -> tuple[T, Future[R]]:
             try:
-                for fut in _in_order(lambda item: pool.submit(fn, item, common), items, window, pending):
-                    try:
-                        yield fut.result(timeout=timeout)
-                    except FutureTimeout:
-                        fut.cancel()
-                        yield Lost(f"took longer than {timeout:g} s", died=False)
-            except BaseException:
+                return item, pools[-1].submit(fn, item, common)
+            except BrokenProcessPool:  # a worker died: the items in flight are read again alone
+                pools[-1].shutdown(wait=False, cancel_futures=True)
+                pools.append(self._pool(self.jobs))
+                return item, pools[-1].submit(fn, item, common)
+
+        pending: deque[tuple[T, Future[R]]] = deque()
+        try:
+            for item, fut in _in_order(submit, items, window, pending):
+                try:
+                    yield fut.result(timeout=timeout)
+                except BrokenProcessPool:
+                    yield self._alone(fn, item, common, timeout)
+                except FutureTimeout:
+                    fut.cancel()
+                    yield Lost(f"took longer than {timeout:g} s", died=False)
+        except BaseException:
+            for pool in pools:
                 pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            raise
+        for pool in pools:
+            pool.shutdown(wait=True)
+
+    def _alone(self, fn: Callable[[T, C], R], item: T, common: C, timeout: float | None) -> R | Lost:
+        """``fn(item, common)`` in a process of its own, again while it kills its process."""
+        for _ in range(ALLOWED_FAILURES):
+            single = self._pool(1)
+            fut = single.submit(fn, item, common)
+            try:
+                return fut.result(timeout=timeout)
+            except BrokenProcessPool:
+                log.warning("an item killed the worker process that read it alone")
+            except FutureTimeout:
+                return Lost(f"took longer than {timeout:g} s", died=False)
+            finally:
+                single.shutdown(wait=False, cancel_futures=True)
+        return Lost(f"the worker processes died on it, {ALLOWED_FAILURES + 1} times", died=True)
 
 
 def _in_order(submit: Callable[[T], F], items: Iterable[T], window: int, pending: deque[F]) -> Iterator[F]:
