@@ -429,9 +429,10 @@ def _open_cluster(address: str | None, *, ship: bool, jobs: int, quiet: bool) ->
     if jobs != 1:
         raise UsageError("--jobs and --cluster: give one (on a cluster, its workers set the pace)")
     from .executor import check_workers, connect
+    from .scan.pipeline import prepare_worker
     from .scan.versions import installed
 
-    executor = connect(address, ship=ship)
+    executor = connect(address, ship=ship, prepare=prepare_worker)
     click.get_current_context().call_on_close(executor.close)
     found = check_workers(executor, installed)
     if not quiet:

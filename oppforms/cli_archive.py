@@ -62,16 +62,26 @@ def archive_init(archive_dir: Path, organization: str, retention_years: int) -> 
     click.echo(f"archive made in {archive_dir}: packages kept {s.retention_years} years after the pupil left", err=True)
 
 
-@archive.command("add", epilog="Example: oppforms archive add archief/ terug/ scans.pdf --issued out/")
+@archive.command("add", epilog="""Examples:
+
+\b
+  oppforms archive add archief/ terug/ scans.pdf --issued out/
+  oppforms archive add archief/ scans/ --issued out/ --cluster tcp://scheduler.school.lan:8786
+""")
 @click.argument("archive_dir", metavar="ARCHIVE", type=_ARCHIVE_DIR)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--issued", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The output folder of the 'oppforms fill' run that issued the forms (verifies scans).")
 @click.option("--password", "passwords", multiple=True, metavar="PASSWORD", help="Password of encrypted forms (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for reading.")
+@click.option("--cluster", "cluster", metavar="ADDRESS", envvar="OPPFORMS_CLUSTER",
+              help="Read on a Dask cluster, as 'extract --cluster' does: its scheduler (tcp://HOST:8786), or local:N. "
+                   "Default: $OPPFORMS_CLUSTER, else this machine's --jobs.")
+@click.option("--ship", is_flag=True,
+              help="With --cluster: send the files' bytes (scans page by page), for workers without shared storage.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per form on stdout.")
 def archive_add(archive_dir: Path, inputs: tuple[Path, ...], issued: Path | None, passwords: tuple[str, ...],
-                jobs: int, as_json: bool) -> None:
+                jobs: int, cluster: str | None, ship: bool, as_json: bool) -> None:
     """Read returned forms as 'extract' does and archive each one: one package per document.
 
     The same document again is recognised (duplicate); a changed one is a new version.
@@ -80,11 +90,13 @@ def archive_add(archive_dir: Path, inputs: tuple[Path, ...], issued: Path | None
     import logging
 
     from .archive import add
+    from .cli import _open_cluster
     from .errors import BatchIncomplete
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    executor = _open_cluster(cluster, ship=ship, jobs=jobs, quiet=False)
     counts: dict[str, int] = {}
-    for r in add(archive_dir, inputs, issued=issued, passwords=passwords, jobs=jobs):
+    for r in add(archive_dir, inputs, issued=issued, passwords=passwords, jobs=jobs, executor=executor):
         counts[r.status] = counts.get(r.status, 0) + 1
         if as_json:
             click.echo(json.dumps({"source": r.source, "status": r.status, "package": r.package,

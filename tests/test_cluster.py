@@ -54,7 +54,7 @@ def local(batch: Batch, spec: FormSpec, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def cluster() -> DaskExecutor:
-    with connect("local:2") as executor:
+    with connect("local:2", prepare=_prepare) as executor:
         yield executor
 
 
@@ -89,6 +89,16 @@ def worker_pids(executor: DaskExecutor) -> dict[str, int]:
 # Functions run in the workers (importable, so the workers find them by name)
 
 _BLOCKED: list[str] = []
+_PREPARED: list[int] = []
+
+
+def _prepare() -> None:
+    """What the workers run when they start (the product's loads the OCR engine)."""
+    _PREPARED.append(os.getpid())
+
+
+def _prepared() -> bool:
+    return _PREPARED == [os.getpid()]
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
@@ -157,6 +167,7 @@ def test_a_worker_killed_mid_run_costs_time_not_records(
     assert as_json(records, tmp_path) == as_json(local[0], local[1])
     cluster.client.wait_for_workers(2, timeout=180)
     assert victim not in worker_pids(cluster).values()  # the worker was really lost (and replaced)
+    assert all(cluster.each_worker(_prepared).values())  # the new worker was prepared when it started, once
 
 
 def test_files_are_shipped_to_workers_that_cannot_see_them(
@@ -258,3 +269,33 @@ def test_a_page_a_worker_cannot_open_is_refused_naming_the_page_as_the_client_kn
     ref = replace(list_pages(batch.pdf)[2], load_from="/nowhere/scan.pdf")
     with pytest.raises(PageRefused, match=rf"^{batch.pdf.name} page 3: the worker cannot open the file"):
         load_page(ref)
+
+
+def test_archive_add_reads_on_the_cluster_named_by_the_environment_and_archives_what_a_local_run_does(
+    batch: Batch,
+    cluster: DaskExecutor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from distributed import get_task_stream
+
+    from oppforms.archive import init_archive
+
+    monkeypatch.setattr(extract_run, "scanned_reader", lambda: functools.partial(read_scanned_files, ocr=Reading))
+
+    def archive_add(folder: Path) -> list[tuple[str, str]]:
+        init_archive(folder, organization="Het Voorbeeld College")
+        with pytest.raises(SystemExit) as exited:
+            cli.main(["archive", "add", str(folder), str(batch.pdf), "--issued", str(batch.issued), "--json"])
+        assert exited.value.code in (0, None), capsys.readouterr().err
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        return sorted((r["document"], r["status"]) for r in lines)
+
+    here = archive_add(tmp_path / "here")
+    monkeypatch.setenv("OPPFORMS_CLUSTER", cluster.client.scheduler.address)
+    with get_task_stream(cluster.client) as stream:
+        there = archive_add(tmp_path / "there")
+    assert sorted(document for document, _ in here) == sorted(batch.forms) and "added" in {s for _, s in here}
+    assert there == here
+    assert len(stream.data) >= len(list_pages(batch.pdf))  # its pages were read on the workers

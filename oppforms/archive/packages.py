@@ -28,6 +28,7 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import InputError, OppformsError
+from ..executor import Executor
 from ..issued import read_issued
 from ..records import Record
 from ..spec import FormSpec, current_spec
@@ -56,17 +57,25 @@ class AddResult:
 
 
 def add(
-    archive: Path, inputs: Iterable[Path], *, issued: Path | None = None, passwords: Sequence[str] = (), jobs: int = 1,
+    archive: Path,
+    inputs: Iterable[Path],
+    *,
+    issued: Path | None = None,
+    passwords: Sequence[str] = (),
+    jobs: int = 1,
+    executor: Executor | None = None,
 ) -> Iterator[AddResult]:
     """Read every input as ``oppforms extract`` does and archive each form found: one
-    result per form (and one per input file that gave no form), in input order."""
+    result per form (and one per input file that gave no form), in input order.
+    ``executor`` reads elsewhere (a cluster, :func:`oppforms.executor.connect`) instead of in
+    ``jobs`` local processes; the packages are written here."""
     from ..extract import extract_many
 
     store = Store.open(archive)
     spec = current_spec()
     scans = ScanIndex()
     read_at = utc_now()
-    for result in extract_many(list(inputs), jobs=jobs, passwords=passwords, issued=issued, spec=spec):
+    for result in extract_many(list(inputs), jobs=jobs, passwords=passwords, issued=issued, spec=spec, executor=executor):
         if not result.records:
             yield AddResult(result.source, "failed", reason=f"{result.status}: {result.reason}" if result.reason else str(result.status))
             continue

@@ -21,12 +21,15 @@ from ..errors import InputError, NotThisFormError, OppformsError, UsageError
 from ..executor import Executor, LocalPool, Lost
 from ..issued import read_issued
 from ..records import Record, ScanRun, ScannedFile
-from ..spec import FormSpec
+from ..spec import FormSpec, current_spec, shipped_pdf_path
 from .assemble import assemble_run
-from .engines import engine, set_engine_factory
+from .engines import engine, second_engine, set_engine_factory
 from .images import PageRef, expand_inputs, list_pages, page_bytes
+from .lexicon import dutch
 from .ocr import OcrEngine, default_engine
 from .page import read_page
+from .readings import DPI
+from .render import blank_pages
 from .results import PageResult, Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,23 @@ def _worker_init(factory: Callable[[], OcrEngine] | None) -> None:
 
     cv2.setNumThreads(1)
     set_engine_factory(factory or default_engine)
+
+
+def prepare_worker() -> None:
+    """Load, once in this process, what reading pages needs: OpenCV on one thread,
+    tesseract's models (with one thread), the Dutch word list, the blank form's pages. A
+    cluster's workers run this when they start (:func:`oppforms.executor.connect`), so the
+    seconds it takes (the word list alone takes about two) are not spent on a run's
+    first pages."""
+    _worker_init(None)
+    spec = current_spec()
+    try:
+        engine()
+        second_engine()
+    except OppformsError as exc:  # said again on every page, and by `cluster check`
+        log.warning("this worker cannot read scans: %s", exc)
+    dutch()
+    blank_pages(str(shipped_pdf_path(spec)), DPI, spec.page_count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +144,8 @@ def read_pages(
     """Every page read, in input order: in this process (``jobs`` 1), in ``jobs`` worker
     processes, or by ``executor`` (a cluster: see :mod:`oppforms.executor`).
 
-    A page that the worker processes died on again and again (Dask gave it up) raises
-    :class:`~oppforms.errors.InputError`, so its file ends ``malformed``; a page read
+    A page that the worker processes died on again and again (the pool or Dask gave it
+    up) is ``lost``: its file ends ``malformed`` (:func:`read_scanned_files`); a page read
     past its time is ``refused``."""
     set_engine_factory(ocr or default_engine)
     if executor is None:
@@ -144,7 +164,10 @@ def read_pages(
         for ref, got in zip(refs, out, strict=True):
             if isinstance(got, Lost):
                 if got.died:
-                    raise InputError(N_("{label}: {reason} (stopped)").format(label=ref.label, reason=got.reason))
+                    log.warning("scan: a page was given up after the processes reading it died: %s", got.reason)
+                    why = N_("{label}: the processes reading it died again and again (a crash, or out of memory)")
+                    yield PageResult(ref.path, ref.page_index, "lost", warnings=(why.format(label=ref.label),))
+                    continue
                 yield PageResult(ref.path, ref.page_index, "refused", warnings=(N_("{label}: reading took too long").format(label=ref.label),))
                 continue
             result, crops = got
@@ -254,6 +277,14 @@ def _read_files(
     # every page of every file in one go: the workers stay busy however the pages are
     # spread over files (one photo per page is one page per file)
     results = list(read_pages(refs, settings, jobs=jobs, ocr=ocr, executor=executor))
+    # a file with a page lost (the processes reading it died) is malformed as a whole, and
+    # its pages take no part in the assembly: the other files' forms come out as they are
+    lost = {r.source: r.warnings[0] for r in reversed(results) if r.kind == "lost"}  # its first such page
+    if lost:
+        for k, (path, _) in enumerate(files):
+            if str(path) in lost and errors[k] is None:
+                errors[k] = InputError(lost[str(path)])
+        results = [r for r in results if r.source not in lost]
     alphabet = _alphabet(ocr) if any(r.kind == "form" for r in results) else None
     assembly = assemble_run(results, spec, issued=registry, alphabet=alphabet, names=names)
     out = []

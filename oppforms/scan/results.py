@@ -75,7 +75,8 @@ class PageResult:
     """What one page gave. ``kind``: ``form`` (a page of the form, identified by its code
     or, with ``by_layout``, without one: by its printed footer or layout), ``blank`` (an
     empty back), ``foreign`` (another form's code or footer), ``unknown`` (not
-    recognised), ``refused`` (unreadable image). A page without a readable code also
+    recognised), ``refused`` (unreadable image), ``lost`` (the processes reading it died
+    again and again: its file is malformed). A page without a readable code also
     gives the pupil's name its header shows (``person``) and the page count its footer
     prints (``pages_printed``), for assembly to place it when its document id is unsure."""
 
