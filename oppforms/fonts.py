@@ -69,7 +69,7 @@ class FontMetrics:
     width in points is ``sum(widths) * size / 1000``.
     """
 
-    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes")
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes", "_literal")
 
     def __init__(self, data: bytes) -> None:
         with quiet_fonttools():
@@ -105,6 +105,8 @@ class FontMetrics:
         self._codes: dict[int, bytes] = {ord(ch): gid.to_bytes(2, "big") for ch, gid in self.char_to_gid.items()}
         for ch in INVISIBLE:
             self._codes[ord(ch)] = b""
+        # the same, escaped for a PDF literal string: ( ) \ and the line-end bytes
+        self._literal: dict[int, bytes] = {code: _escaped(gid) for code, gid in self._codes.items()}
         os2 = tt["OS/2"]
         head = tt["head"]
         post = tt["post"]
@@ -165,10 +167,28 @@ class FontMetrics:
         except UnicodeEncodeError as exc:
             raise KeyError(exc.object[exc.start]) from None
 
+    def literal(self, text: str) -> bytes:
+        """``text`` as the body of a PDF literal string of glyph ids, ready for ``(…) Tj``
+        (the bytes of :meth:`encode`, escaped: half the size of :meth:`hex`); raises
+        ``KeyError`` for a character without a glyph."""
+        try:
+            return codecs.charmap_encode(text, "strict", self._literal)[0]
+        except UnicodeEncodeError as exc:
+            raise KeyError(exc.object[exc.start]) from None
+
     def hex(self, text: str) -> str:
         """``text`` as a PDF hex string body, ready for ``<…> Tj``; raises ``KeyError``
         for a character without a glyph."""
         return self.encode(text).hex().upper()
+
+
+_ESCAPES = {0x28: b"\\(", 0x29: b"\\)", 0x5C: b"\\\\", 0x0D: b"\\r", 0x0A: b"\\n"}
+
+
+def _escaped(code: bytes) -> bytes:
+    """Bytes as they are written inside a PDF literal string: parentheses and backslash
+    escaped, and CR and LF too (a line end in a literal string is read as LF)."""
+    return b"".join(_ESCAPES.get(b, bytes((b,))) for b in code)
 
 
 def subset_font(data: bytes, chars: Iterable[str]) -> bytes:
