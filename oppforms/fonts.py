@@ -154,10 +154,10 @@ class FontMetrics:
     def word_widths(self, words: list[str]) -> list[float]:
         """The widths of ``words`` in 1/1000 em, as :meth:`word_width` gives them (one
         look-up per word when all are cached)."""
-        widths = list(map(self._words.get, words))
-        if None in widths:
+        try:
+            return list(map(self._words.__getitem__, words))
+        except KeyError:
             return [self.word_width(w) for w in words]
-        return widths  # type: ignore[return-value]
 
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
