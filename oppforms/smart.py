@@ -79,7 +79,8 @@ _TIME = re.compile("|".join(_TIME_PARTS), re.IGNORECASE)
 #: Measurable criteria, looked for after the time frames are taken out.
 _MEASURE_PARTS = (
     r"\d",  # any number left: a grade, a count, a score
-    r"%|\bprocent\b",
+    r"%",
+    r"\bprocent\b",
     rf"\b(?:{_NUMBER_WORDS})\b",
     r"\b(?:voldoende|onvoldoende|ruim voldoende|goed|zeer goed|uitstekend)\b",
     r"\b(?:minimaal|maximaal|minstens|hooguit|hoogstens|ten minste|tenminste|niet meer dan|"
@@ -120,15 +121,39 @@ def _fold(text: str) -> str:
     return text.lower()
 
 
-def _word_start(part: str) -> str:
-    if not part.startswith(r"\b"):
-        raise ValueError(f"a time frame pattern must start with \\b: {part}")
-    return part[2:]
+def _folded(parts: tuple[str, ...]) -> re.Pattern[str]:
+    """``parts`` as one pattern for folded text: those that start with ``\\b`` (each then
+    starts with a word character) grouped behind one "no word character before", after
+    the others. The same spans for the time frames (all of them start so, in their
+    order); for the others only whether there is a match counts."""
+    loose = [p for p in parts if not p.startswith(r"\b")]
+    words = [p[2:] for p in parts if p.startswith(r"\b")]
+    return re.compile("|".join([*loose, r"(?<!\w)(?=\w)(?:" + "|".join(words) + ")"]))
 
 
-_TIME_FOLDED = re.compile(r"(?<!\w)(?=\w)(?:" + "|".join(map(_word_start, _TIME_PARTS)) + ")")
-_MEASURE_FOLDED = re.compile("|".join(_MEASURE_PARTS))
-_FREQUENCY_FOLDED = re.compile("|".join(_FREQUENCY_PARTS))
+_TIME_FOLDED = _folded(_TIME_PARTS)
+_MEASURE_FOLDED = _folded(_MEASURE_PARTS)
+_FREQUENCY_FOLDED = _folded(_FREQUENCY_PARTS)
+
+
+_FIELDS: dict[int, tuple[FormSpec, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+
+
+def _checked_fields(spec: FormSpec) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The goal fields, and the (actions, frequency) field pairs, of ``spec`` (worked out
+    once; keyed on identity as :func:`oppforms.values.coercer_for` does, the spec kept alive)."""
+    entry = _FIELDS.get(id(spec))
+    if entry is not None and entry[0] is spec:
+        return entry[1], entry[2]
+    names = [f.name for f in spec.value_fields]
+    goals = tuple(name for name in names if name.startswith("doelen."))
+    actions = tuple(
+        (name, name.removesuffix(".acties") + ".frequentie")
+        for name in names
+        if name.startswith("acties.") and name.endswith(".acties") and name.removesuffix(".acties") + ".frequentie" in names
+    )
+    _FIELDS[id(spec)] = (spec, goals, actions)
+    return goals, actions
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,21 +204,15 @@ def check_smart(values: Mapping[str, object], spec: FormSpec | None = None) -> l
     ``acties.<wie>`` whose actions are filled in but whose ``frequentie`` names no
     frequency or moment). ``values`` are raw or coerced values by field name; lists (as
     JSON input gives multiline fields) count as numbered goals. Never raises for a value."""
-    spec = spec or current_spec()
-    names = [f.name for f in spec.value_fields]
+    goal_fields, action_fields = _checked_fields(spec or current_spec())
     warnings: list[SmartWarning] = []
-    for name in names:
-        if not name.startswith("doelen."):
-            continue
+    for name in goal_fields:
         value = values.get(name)
         goals = [str(v) for v in value if str(v).strip()] if isinstance(value, list) else split_goals(str(value or ""))
         for i, goal in enumerate(goals, 1):
             warnings.extend(SmartWarning(name, i, m) for m in _missing(goal))
-    for name in names:
-        if not (name.startswith("acties.") and name.endswith(".acties")):
-            continue
-        frequency_field = name.removesuffix(".acties") + ".frequentie"
-        if frequency_field not in names or not str(values.get(name) or "").strip():
+    for name, frequency_field in action_fields:
+        if not str(values.get(name) or "").strip():
             continue
         frequency = values.get(frequency_field)
         text = " ".join(map(str, frequency)) if isinstance(frequency, list) else str(frequency or "")
