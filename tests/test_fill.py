@@ -183,3 +183,20 @@ def test_the_gaps_count_when_a_text_is_fitted_and_an_empty_line_never_ends_a_box
     # the empty line that would have been the last one kept goes with the rest
     cut = fit_text("een\n\ntwee drie", metrics, width=200, height=3 * pitch + gap, size=10, min_size=10, leading=1.18, multiline=True, paragraph=0.4)
     assert cut.lines == ("een",) and cut.rest == "\ntwee drie" and cut.rest_para
+
+
+def test_every_glyph_id_survives_a_literal_string_as_a_pdf_parser_reads_it() -> None:
+    """Appearance text is written as literal strings of glyph ids, escaped (parentheses,
+    backslash, CR and LF bytes occur in glyph ids); a PDF parser must read back exactly the
+    glyph ids of every character the value font has."""
+    import pikepdf
+
+    metrics = Template.for_spec().value_metrics
+    chars = sorted(metrics.char_to_gid)
+    pdf = pikepdf.new()
+    content = b" ".join(b"(%s) Tj" % metrics.literal(ch) for ch in chars) + b" (%s) Tj" % metrics.literal("".join(chars))
+    stream = pikepdf.Stream(pdf, content)
+    shown = [bytes(op.operands[0]) for op in pikepdf.parse_content_stream(stream) if str(op.operator) == "Tj"]
+    assert shown == [metrics.encode(ch) for ch in chars] + [metrics.encode("".join(chars))]
+    escaped = {ch for ch in chars if metrics.literal(ch) != metrics.encode(ch)}
+    assert escaped, "the test covers glyph ids that need escaping"
