@@ -200,3 +200,45 @@ def test_every_glyph_id_survives_a_literal_string_as_a_pdf_parser_reads_it() -> 
     assert shown == [metrics.encode(ch) for ch in chars] + [metrics.encode("".join(chars))]
     escaped = {ch for ch in chars if metrics.literal(ch) != metrics.encode(ch)}
     assert escaped, "the test covers glyph ids that need escaping"
+
+
+@pytest.mark.parametrize("prefer_isal", [True, False], ids=["isal", "zlib"])
+def test_both_deflaters_write_flate_streams_that_pypdf_and_pikepdf_decode_and_that_read_back(
+    prefer_isal: bool, spec: FormSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streams are compressed with ISA-L (python-isal) and with zlib where isal cannot be
+    imported: both must write /FlateDecode streams that readers decode to the same
+    operators, and forms that read back exactly (continuation pages included)."""
+    import zlib
+
+    import pikepdf
+
+    from oppforms import fill as fill_module
+    from oppforms.extract import read_pdf_bytes
+
+    deflate = fill_module.deflater(prefer_isal)
+    sample = bytes(range(256)) * 64
+    assert zlib.decompress(deflate(sample)) == sample
+    # the isal path really is isal (its output is not zlib's), the fallback really is zlib
+    assert (deflate(sample) == zlib.compress(sample, fill_module.COMPRESSION_LEVEL)) is not prefer_isal
+    monkeypatch.setattr(fill_module, "_deflate", deflate)
+    record = dict(SAMPLES[0])
+    record["doelen.school"] = ("Aan het eind van periode 2 leest Zoë zelfstandig een tekst en vat die samen. " * 50).strip()
+    data = fill(record)
+    template = Template.for_spec().pdf
+    update = data[len(template):]
+    numbers = sorted({int(n) for n in re.findall(rb"(?m)^(\d+) 0 obj", update)})
+    reader = PdfReader(io.BytesIO(data))
+    flate = 0
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for num in numbers:
+            obj = pdf.get_object((num, 0))
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Filter") == pikepdf.Name.FlateDecode:
+                flate += 1
+                decoded = obj.read_bytes()
+                assert zlib.decompress(obj.read_raw_bytes()) == decoded
+                assert reader.get_object(num).get_data() == decoded  # type: ignore[union-attr]
+    assert flate >= 10
+    result = read_pdf_bytes(data, source="test.pdf")
+    assert [r.fields for r in result.records] == [coerce_record(record, spec, row=1, source="test")]
+    assert result.pages > spec.page_count
