@@ -82,6 +82,19 @@ def _line_ops(
         raise ValueError("a paragraph flag per line")
     wrapped, typed = _steps(pitch, gap)
     literal = metrics.literal
+    plain = "\n".join(lines)
+    if lines and "" not in lines and "\r" not in plain:
+        # every line drawn: all lines encoded at once, LF (and CR before a line after a
+        # typed break) standing for the moves, then replaced: the same bytes as below
+        if any(paras):
+            plain = "".join(["\r" + line if para else "\n" + line for line, para in zip(lines, paras)])[1:]
+            body = metrics.literal_lines(plain).replace(b"\r", b") Tj" + typed + b" (")
+        else:
+            body = metrics.literal_lines(plain)
+        body = b" (" + body.replace(b"\n", b") Tj" + wrapped + b" (") + b") Tj"
+        if marker:
+            body += wrapped + b" %s g (%s) Tj" % (_MARKER_GRAY, literal(marker))
+        return body
     shown = [b" (%s) Tj" % literal(line) if line else b"" for line in lines]
     if any(paras):
         out = [shown[0]] if shown else []

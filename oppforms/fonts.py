@@ -69,7 +69,7 @@ class FontMetrics:
     width in points is ``sum(widths) * size / 1000``.
     """
 
-    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes", "_literal")
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes", "_literal", "_literal_lines")
 
     def __init__(self, data: bytes) -> None:
         with quiet_fonttools():
@@ -107,6 +107,9 @@ class FontMetrics:
             self._codes[ord(ch)] = b""
         # the same, escaped for a PDF literal string: ( ) \ and the line-end bytes
         self._literal: dict[int, bytes] = {code: _escaped(gid) for code, gid in self._codes.items()}
+        # and with LF and CR kept as the bytes themselves: never in an escaped string, so
+        # they can stand for the moves between lines (see :meth:`literal_lines`)
+        self._literal_lines: dict[int, bytes] = {**self._literal, 0x0A: b"\n", 0x0D: b"\r"}
         os2 = tt["OS/2"]
         head = tt["head"]
         post = tt["post"]
@@ -173,6 +176,16 @@ class FontMetrics:
         ``KeyError`` for a character without a glyph."""
         try:
             return codecs.charmap_encode(text, "strict", self._literal)[0]
+        except UnicodeEncodeError as exc:
+            raise KeyError(exc.object[exc.start]) from None
+
+    def literal_lines(self, text: str) -> bytes:
+        """Lines of text parted by LF and CR as :meth:`literal` gives each line, the LF and
+        CR bytes kept between them (escaped strings never hold those bytes raw, so a
+        caller can replace them by operators): one encoding pass for a box's lines. Raises
+        ``KeyError`` for a character without a glyph."""
+        try:
+            return codecs.charmap_encode(text, "strict", self._literal_lines)[0]
         except UnicodeEncodeError as exc:
             raise KeyError(exc.object[exc.start]) from None
 

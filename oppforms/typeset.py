@@ -89,6 +89,29 @@ class _Measured:
             if not n:
                 out.append((base, base + len(para), False, number > 0, True))
             i = 0
+            if words is not None and n:
+                # single spaces: while each line's first word fits on a line of its own, a
+                # line is one search. Word ``i`` starts a line that ends after word ``j``
+                # when ``widths[i] + sums[j] - sums[i] <= top``; ``sums[i] - widths[i]`` is
+                # the previous line's last running sum plus a space (all whole numbers, so
+                # exact), and a word is too wide alone when no word past it fits (j < i).
+                reach = top + space
+                start = 0
+                flag = number > 0
+                while True:
+                    j = bisect_right(sums, reach, i) - 1
+                    if j < i:
+                        break
+                    end = ends[j] + j
+                    out.append((base + start, base + end, False, flag, False))
+                    flag = first_line = False
+                    i = j + 1
+                    if 0 <= most < len(out):
+                        return out[: most + 1]
+                    if i == n:
+                        break
+                    reach = top + space + sums[j]
+                    start = end + 1
             while i < n:
                 w = widths[i]
                 if words is None:

@@ -242,3 +242,28 @@ def test_both_deflaters_write_flate_streams_that_pypdf_and_pikepdf_decode_and_th
     result = read_pdf_bytes(data, source="test.pdf")
     assert [r.fields for r in result.records] == [coerce_record(record, spec, row=1, source="test")]
     assert result.pages > spec.page_count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.text(alphabet=DUTCH + "()\\", max_size=30), st.booleans()), max_size=12),
+    marker=st.sampled_from(["", "» vervolg op pagina 7"]),
+)
+def test_line_operators_are_each_line_shown_with_its_move_before_it(rows: list[tuple[str, bool]], marker: str) -> None:
+    """The box's lines are encoded in one pass (the moves stand in as LF and CR, then are
+    replaced): the operators must be those of each line written on its own."""
+    from oppforms.fill import _line_ops, _steps
+
+    metrics = Template.for_spec().value_metrics
+    lines = [text for text, _ in rows]
+    paras = [para for _, para in rows]
+    wrapped, typed = _steps(12.5, 4.0)
+    expected = b""
+    for i, (text, para) in enumerate(rows):
+        if i:
+            expected += typed if para else wrapped
+        if text:
+            expected += b" (%s) Tj" % metrics.literal(text)
+    if marker:
+        expected += (wrapped if lines else b"") + b" 0.35 g (%s) Tj" % metrics.literal(marker)
+    assert _line_ops(metrics, lines, paras, 12.5, 4.0, marker) == expected
