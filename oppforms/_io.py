@@ -45,6 +45,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
             fd = os.open(tmp, _OPEN_FLAGS, 0o600)
     except OSError as exc:
         raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
+    placed = False
     try:
         try:
             view = memoryview(data)
@@ -56,14 +57,16 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
             os.close(fd)
         if overwrite:
             os.replace(tmp, path)
+            placed = True
         else:
             try:
                 os.link(tmp, path)  # fails if path exists: no race with another writer
             except FileExistsError:
                 raise OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=path)) from None
             os.unlink(tmp)
+            placed = True
     except OSError as exc:
         raise OutputError(N_("{file}: cannot write ({error})").format(file=path, error=exc.strerror)) from exc
     finally:
-        if os.path.lexists(tmp):
+        if not placed and os.path.lexists(tmp):  # a failure on the way: no temporary file stays
             os.unlink(tmp)

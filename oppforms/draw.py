@@ -78,22 +78,29 @@ class Canvas:
         return "".join(self.ops).encode("ascii")
 
 
-@lru_cache(maxsize=64)
-def _qr_image(text: str) -> tuple[int, int, str]:
-    """Columns, rows and the hex of the packed 1-bit rows (1 = white) of a QR code."""
-    cols, rows, packed = qr_rows(text)
-    return cols, rows, packed.hex().upper()
-
-
 def qr_ops(text: str, rect: PdfRect) -> str:
     """Operators drawing ``text`` as a QR code (error correction Q) filling ``rect``: a
     1-bit inline image mask, one module per sample, painted black (crisp at any scale,
     and a single operator rather than hundreds of rectangles)."""
-    cols, rows, data = _qr_image(text)
-    return (
-        f"q 0 g {fmt(rect.width)} 0 0 {fmt(rect.height)} {fmt(rect.x0)} {fmt(rect.y0)} cm "
-        f"BI /W {cols} /H {rows} /IM true /BPC 1 /F /AHx ID {data}> EI Q\n"
-    )
+    return (_qr_place(rect) + _qr_image(text)).decode("ascii")
+
+
+@lru_cache(maxsize=16)
+def _qr_place(rect: PdfRect) -> bytes:
+    """The start of :func:`qr_ops` for ``rect``: the same on every page."""
+    return f"q 0 g {fmt(rect.width)} 0 0 {fmt(rect.height)} {fmt(rect.x0)} {fmt(rect.y0)} cm ".encode("ascii")
+
+
+def _qr_image(text: str) -> bytes:
+    """The rest of :func:`qr_ops`: the inline image of the QR code of ``text`` (the packed
+    1-bit rows as hex, 1 = white)."""
+    cols, rows, packed = qr_rows(text)
+    return b"BI /W %d /H %d /IM true /BPC 1 /F /AHx ID %s> EI Q\n" % (cols, rows, packed.hex().upper().encode("ascii"))
+
+
+@lru_cache(maxsize=8)
+def _qr_places(marks: Marks) -> tuple[bytes, ...]:
+    return tuple(_qr_place(r) for r in marks.qr_rects())
 
 
 def marks_content(
@@ -124,10 +131,11 @@ def marks_content(
     width = fonts[style.font].metrics.width(footer, style.size)
     canvas = Canvas(fonts)
     canvas.text(style, m.footer_right - width, m.footer_baseline, footer)
+    image = _qr_image(code)  # the same code in every place
     return b"".join(
         (
             _corner_ops(m, spec.page_width, spec.page_height),
-            *(qr_ops(code, r).encode("ascii") for r in m.qr_rects()),
+            *(place + image for place in _qr_places(m)),
             header,
             canvas.bytes(),
         )

@@ -20,6 +20,7 @@ import hashlib
 import io
 import re
 import zlib
+from collections.abc import Callable
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -43,7 +44,7 @@ from .fonts import FontMetrics
 from .geometry import PdfRect
 from .spec import Field, FieldKind, FormSpec, current_spec, shipped_pdf_path
 from .continuation import ContPage, layout_for
-from .typeset import Fitted, fit_text, fmt
+from .typeset import SHRINK_STEP, Fitted, fit_text, fmt
 
 #: How far text may shrink per step between the form's size and its minimum, in points.
 MARKER_GRAY = 0.35
@@ -72,26 +73,49 @@ def display_value(field: Field, value: str) -> str:
 
 def _line_ops(
     metrics: FontMetrics, lines: Sequence[str], paras: Sequence[bool], pitch: float, gap: float, marker: str
-) -> list[str]:
+) -> bytes:
     """Text operators for ``lines`` from the current text position down, each ``pitch``
     below the one before and a ``gap`` more after a typed line break, then ``marker``
-    (grey) a pitch below the last line."""
-    ops: list[str] = []
-    paras = list(paras) or [False] * len(lines)
-    if len(paras) != len(lines):
+    (grey) a pitch below the last line. Each operator starts with a space. The strings
+    are literal strings of glyph ids (:meth:`FontMetrics.literal`)."""
+    if paras and len(paras) != len(lines):
         raise ValueError("a paragraph flag per line")
-    steps = (f"0 {fmt(-round(pitch, 3))} Td", f"0 {fmt(-round(pitch + gap, 3))} Td")  # after a wrap, a typed break
-    hexed = metrics.hex
-    for i, (line, para) in enumerate(zip(lines, paras)):
-        if i:
-            ops.append(steps[para])
-        if line:
-            ops.append(f"<{hexed(line)}> Tj")
+    wrapped, typed = _steps(pitch, gap)
+    literal = metrics.literal
+    plain = "\n".join(lines)
+    if lines and "" not in lines and "\r" not in plain:
+        # every line drawn: all lines encoded at once, LF (and CR before a line after a
+        # typed break) standing for the moves, then replaced: the same bytes as below
+        if any(paras):
+            plain = "".join(["\r" + line if para else "\n" + line for line, para in zip(lines, paras)])[1:]
+            body = metrics.literal_lines(plain).replace(b"\r", b") Tj" + typed + b" (")
+        else:
+            body = metrics.literal_lines(plain)
+        body = b" (" + body.replace(b"\n", b") Tj" + wrapped + b" (") + b") Tj"
+        if marker:
+            body += wrapped + b" %s g (%s) Tj" % (_MARKER_GRAY, literal(marker))
+        return body
+    shown = [b" (%s) Tj" % literal(line) if line else b"" for line in lines]
+    if any(paras):
+        out = [shown[0]] if shown else []
+        for i in range(1, len(shown)):
+            out.append(typed if paras[i] else wrapped)
+            out.append(shown[i])
+        body = b"".join(out)
+    else:
+        body = wrapped.join(shown)
     if marker:
-        if lines:
-            ops.append(f"0 {fmt(-round(pitch, 3))} Td")
-        ops.append(f"{fmt(MARKER_GRAY)} g <{metrics.hex(marker)}> Tj")
-    return ops
+        body += (wrapped if lines else b"") + b" %s g (%s) Tj" % (_MARKER_GRAY, literal(marker))
+    return body
+
+
+_MARKER_GRAY = fmt(MARKER_GRAY).encode()
+
+
+@lru_cache(maxsize=256)
+def _steps(pitch: float, gap: float) -> tuple[bytes, bytes]:
+    """The moves to the next line: after a wrap, and after a typed line break."""
+    return b" 0 %s Td" % fmt(-round(pitch, 3)).encode(), b" 0 %s Td" % fmt(-round(pitch + gap, 3)).encode()
 
 
 @lru_cache(maxsize=256)
@@ -123,13 +147,39 @@ def _dict_prefix(d: DictionaryObject, drop: set[str]) -> bytes:
 
 
 #: Deflate level of every stream written when filling. Measured on the sample records
-#: (about 40 streams, 34 KB of operators per form): level 1 takes about 30 % less time
-#: than level 6 for streams 12 % larger, 1.4 % of a filled form's size.
+#: (about 28 streams, 21 KB of operators per form): zlib's level 1 took 0.57 ms per form
+#: and level 6 0.75-1.0 ms for 5 % smaller streams; ISA-L's level 1 took 0.3 ms for
+#: streams 2 % smaller than zlib's level 1 (its levels 2 and 3: the same time and size);
+#: ISA-L's level 0 took 0.1 ms but its streams were 50 % larger (about 5 % of a form).
 COMPRESSION_LEVEL = 1
+#: Shorter streams are written uncompressed: deflate does not make them smaller (measured
+#: on the sample records: the one-line values' appearance streams, about 100 bytes, came
+#: out larger, and before the filter's name is counted), and each call has a fixed cost.
+MIN_COMPRESSED = 128
+
+
+def deflater(prefer_isal: bool = True) -> Callable[[bytes], bytes]:
+    """The zlib-format compressor of filled streams: ISA-L's (python-isal, a dependency),
+    twice as fast as zlib's at a smaller size; zlib's from the standard library only
+    where isal cannot be imported (a platform without its wheel). Both write the zlib
+    format that /FlateDecode means."""
+    if prefer_isal:
+        try:
+            from isal import isal_zlib
+        except ImportError:
+            pass
+        else:
+            return lambda data: isal_zlib.compress(data, COMPRESSION_LEVEL)
+    return lambda data: zlib.compress(data, COMPRESSION_LEVEL)
+
+
+_deflate = deflater()
 
 
 def _stream(dictionary: bytes, data: bytes) -> bytes:
-    packed = zlib.compress(data, COMPRESSION_LEVEL)
+    if len(data) < MIN_COMPRESSED:
+        return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(data), data)
+    packed = _deflate(data)
     return (
         b"<<" + dictionary + b"/Filter/FlateDecode/Length " + str(len(packed)).encode() + b">>\nstream\n"
         + packed + b"\nendstream"
@@ -270,6 +320,18 @@ class Template:
         if missing:
             raise ValueError(f"fields not in the spec: {sorted(missing)}")
 
+        # the start of every widget's appearance stream at every size a value may take
+        self._heads: dict[tuple[float, float, float, bool], tuple[bytes, bytes]] = {}
+        vs = self.spec.values
+        sizes = [vs.size]
+        while sizes[-1] - SHRINK_STEP >= vs.min_size - 1e-9:
+            sizes.append(sizes[-1] - SHRINK_STEP)
+        for slot in self.slots:
+            for widget in slot.widgets:
+                for size in sizes:
+                    key = (widget.rect.width, widget.rect.height, size, slot.field.multiline)
+                    self._heads[key] = self._appearance_head(*key)
+
     # -- filling ---------------------------------------------------------------------
 
     def fill(
@@ -386,19 +448,26 @@ class Template:
 
     def _appearance(self, rect: PdfRect, fitted: Fitted, multiline: bool, marker: str) -> bytes:
         vs = self.spec.values
-        m = self.value_metrics
-        w, h = rect.width, rect.height
         size = fitted.size
-        leading = size * vs.leading
+        head, dictionary = self._appearance_head(rect.width, rect.height, size, multiline)
+        ops = _line_ops(self.value_metrics, fitted.lines, fitted.paras, size * vs.leading, size * vs.paragraph, marker)
+        return _stream(dictionary, head + ops + b" ET Q EMC")
+
+    def _appearance_head(self, w: float, h: float, size: float, multiline: bool) -> tuple[bytes, bytes]:
+        """What an appearance stream of a ``w`` x ``h`` box at ``size`` starts with, up to
+        its first line, and its stream dictionary: the same for every record (remembered
+        per box and size)."""
+        found = self._heads.get((w, h, size, multiline))
+        if found is not None:
+            return found
+        vs = self.spec.values
+        m = self.value_metrics
         if multiline:
             y = self.spec.first_baseline(h - vs.padding, size, m.descriptor.ascent)
         else:
             y = (h - size * m.descriptor.cap_height / 1000.0) / 2
-        head, dictionary = _appearance_frame(w, h, self.value_resource, self.font_resources)
-        ops = [f"{head} {fmt(size)} Tf 0 g {fmt(vs.padding)} {fmt(round(y, 3))} Td"]
-        ops.extend(_line_ops(m, fitted.lines, fitted.paras, leading, size * vs.paragraph, marker))
-        ops.append("ET Q EMC")
-        return _stream(dictionary, " ".join(ops).encode("ascii"))
+        frame, dictionary = _appearance_frame(w, h, self.value_resource, self.font_resources)
+        return f"{frame} {fmt(size)} Tf 0 g {fmt(vs.padding)} {fmt(round(y, 3))} Td".encode("ascii"), dictionary
 
     def _continuation_content(self, page: ContPage, person: str) -> bytes:
         """A continuation page: each section's heading and details where the layout puts
@@ -410,7 +479,7 @@ class Template:
         canvas = Canvas(self.fonts)
         c = spec.marks.content
         m = self.value_metrics
-        ops: list[str] = []
+        ops: list[bytes] = []
         for part in page.sections:
             for style, text, x, baseline in layout.head(part.field, part.head_top, first=part.first, again=part.again, person=person):
                 canvas.text(spec.styles[style], x, baseline, text)
@@ -418,11 +487,11 @@ class Template:
             if not lines:
                 continue
             first = layout.baselines(part)[0]
-            ops.append(f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(layout.x)} {fmt(round(first, 3))} Td")
+            ops.append(f"BT /{self.value_resource} {fmt(vs.size)} Tf 0 g {fmt(layout.x)} {fmt(round(first, 3))} Td".encode("ascii"))
             marker = cont.marker.format(page=part.next_page) if part.next_page else ""
-            ops.extend(_line_ops(m, [ln.text for ln in lines], [ln.para for ln in lines], layout.pitch, layout.gap, marker))
-            ops.append("ET\n")
-        return canvas.bytes() + " ".join(ops).encode("ascii")
+            ops.append(_line_ops(m, [ln.text for ln in lines], [ln.para for ln in lines], layout.pitch, layout.gap, marker))
+            ops.append(b" ET\n")
+        return canvas.bytes() + b"".join(ops)
 
     def _flatten(self, out: _Update, appearances: list[tuple[_Widget, int]]) -> None:
         """Draw every appearance into its page and drop the form fields."""
@@ -464,16 +533,16 @@ class _Update:
         self.objects[num] = body
 
     def finish(self, template: Template) -> bytes:
-        parts = [template.pdf]
+        chunks = []
         offset = len(template.pdf)
         offsets: dict[int, int] = {}
-        digest = hashlib.md5(usedforsecurity=False)
         for num in sorted(self.objects):
-            chunk = b"%d 0 obj\n" % num + self.objects[num] + b"\nendobj\n"
+            chunk = b"%d 0 obj\n%s\nendobj\n" % (num, self.objects[num])
             offsets[num] = offset
             offset += len(chunk)
-            parts.append(chunk)
-            digest.update(chunk)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        digest = hashlib.sha256(body).hexdigest()[:32]  # the second /ID, from the update (SHA-256: 3x quicker than MD5 here)
         xref = [b"xref\n"]
         nums = sorted(offsets)
         i = 0
@@ -492,14 +561,12 @@ class _Update:
                 template.root_ref,
                 info,
                 template.first_id.hex().encode(),
-                digest.hexdigest().encode(),
+                digest.encode(),
                 template.prev_xref,
                 offset,
             )
         )
-        parts.extend(xref)
-        parts.append(trailer)
-        return b"".join(parts)
+        return b"".join((template.pdf, body, *xref, trailer))
 
 
 _TEMPLATES: dict[tuple[str, str], Template] = {}

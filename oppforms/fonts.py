@@ -69,7 +69,7 @@ class FontMetrics:
     width in points is ``sum(widths) * size / 1000``.
     """
 
-    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes")
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes", "_literal", "_literal_lines")
 
     def __init__(self, data: bytes) -> None:
         with quiet_fonttools():
@@ -105,6 +105,11 @@ class FontMetrics:
         self._codes: dict[int, bytes] = {ord(ch): gid.to_bytes(2, "big") for ch, gid in self.char_to_gid.items()}
         for ch in INVISIBLE:
             self._codes[ord(ch)] = b""
+        # the same, escaped for a PDF literal string: ( ) \ and the line-end bytes
+        self._literal: dict[int, bytes] = {code: _escaped(gid) for code, gid in self._codes.items()}
+        # and with LF and CR kept as the bytes themselves: never in an escaped string, so
+        # they can stand for the moves between lines (see :meth:`literal_lines`)
+        self._literal_lines: dict[int, bytes] = {**self._literal, 0x0A: b"\n", 0x0D: b"\r"}
         os2 = tt["OS/2"]
         head = tt["head"]
         post = tt["post"]
@@ -152,10 +157,10 @@ class FontMetrics:
     def word_widths(self, words: list[str]) -> list[float]:
         """The widths of ``words`` in 1/1000 em, as :meth:`word_width` gives them (one
         look-up per word when all are cached)."""
-        widths = list(map(self._words.get, words))
-        if None in widths:
+        try:
+            return list(map(self._words.__getitem__, words))
+        except KeyError:
             return [self.word_width(w) for w in words]
-        return widths  # type: ignore[return-value]
 
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
@@ -165,10 +170,38 @@ class FontMetrics:
         except UnicodeEncodeError as exc:
             raise KeyError(exc.object[exc.start]) from None
 
+    def literal(self, text: str) -> bytes:
+        """``text`` as the body of a PDF literal string of glyph ids, ready for ``(…) Tj``
+        (the bytes of :meth:`encode`, escaped: half the size of :meth:`hex`); raises
+        ``KeyError`` for a character without a glyph."""
+        try:
+            return codecs.charmap_encode(text, "strict", self._literal)[0]
+        except UnicodeEncodeError as exc:
+            raise KeyError(exc.object[exc.start]) from None
+
+    def literal_lines(self, text: str) -> bytes:
+        """Lines of text parted by LF and CR as :meth:`literal` gives each line, the LF and
+        CR bytes kept between them (escaped strings never hold those bytes raw, so a
+        caller can replace them by operators): one encoding pass for a box's lines. Raises
+        ``KeyError`` for a character without a glyph."""
+        try:
+            return codecs.charmap_encode(text, "strict", self._literal_lines)[0]
+        except UnicodeEncodeError as exc:
+            raise KeyError(exc.object[exc.start]) from None
+
     def hex(self, text: str) -> str:
         """``text`` as a PDF hex string body, ready for ``<…> Tj``; raises ``KeyError``
         for a character without a glyph."""
         return self.encode(text).hex().upper()
+
+
+_ESCAPES = {0x28: b"\\(", 0x29: b"\\)", 0x5C: b"\\\\", 0x0D: b"\\r", 0x0A: b"\\n"}
+
+
+def _escaped(code: bytes) -> bytes:
+    """Bytes as they are written inside a PDF literal string: parentheses and backslash
+    escaped, and CR and LF too (a line end in a literal string is read as LF)."""
+    return b"".join(_ESCAPES.get(b, bytes((b,))) for b in code)
 
 
 def subset_font(data: bytes, chars: Iterable[str]) -> bytes:

@@ -4,8 +4,9 @@ level Q, versions 1 to 6, as 1-bit image rows ready for a PDF inline image.
 Every filled page carries its own page code, so a form of seven pages needs seven
 symbols. Everything that does not depend on the text is computed once per version (the
 finder, timing and alignment patterns, the format information, the order in which data
-modules are placed, the mask, the Reed-Solomon tables); a symbol is then a few integer
-operations and one gather of its bits into packed rows.
+modules are placed, the mask, the Reed-Solomon tables, and for every codeword the image
+bits each of its nibbles flips); a symbol is then its codewords and one table look-up and
+integer XOR per nibble.
 
 The mask is fixed (pattern 0, the checkerboard) instead of chosen per symbol by the
 penalty rules, which would cost more than all the rest: every reader reads every mask, and
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from operator import itemgetter
 
 #: The characters of QR's alphanumeric mode, in code order.
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -95,9 +95,10 @@ class _Layout:
     data_codewords: int
     blocks: tuple[int, ...]  # data codewords per block
     ec_per_block: int
-    data_bits: int  # codewords and remainder bits
-    gather: itemgetter  # type: ignore[type-arg]  # picks the packed image's bits
-    mask: int  # the mask over the data bits (as placed, first bit highest), light = 1 inverted
+    image_bytes: int  # the packed image's length
+    fixed: int  # the packed image with every codeword 0: function modules, padding, mask
+    #: per codeword, its high then low nibble's 16 values: the image bits they flip
+    flips: tuple[tuple[int, ...], ...]
 
 
 @cache
@@ -168,19 +169,38 @@ def _layout(version: int) -> _Layout:
     for k, (y, x) in enumerate(order):
         if (x + y) % 2 == 0:  # mask pattern 0
             mask |= 1 << (n_bits - 1 - k)
-    # the packed image: rows of whole bytes, 1 = light; a data module's bit comes from the
-    # data string, a function module's from the two constant characters after it
+    # the packed image: rows of whole bytes, 1 = light (the image mask paints the 0s). A
+    # data module is light when its bit, masked, is 0; so the image is the image of all
+    # codewords 0 with, for every 1 bit of a codeword, its module's image bit flipped.
     row_bits = (size + 7) // 8 * 8
-    picks = []
+    image_len = size * row_bits
+    fixed = 0
+    bit_of = [0] * n_bits  # data bit k -> its image bit
     for y in range(size):
         for x in range(row_bits):
+            at = 1 << (image_len - 1 - (y * row_bits + x))
             if x >= size:
-                picks.append(n_bits)  # padding: "0"
-            elif (y, x) in place:
-                picks.append(place[(y, x)])
+                continue  # padding: 0
+            k = place.get((y, x))
+            if k is None:
+                fixed |= 0 if dark[y][x] else at
             else:
-                picks.append(n_bits if dark[y][x] else n_bits + 1)
-    return _Layout(version, size, n_data, blocks, ec, n_bits, itemgetter(*picks), mask)
+                bit_of[k] = at
+                if not (mask >> (n_bits - 1 - k)) & 1:
+                    fixed |= at  # bit 0, not flipped by the mask: light
+    flips = []
+    for c in range(n_bits // 8):
+        bits = bit_of[8 * c : 8 * c + 8]
+        table = []
+        for half in (bits[:4], bits[4:]):
+            for nibble in range(16):
+                flip = 0
+                for i in range(4):
+                    if nibble & (8 >> i):
+                        flip |= half[i]
+                table.append(flip)
+        flips.append(tuple(table))
+    return _Layout(version, size, n_data, blocks, ec, image_len // 8, fixed, tuple(flips))
 
 
 def _interleave(blocks: list[bytes]) -> bytes:
@@ -229,11 +249,8 @@ def qr_rows(text: str) -> tuple[int, int, bytes]:
         blocks.append(data[start : start + size])
         start += size
     ecs = [_ec_bytes(b, layout.ec_per_block) for b in blocks]
-    interleaved = _interleave(blocks) + _interleave(ecs)
-    extra = layout.data_bits - 8 * len(interleaved)  # remainder bits: 0
-    stream = (int.from_bytes(interleaved, "big") << extra) ^ layout.mask
-    light = stream ^ ((1 << layout.data_bits) - 1)  # dark modules are 0 in the image
-    chars = format(light, f"0{layout.data_bits}b") + "01"
-    packed = "".join(layout.gather(chars))
+    image = layout.fixed
+    for byte, table in zip(_interleave(blocks) + _interleave(ecs), layout.flips):
+        image ^= table[byte >> 4] ^ table[16 + (byte & 15)]
     size = layout.size
-    return size, size, int(packed, 2).to_bytes(len(packed) // 8, "big")
+    return size, size, image.to_bytes(layout.image_bytes, "big")

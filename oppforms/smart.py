@@ -55,65 +55,105 @@ _UNITS = (
 )
 
 #: Time frames. Each found span is removed before looking for a measurable criterion.
-_TIME = re.compile(
-    "|".join(
-        (
-            r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b",  # 15-01-2027
-            r"\b\d{4}-\d{2}-\d{2}\b",  # 2027-01-15
-            rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\b(?:\s+\d{{4}})?",  # (1) oktober (2026)
-            r"\b(?:school)?jaar\s*\d{4}(?:\s*[-/–]\s*\d{2,4})?\b",
-            r"\b\d{4}\s*[-/–]\s*\d{4}\b",  # 2026-2027
-            rf"\b(?:na|binnen|over|in|per|elke|iedere|om de)\s+(?:\d+|een|{_NUMBER_WORDS})\s+{_UNITS}\b",
-            rf"\b(?:per|elke|iedere|elk|ieder)\s+{_UNITS}\b",  # elke week, per periode
-            r"\b(?:na|bij|voor|vóór|tijdens)\s+(?:elke|iedere|elk|ieder)\s+\w+",  # na elke toets
-            r"\b(?:periode|trimester|semester|blok|kwartaal|leerjaar|klas)\s*\d+\b",
-            rf"\b(?:{_NUMBER_WORDS})\s+(?:periode|trimester|semester|kwartaal)\b",
-            r"\bweek\s*\d+\b",
-            r"\b(?:toetsweek|toetsweken|rapport\w*|tussenevaluatie|eindevaluatie|evaluatie\w*|"
-            r"herfstvakantie|kerstvakantie|voorjaarsvakantie|meivakantie|zomervakantie|vakantie|"
-            r"schooljaar|schooljaren|periode|trimester|semester|kwartaal|dagelijks|wekelijks|"
-            r"maandelijks|jaarlijks|deadline|datum|morgen|vandaag|leerjaar)\b",
-            rf"\b(?:{_WEEKDAYS})\w*\b",
-            rf"\b(?:eind|einde|begin|start|halverwege|midden)\s+(?:van\s+)?(?:de\s+|het\s+)?(?:{_UNITS}|schooljaar|jaar)\b(?:\s*\d+\b)?",
-        )
-    ),
-    re.IGNORECASE,
+_TIME_PARTS = (
+    r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b",  # 15-01-2027
+    r"\b\d{4}-\d{2}-\d{2}\b",  # 2027-01-15
+    rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\b(?:\s+\d{{4}})?",  # (1) oktober (2026)
+    r"\b(?:school)?jaar\s*\d{4}(?:\s*[-/–]\s*\d{2,4})?\b",
+    r"\b\d{4}\s*[-/–]\s*\d{4}\b",  # 2026-2027
+    rf"\b(?:na|binnen|over|in|per|elke|iedere|om de)\s+(?:\d+|een|{_NUMBER_WORDS})\s+{_UNITS}\b",
+    rf"\b(?:per|elke|iedere|elk|ieder)\s+{_UNITS}\b",  # elke week, per periode
+    r"\b(?:na|bij|voor|vóór|tijdens)\s+(?:elke|iedere|elk|ieder)\s+\w+",  # na elke toets
+    r"\b(?:periode|trimester|semester|blok|kwartaal|leerjaar|klas)\s*\d+\b",
+    rf"\b(?:{_NUMBER_WORDS})\s+(?:periode|trimester|semester|kwartaal)\b",
+    r"\bweek\s*\d+\b",
+    r"\b(?:toetsweek|toetsweken|rapport\w*|tussenevaluatie|eindevaluatie|evaluatie\w*|"
+    r"herfstvakantie|kerstvakantie|voorjaarsvakantie|meivakantie|zomervakantie|vakantie|"
+    r"schooljaar|schooljaren|periode|trimester|semester|kwartaal|dagelijks|wekelijks|"
+    r"maandelijks|jaarlijks|deadline|datum|morgen|vandaag|leerjaar)\b",
+    rf"\b(?:{_WEEKDAYS})\w*\b",
+    rf"\b(?:eind|einde|begin|start|halverwege|midden)\s+(?:van\s+)?(?:de\s+|het\s+)?(?:{_UNITS}|schooljaar|jaar)\b(?:\s*\d+\b)?",
 )
+_TIME = re.compile("|".join(_TIME_PARTS), re.IGNORECASE)
 
 #: Measurable criteria, looked for after the time frames are taken out.
-_MEASURE = re.compile(
-    "|".join(
-        (
-            r"\d",  # any number left: a grade, a count, a score
-            r"%|\bprocent\b",
-            rf"\b(?:{_NUMBER_WORDS})\b",
-            r"\b(?:voldoende|onvoldoende|ruim voldoende|goed|zeer goed|uitstekend)\b",
-            r"\b(?:minimaal|maximaal|minstens|hooguit|hoogstens|ten minste|tenminste|niet meer dan|"
-            r"niet minder dan|meer dan|minder dan|alle|elke|iedere|geen enkele|nooit|altijd|"
-            r"de helft|een kwart|gemiddeld|score|cijfer|niveau|keer|aantal)\b",
-        )
-    ),
-    re.IGNORECASE,
+_MEASURE_PARTS = (
+    r"\d",  # any number left: a grade, a count, a score
+    r"%",
+    r"\bprocent\b",
+    rf"\b(?:{_NUMBER_WORDS})\b",
+    r"\b(?:voldoende|onvoldoende|ruim voldoende|goed|zeer goed|uitstekend)\b",
+    r"\b(?:minimaal|maximaal|minstens|hooguit|hoogstens|ten minste|tenminste|niet meer dan|"
+    r"niet minder dan|meer dan|minder dan|alle|elke|iedere|geen enkele|nooit|altijd|"
+    r"de helft|een kwart|gemiddeld|score|cijfer|niveau|keer|aantal)\b",
 )
+_MEASURE = re.compile("|".join(_MEASURE_PARTS), re.IGNORECASE)
 
 #: A frequency or a moment for an action.
-_FREQUENCY = re.compile(
-    "|".join(
-        (
-            r"\d",
-            rf"\b(?:{_NUMBER_WORDS})\b",
-            r"\b(?:dagelijks|wekelijks|maandelijks|jaarlijks|tweewekelijks|elke|iedere|per|om de|"
-            r"keer|keren|altijd|steeds|telkens|na|voor|vóór|bij|tijdens|wanneer|als|zodra|"
-            r"periode|week|weken|maand|les|lessen|uur|pauze|ochtend|middag|avond|toetsweek|"
-            r"evaluatie|tussenevaluatie|vakantie|schooltijd)\b",
-            rf"\b(?:{_WEEKDAYS})\w*\b",
-            rf"\b(?:{_MONTHS})\b",
-        )
-    ),
-    re.IGNORECASE,
+_FREQUENCY_PARTS = (
+    r"\d",
+    rf"\b(?:{_NUMBER_WORDS})\b",
+    r"\b(?:dagelijks|wekelijks|maandelijks|jaarlijks|tweewekelijks|elke|iedere|per|om de|"
+    r"keer|keren|altijd|steeds|telkens|na|voor|vóór|bij|tijdens|wanneer|als|zodra|"
+    r"periode|week|weken|maand|les|lessen|uur|pauze|ochtend|middag|avond|toetsweek|"
+    r"evaluatie|tussenevaluatie|vakantie|schooltijd)\b",
+    rf"\b(?:{_WEEKDAYS})\w*\b",
+    rf"\b(?:{_MONTHS})\b",
 )
+_FREQUENCY = re.compile("|".join(_FREQUENCY_PARTS), re.IGNORECASE)
 
 _ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-•*–])\s+", re.MULTILINE)
+
+# The patterns above are what the check means; it runs them on text folded to lower case
+# (:func:`_fold`), case-sensitively: matching every character without regard to case took
+# most of the check's time. Folding keeps every character's place, so the spans found are
+# the same. Every time frame starts a word with a word character, so its leading ``\b``
+# is written as "no word character before": the same places, found faster.
+_FOLD_FIXES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+def _fold(text: str) -> str:
+    """``text`` in lower case, one character for one, as the patterns' IGNORECASE sees it:
+    ``İ`` (whose ``lower()`` is two characters), dotless ``ı`` and long ``ſ`` become ``i``,
+    ``i`` and ``s``, which they match when case is ignored."""
+    if not text.isascii() and ("\u0130" in text or "\u0131" in text or "\u017f" in text):
+        text = text.translate(_FOLD_FIXES)
+    return text.lower()
+
+
+def _folded(parts: tuple[str, ...]) -> re.Pattern[str]:
+    """``parts`` as one pattern for folded text: those that start with ``\\b`` (each then
+    starts with a word character) grouped behind one "no word character before", after
+    the others. The same spans for the time frames (all of them start so, in their
+    order); for the others only whether there is a match counts."""
+    loose = [p for p in parts if not p.startswith(r"\b")]
+    words = [p[2:] for p in parts if p.startswith(r"\b")]
+    return re.compile("|".join([*loose, r"(?<!\w)(?=\w)(?:" + "|".join(words) + ")"]))
+
+
+_TIME_FOLDED = _folded(_TIME_PARTS)
+_MEASURE_FOLDED = _folded(_MEASURE_PARTS)
+_FREQUENCY_FOLDED = _folded(_FREQUENCY_PARTS)
+
+
+_FIELDS: dict[int, tuple[FormSpec, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+
+
+def _checked_fields(spec: FormSpec) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The goal fields, and the (actions, frequency) field pairs, of ``spec`` (worked out
+    once; keyed on identity as :func:`oppforms.values.coercer_for` does, the spec kept alive)."""
+    entry = _FIELDS.get(id(spec))
+    if entry is not None and entry[0] is spec:
+        return entry[1], entry[2]
+    names = [f.name for f in spec.value_fields]
+    goals = tuple(name for name in names if name.startswith("doelen."))
+    actions = tuple(
+        (name, name.removesuffix(".acties") + ".frequentie")
+        for name in names
+        if name.startswith("acties.") and name.endswith(".acties") and name.removesuffix(".acties") + ".frequentie" in names
+    )
+    _FIELDS[id(spec)] = (spec, goals, actions)
+    return goals, actions
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +189,10 @@ def split_goals(text: str) -> list[str]:
 
 
 def _missing(goal: str) -> list[Missing]:
-    body = _ITEM.sub("", goal, count=1)
+    body = _fold(_ITEM.sub("", goal, count=1))
     out: list[Missing] = []
-    without_time = _TIME.sub(" ", body)
-    if not _MEASURE.search(without_time):
+    without_time = _TIME_FOLDED.sub(" ", body)
+    if not _MEASURE_FOLDED.search(without_time):
         out.append("measure")
     if without_time == body:
         out.append("time")
@@ -164,24 +204,18 @@ def check_smart(values: Mapping[str, object], spec: FormSpec | None = None) -> l
     ``acties.<wie>`` whose actions are filled in but whose ``frequentie`` names no
     frequency or moment). ``values`` are raw or coerced values by field name; lists (as
     JSON input gives multiline fields) count as numbered goals. Never raises for a value."""
-    spec = spec or current_spec()
-    names = [f.name for f in spec.value_fields]
+    goal_fields, action_fields = _checked_fields(spec or current_spec())
     warnings: list[SmartWarning] = []
-    for name in names:
-        if not name.startswith("doelen."):
-            continue
+    for name in goal_fields:
         value = values.get(name)
         goals = [str(v) for v in value if str(v).strip()] if isinstance(value, list) else split_goals(str(value or ""))
         for i, goal in enumerate(goals, 1):
             warnings.extend(SmartWarning(name, i, m) for m in _missing(goal))
-    for name in names:
-        if not (name.startswith("acties.") and name.endswith(".acties")):
-            continue
-        frequency_field = name.removesuffix(".acties") + ".frequentie"
-        if frequency_field not in names or not str(values.get(name) or "").strip():
+    for name, frequency_field in action_fields:
+        if not str(values.get(name) or "").strip():
             continue
         frequency = values.get(frequency_field)
         text = " ".join(map(str, frequency)) if isinstance(frequency, list) else str(frequency or "")
-        if not _FREQUENCY.search(text):
+        if not _FREQUENCY_FOLDED.search(_fold(text)):
             warnings.append(SmartWarning(frequency_field, 0, "frequency"))
     return warnings

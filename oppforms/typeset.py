@@ -10,9 +10,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate, count, repeat
+from itertools import accumulate, repeat
 from math import floor
-from operator import add, sub
+from typing import Any, NamedTuple
+from operator import add, itemgetter
 
 from .fonts import FontMetrics
 
@@ -47,28 +48,30 @@ class _Measured:
         self.text = text
         self.space = space = metrics.char_width.get(" ", 250.0)
         self.char_width = metrics.char_width
-        self.paras: list[tuple[int, str, list[int], list[int], list[float], list[float]]] = []
+        # per paragraph: where it starts in the text, its text, its words' widths, their
+        # running sums, and the words' places: either ``(None, cum, words)`` when single
+        # spaces part them (word ``i`` ends at ``cum[i] + i``, the running sum of the words'
+        # lengths plus the spaces between: worked out for the few words that start or end
+        # a line), or ``(starts, ends, None)``
+        self.paras: list[tuple[int, str, list[float], list[float], Any, Any, Any]] = []
         base = 0
+        word_widths = metrics.word_widths
         for para in text.split("\n"):
             tokens = para.split(" ")
             if "" in tokens:
                 spans = [m.span() for m in _WORD.finditer(para)]
                 starts = [a for a, _ in spans]
                 ends = [b for _, b in spans]
-                words = [para[a:b] for a, b in spans]
-                widths = metrics.word_widths(words)
+                widths = word_widths([para[a:b] for a, b in spans])
                 gaps = [0.0] + [(a - e) * space for a, e in zip(starts[1:], ends)]
                 sums = list(accumulate(map(add, widths, gaps)))  # type: ignore[arg-type]
+                self.paras.append((base, para, widths, sums, starts, ends, None))
             else:  # single spaces only: the places follow from the lengths
-                words = tokens
-                lengths = list(map(len, tokens))
-                ends = list(map(add, accumulate(lengths), count()))
-                starts = list(map(sub, ends, lengths))
-                widths = metrics.word_widths(words)
+                widths = word_widths(tokens)
                 # each word's width with one space before it; a line's width is a
                 # difference of these sums, so the first word's extra space cancels out
                 sums = list(accumulate(map(add, widths, repeat(space))))
-            self.paras.append((base, para, starts, ends, widths, sums))  # type: ignore[arg-type]
+                self.paras.append((base, para, widths, sums, None, list(accumulate(map(len, tokens))), tokens))
             base += len(para) + 1
 
     def lines(self, limit: float, most: int = -1) -> list[tuple[int, int, bool, bool, bool]]:
@@ -80,21 +83,49 @@ class _Measured:
         space = self.space
         cw = self.char_width
         out: list[tuple[int, int, bool, bool, bool]] = []
-        for number, (base, para, starts, ends, widths, sums) in enumerate(self.paras):
+        for number, (base, para, widths, sums, starts, ends, words) in enumerate(self.paras):
             first_line = True
-            n = len(starts)
+            n = len(widths)
             if not n:
                 out.append((base, base + len(para), False, number > 0, True))
             i = 0
+            if words is not None and n:
+                # single spaces: while each line's first word fits on a line of its own, a
+                # line is one search. Word ``i`` starts a line that ends after word ``j``
+                # when ``widths[i] + sums[j] - sums[i] <= top``; ``sums[i] - widths[i]`` is
+                # the previous line's last running sum plus a space (all whole numbers, so
+                # exact), and a word is too wide alone when no word past it fits (j < i).
+                reach = top + space
+                start = 0
+                flag = number > 0
+                while True:
+                    j = bisect_right(sums, reach, i) - 1
+                    if j < i:
+                        break
+                    end = ends[j] + j
+                    out.append((base + start, base + end, False, flag, False))
+                    flag = first_line = False
+                    i = j + 1
+                    if 0 <= most < len(out):
+                        return out[: most + 1]
+                    if i == n:
+                        break
+                    reach = top + space + sums[j]
+                    start = end + 1
             while i < n:
-                a, w = starts[i], widths[i]
+                w = widths[i]
+                if words is None:
+                    a, end = starts[i], ends[i]
+                else:
+                    end = ends[i] + i
+                    a = end - len(words[i])
                 if first_line and a * space + w <= top:
                     start, used = 0, a * space + w  # the first line keeps its indentation
                 elif w <= top:
                     start, used = a, w
                 else:  # the word does not fit on a line of its own: break it between characters
                     pos, used = a, 0.0
-                    for k in range(a, ends[i]):
+                    for k in range(a, end):
                         cwk = cw.get(para[k], space)
                         if used + cwk > top and k > pos:
                             out.append((base + pos, base + k, True, number > 0 and first_line, False))
@@ -103,7 +134,7 @@ class _Measured:
                         used += cwk
                     start = pos
                 j = bisect_right(sums, top - used + sums[i], i + 1) - 1
-                out.append((base + start, base + ends[j], False, number > 0 and first_line, False))
+                out.append((base + start, base + (ends[j] if words is None else ends[j] + j), False, number > 0 and first_line, False))
                 first_line = False
                 i = j + 1
                 if 0 <= most < len(out):
@@ -114,7 +145,7 @@ class _Measured:
 
     def texts(self, lines: Sequence[tuple[int, int, bool, bool, bool]]) -> tuple[str, ...]:
         text = self.text
-        return tuple("" if blank else text[a:b] for a, b, _, _, blank in lines)
+        return tuple([text[a:b] if not blank else "" for a, b, _, _, blank in lines])
 
 
 def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[WrappedLine]:
@@ -133,10 +164,10 @@ def wrap(text: str, metrics: FontMetrics, size: float, width: float) -> list[Wra
 SHRINK_STEP = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class Fitted:
+class Fitted(NamedTuple):
     """A value laid out in its box: the size used, the lines drawn, and the text that
-    did not fit (empty when all of it did)."""
+    did not fit (empty when all of it did). A named tuple: a form makes one per filled
+    widget, and a frozen dataclass took four times as long to make."""
 
     size: float
     lines: tuple[str, ...]
@@ -145,6 +176,9 @@ class Fitted:
     paras: tuple[bool, ...] = ()
     #: ``rest`` follows a typed line break (its first line, on the continuation page, too)
     rest_para: bool = False
+
+
+_SPLIT, _PARA = itemgetter(2), itemgetter(3)
 
 
 def fit_text(
@@ -190,8 +224,8 @@ def fit_text(
         most = floor((height + 1e-6) / pitch) + 1  # more lines than this never fit
         lines = measured.lines(width * 1000.0 / s + 1e-6, most)
         if len(lines) <= most and pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
-            fitted = Fitted(s, measured.texts(lines), "", tuple(line[3] for line in lines))
-            if not any(line[2] for line in lines):
+            fitted = Fitted(s, measured.texts(lines), "", tuple(map(_PARA, lines)))
+            if not any(map(_SPLIT, lines)):
                 return fitted
             fallback = fallback or fitted
         if s - SHRINK_STEP < min_size - 1e-9:

@@ -60,7 +60,7 @@ MIN_YEAR = 1900
 MAX_YEAR = 2099
 
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-_OTHER_BREAK_CHARS = frozenset("\x0b\x0c\x85\u2028\u2029")
+_OTHER_BREAK_CHARS = "\x0b\x0c\x85\u2028\u2029"
 
 _SEP = r"([-/.])"
 _ISO = re.compile(r"(\d{4})" + _SEP + r"(\d{1,2})\2(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", re.ASCII)
@@ -221,7 +221,7 @@ class Coercer:
             text = _scalar_text(value)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if not _OTHER_BREAK_CHARS.isdisjoint(text):
+        if any(map(text.__contains__, _OTHER_BREAK_CHARS)):  # five scans: quicker than a set's look-up per character
             text = _LINE_BREAKS.sub("\n", text)
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)

@@ -183,3 +183,87 @@ def test_the_gaps_count_when_a_text_is_fitted_and_an_empty_line_never_ends_a_box
     # the empty line that would have been the last one kept goes with the rest
     cut = fit_text("een\n\ntwee drie", metrics, width=200, height=3 * pitch + gap, size=10, min_size=10, leading=1.18, multiline=True, paragraph=0.4)
     assert cut.lines == ("een",) and cut.rest == "\ntwee drie" and cut.rest_para
+
+
+def test_every_glyph_id_survives_a_literal_string_as_a_pdf_parser_reads_it() -> None:
+    """Appearance text is written as literal strings of glyph ids, escaped (parentheses,
+    backslash, CR and LF bytes occur in glyph ids); a PDF parser must read back exactly the
+    glyph ids of every character the value font has."""
+    import pikepdf
+
+    metrics = Template.for_spec().value_metrics
+    chars = sorted(metrics.char_to_gid)
+    pdf = pikepdf.new()
+    content = b" ".join(b"(%s) Tj" % metrics.literal(ch) for ch in chars) + b" (%s) Tj" % metrics.literal("".join(chars))
+    stream = pikepdf.Stream(pdf, content)
+    shown = [bytes(op.operands[0]) for op in pikepdf.parse_content_stream(stream) if str(op.operator) == "Tj"]
+    assert shown == [metrics.encode(ch) for ch in chars] + [metrics.encode("".join(chars))]
+    escaped = {ch for ch in chars if metrics.literal(ch) != metrics.encode(ch)}
+    assert escaped, "the test covers glyph ids that need escaping"
+
+
+@pytest.mark.parametrize("prefer_isal", [True, False], ids=["isal", "zlib"])
+def test_both_deflaters_write_flate_streams_that_pypdf_and_pikepdf_decode_and_that_read_back(
+    prefer_isal: bool, spec: FormSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streams are compressed with ISA-L (python-isal) and with zlib where isal cannot be
+    imported: both must write /FlateDecode streams that readers decode to the same
+    operators, and forms that read back exactly (continuation pages included)."""
+    import zlib
+
+    import pikepdf
+
+    from oppforms import fill as fill_module
+    from oppforms.extract import read_pdf_bytes
+
+    deflate = fill_module.deflater(prefer_isal)
+    sample = bytes(range(256)) * 64
+    assert zlib.decompress(deflate(sample)) == sample
+    # the isal path really is isal (its output is not zlib's), the fallback really is zlib
+    assert (deflate(sample) == zlib.compress(sample, fill_module.COMPRESSION_LEVEL)) is not prefer_isal
+    monkeypatch.setattr(fill_module, "_deflate", deflate)
+    record = dict(SAMPLES[0])
+    record["doelen.school"] = ("Aan het eind van periode 2 leest Zoë zelfstandig een tekst en vat die samen. " * 50).strip()
+    data = fill(record)
+    template = Template.for_spec().pdf
+    update = data[len(template):]
+    numbers = sorted({int(n) for n in re.findall(rb"(?m)^(\d+) 0 obj", update)})
+    reader = PdfReader(io.BytesIO(data))
+    flate = 0
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for num in numbers:
+            obj = pdf.get_object((num, 0))
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Filter") == pikepdf.Name.FlateDecode:
+                flate += 1
+                decoded = obj.read_bytes()
+                assert zlib.decompress(obj.read_raw_bytes()) == decoded
+                assert reader.get_object(num).get_data() == decoded  # type: ignore[union-attr]
+    assert flate >= 10
+    result = read_pdf_bytes(data, source="test.pdf")
+    assert [r.fields for r in result.records] == [coerce_record(record, spec, row=1, source="test")]
+    assert result.pages > spec.page_count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.text(alphabet=DUTCH + "()\\", max_size=30), st.booleans()), max_size=12),
+    marker=st.sampled_from(["", "» vervolg op pagina 7"]),
+)
+def test_line_operators_are_each_line_shown_with_its_move_before_it(rows: list[tuple[str, bool]], marker: str) -> None:
+    """The box's lines are encoded in one pass (the moves stand in as LF and CR, then are
+    replaced): the operators must be those of each line written on its own."""
+    from oppforms.fill import _line_ops, _steps
+
+    metrics = Template.for_spec().value_metrics
+    lines = [text for text, _ in rows]
+    paras = [para for _, para in rows]
+    wrapped, typed = _steps(12.5, 4.0)
+    expected = b""
+    for i, (text, para) in enumerate(rows):
+        if i:
+            expected += typed if para else wrapped
+        if text:
+            expected += b" (%s) Tj" % metrics.literal(text)
+    if marker:
+        expected += (wrapped if lines else b"") + b" 0.35 g (%s) Tj" % metrics.literal(marker)
+    assert _line_ops(metrics, lines, paras, 12.5, 4.0, marker) == expected

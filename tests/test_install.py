@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -66,6 +67,9 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "warning" not in built.stderr.lower(), built.stderr[-2000:]
     wheel = next((work / "dist").glob("oppforms-*.whl"))
     (work / "wheel-files.txt").write_text("\n".join(zipfile.ZipFile(wheel).namelist()), encoding="utf-8")
+    with zipfile.ZipFile(wheel) as whl:
+        metadata = next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))
+        (work / "wheel-metadata.txt").write_bytes(whl.read(metadata))
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -86,6 +90,23 @@ def test_the_wheel_holds_every_subpackage_with_its_templates_static_files_and_ca
     assert set(PROBE) <= names
     assert {"oppforms/forms/opp-kort-v1.toml", "oppforms/forms/opp-kort-v1.pdf", "oppforms/fonts/Carlito-Regular.ttf",
             "oppforms/fonts/OFL.txt", "oppforms/py.typed", "oppforms/scan/__init__.py"} <= names
+
+
+def test_the_wheel_requires_every_dependency_pyproject_declares(fresh: Path) -> None:
+    """What a plain ``pip install oppforms`` installs (isal, for filling, among them): the
+    wheel's unconditional Requires-Dist are exactly pyproject's dependencies."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    lines = (fresh.parent / "wheel-metadata.txt").read_text(encoding="utf-8").splitlines()
+    required = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("Requires-Dist:") and "extra ==" not in ln]
+    assert sorted(map(_requirement, required)) == sorted(map(_requirement, declared))
+    assert any(r.startswith("isal") for r in required)
+
+
+def _requirement(text: str) -> str:
+    from packaging.requirements import Requirement
+
+    req = Requirement(text)
+    return f"{req.name.lower()}{sorted(req.extras)}{sorted(str(s) for s in req.specifier)}"
 
 
 def _run(env_dir: Path, cwd: Path, *args: str, block_scan: bool = False) -> subprocess.CompletedProcess[str]:

@@ -76,3 +76,49 @@ def test_the_fill_report_carries_the_warnings_and_the_form_is_filled_anyway(spec
     rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
     assert "doelen.leerling, goal 1: no measurable criterion" in rows[0]["warnings"]
     assert rows[1]["warnings"] == ""
+
+
+# The check runs its patterns on text folded to lower case, case-sensitively (for speed);
+# the patterns as written (case-insensitive) are the meaning it must keep exactly.
+_VOCABULARY = (
+    "Na 6 Weken", "EIND van het schooljaar", "periode 2", "Periode2", "week12", "toetsweek", "Rapportvergadering",
+    "maandagochtend", "1 Oktober 2026", "15-01-2027", "2026-2027", "schooljaar 2026-27", "jaar2026", "elke Les",
+    "minimaal", "de Helft", "80%", "procent", "een 6", "drie keer", "TWEE", "één", "vóór", "Vóór elke toets",
+    "İn 3 weken", "ın 3 weken", "ſchooljaar", "per Week", "KWARTAAL", "\u212aLAS 3", "voldoende", "half", "halverwege",
+    "de", "het", "leerling", "ik", "oefen", "Zoë", "Şule", "İlayda", "tijdens", "Dinsdag", "-", "/", ".", "–",
+)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_folded_patterns_find_what_the_case_insensitive_ones_find(seed: int) -> None:
+    import random
+
+    from oppforms import smart
+
+    rng = random.Random(seed)
+    for _ in range(50):
+        words = [rng.choice(_VOCABULARY) for _ in range(rng.randint(1, 12))]
+        words = [w.upper() if rng.random() < 0.1 else w for w in words]
+        text = "".join(w + rng.choice([" ", " ", "", "\n", ", "]) for w in words)
+        folded = smart._fold(text)
+        assert len(folded) == len(text)
+        assert smart._TIME_FOLDED.sub(" ", folded) == smart._fold(smart._TIME.sub(" ", text)), text
+        assert bool(smart._MEASURE_FOLDED.search(folded)) == bool(smart._MEASURE.search(text)), text
+        assert bool(smart._FREQUENCY_FOLDED.search(folded)) == bool(smart._FREQUENCY.search(text)), text
+
+
+def test_folding_matches_as_ignoring_case_does_for_every_letter_the_patterns_use() -> None:
+    """Every character that matches a letter of the patterns when case is ignored folds
+    to that letter, and no other character does."""
+    import re
+    import sys
+
+    from oppforms import smart
+
+    source = "".join((*smart._TIME_PARTS, *smart._MEASURE_PARTS, *smart._FREQUENCY_PARTS))
+    letters = {ch for ch in re.sub(r"\\.", "", source) if ch.isalpha()}
+    assert all(ch == ch.lower() for ch in letters)
+    cased = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).lower() != chr(c) or chr(c).upper() != chr(c)]
+    for letter in letters:
+        for ch in cased:
+            assert bool(re.fullmatch(re.escape(letter), ch, re.IGNORECASE)) == (smart._fold(ch) == letter), (letter, ch)
