@@ -140,8 +140,9 @@ AMBIGUOUS = {"'": "'’", '"': '"“”„', "-": "-–", "—": "—–"}
 BEYOND = {
     "I": "İ", "Î": "İ", "Í": "İ", "|": "I", "S": "Ş", "C": "Ç", "G": "Ç", "L": "Ł", "%": "½", "ó": "6",
 }
-#: … only as a word's first letter (a ``t`` for an ``Ł``).
-BEYOND_AT_START = {"t": "Ł"}
+#: … only as a word's first letter (a ``t`` for an ``Ł``; a small ``i`` for an ``İ``: the
+#: engine takes the dot above a capital's stem for an ``i``'s).
+BEYOND_AT_START = {"t": "Ł", "i": "İ"}
 #: … and in a word that starts with a capital (a name), these lower-case ones too.
 BEYOND_IN_NAMES = {"i": "ı", "s": "şś", "c": "çć", "g": "ğ", "n": "ń", "z": "żź"}
 #: Vowels with and without accents: a misread accent (è for ê, é for è) leaves too little
