@@ -69,7 +69,7 @@ class FakeEngine:
 
     def read(self, image: Gray, mode: OcrMode, *, timeout: float) -> OcrText:
         """The answer for the mode, placed where the image has ink (as an engine would)."""
-        text = {OcrMode.LINE: self.line, OcrMode.BLOCK: self.block, OcrMode.DATE: self.date}[mode]
+        text = {OcrMode.LINE: self.line, OcrMode.WORD: self.line, OcrMode.BLOCK: self.block, OcrMode.DATE: self.date}[mode]
         ys, xs = np.nonzero(image < 128)
         if len(xs) == 0:
             return OcrText(())
