@@ -496,6 +496,14 @@ def fits_better(region: Gray, candidate: str, current: str, metrics: FontMetrics
     return b is None or (a.ok, -a.error) > (b.ok, -b.error)
 
 
+def print_fit(region: Gray, text: str, metrics: FontMetrics, filename: str, px: float) -> float | None:
+    """How far ``text`` drawn at ``px`` pixels per em, placed where it fits best, is from
+    the print in ``region`` (its sum of squared residuals); None when it does not explain
+    the print (ink the drawing lacks or drawn ink the print lacks)."""
+    fit = _match(region, text, metrics, filename, px)
+    return fit.error if fit is not None and fit.ok else None
+
+
 def alike_readings(text: str) -> list[str]:
     """Readings of a word the print may not tell from ``text``: one look-alike letter or
     accent changed, and every capital I beside a small letter read as an l."""
