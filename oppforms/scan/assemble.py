@@ -131,7 +131,7 @@ def assemble_run(
         warnings = [w for source in touched for w in file_warnings.get(source, ())]
         index = len(records)
         records.append(
-            _record(form, spec, None if is_loose else issued, alphabet, name_of, warnings, loose=is_loose)
+            _record(form, spec, None if is_loose else issued, alphabet, name_of, warnings, loose=is_loose, unplaced=loose)
         )
         for source in touched:
             files.setdefault(source, []).append(index)
@@ -264,7 +264,10 @@ def _record(
     file_warnings: list[str],
     *,
     loose: bool = False,
+    unplaced: Sequence[PageResult] = (),
 ) -> Record:
+    """The record of one form; ``unplaced`` are the pages of the run that could not be
+    matched to a form (one of them may be a page this form misses)."""
     values, signed = empty_values(spec)
     review: list[ReviewItem] = []
     warnings = list(file_warnings)
@@ -277,6 +280,14 @@ def _record(
     missing = [n for n in range(1, form.pages + 1) if n not in form.by_page] if not loose else []
     for n in missing:
         review.append(ReviewItem(N_("page {page} of {pages} is missing from the scan").format(page=n, pages=form.pages), page=n))
+        for other in unplaced:
+            if other.page_no == n and (not other.pages_printed or other.pages_printed == form.pages):
+                review.append(
+                    ReviewItem(
+                        N_("page {page} may be {label}, a page {page} that was not matched to any form; check it").format(page=n, label=page_label(other)),
+                        page=n,
+                    )
+                )
     for d in form.duplicates:
         warnings.append(N_("page {page} was scanned more than once ({label}); the clearer scan is used").format(page=d.page_no, label=d.label))
     for p in pages:
@@ -293,6 +304,20 @@ def _record(
             if section.field:
                 continuations.setdefault(section.field, []).append((p.page_no, section))
 
+    seen = set(reads) | {s.field for p in pages for s in p.signatures}
+    for f in spec.fields:
+        # a field on a missing page is not empty but unread: a person fills it in (or
+        # scans the page) rather than take the blank for its value
+        if f.name not in seen and (page := next((w.page_no for w in f.widgets if w.page_no in missing), 0)):
+            rect = next(w.rect for w in f.widgets if w.page_no == page)
+            review.append(
+                ReviewItem(
+                    N_("page {page} is not in the scan: this field could not be read").format(page=page),
+                    field=f.name,
+                    page=page,
+                    box=(rect.x0, rect.y0, rect.x1, rect.y1),
+                )
+            )
     for f in spec.value_fields:
         got = reads.get(f.name, [])
         if not got:
