@@ -96,6 +96,49 @@ def test_a_footer_id_read_with_a_look_alike_letter_is_put_right_by_its_print(spe
     assert checked_id(region, read, spec) == printed
 
 
+def _printed_id(spec: FormSpec, printed: str) -> np.ndarray:
+    """``printed`` drawn in the footer's font at 300 dpi, grey on light grey, with a margin."""
+    from oppforms.fonts import FontMetrics
+    from oppforms.scan.verify import render_word
+
+    style = spec.styles[spec.marks.footer_style]
+    filename = spec.fonts[style.font]
+    word = render_word(printed, FontMetrics.shipped(filename), filename, style.size * 300 / 72)
+    h, w = word.shape
+    region = np.full((h + 24, w + 40), 245, np.uint8)
+    region[12 : 12 + h, 20 : 20 + w] = np.minimum(region[12 : 12 + h, 20 : 20 + w], 255 - (255 - word.astype(np.int32)) * 6 // 10)
+    return region
+
+
+@pytest.mark.parametrize(
+    "printed, chars",
+    [
+        ("L3MH-WI5K", "L3MHWIS5K"),  # the 5 read as "S5" (the scan benchmark, seed 2)
+        ("L3MH-WI5K", "L3MHWI5IK"),  # the K read as "IK"
+        ("L3MH-WI5K", "L3MHHWI5K"),  # a glyph of the first half doubled
+        ("K7Q2-M4XW", "K7Q2M4XVV"),  # the W read as "VV"
+    ],
+)
+def test_a_footer_id_read_with_a_glyph_as_two_is_put_right_by_its_print(spec: FormSpec, printed: str, chars: str) -> None:
+    """The engine reads one glyph of the id as two: the id is the one, with a character
+    left out (or a pair taken as one glyph), whose drawing explains the print; the first
+    eight characters as read do not."""
+    from oppforms.scan.printed import checked_id
+    from oppforms.scan.readings import footer_document
+
+    as_read = footer_document(chars[:4], chars[4:8])
+    assert as_read != printed
+    assert checked_id(_printed_id(spec, printed), as_read, spec, chars) == printed
+
+
+def test_a_footer_id_read_with_one_character_too_many_that_the_print_does_not_settle_is_unread(spec: FormSpec) -> None:
+    """No id with a character left out explains the print (it shows another id): the id
+    is not taken as read, but as shown unreadably (assembly places the page by its header)."""
+    from oppforms.scan.printed import checked_id
+
+    assert checked_id(_printed_id(spec, "QGSL-ZVQP"), "L3MH-WIS5", spec, "L3MHWIS5K") is None
+
+
 def test_names_are_the_same_person_through_small_misreadings_only() -> None:
     assert same_person("Ayşe Yıldız", "Ayse Yildiz")
     assert same_person("Łukasz Wiśniewski", "Lukasz Wisniewskl")
@@ -184,6 +227,21 @@ def test_a_page_whose_footer_numbers_are_read_as_letters_is_identified_by_their_
     found = identify_by_print(image, spec, _engine_reading(spec, footer, f"OPP korte versie · {name}"))
     assert found is not None
     assert (found.footer.page_no, found.footer.pages, found.footer.document, found.person) == (page_no, count, document, name)
+
+
+@pytest.mark.parametrize("split", ["I{}", "{}{}", "S{}"], ids=["I-before", "doubled", "S-before"])
+def test_a_page_whose_footer_id_is_read_with_a_glyph_as_two_gets_its_printed_id(
+    long_form: tuple[list[np.ndarray], str, str], spec: FormSpec, split: str
+) -> None:
+    """The engine reads a glyph of the id's second half as two ("WIS5K" for "WI5K"): the
+    page still names its own document, not the first eight characters read."""
+    pages, document, name = long_form
+    at = 7
+    read_id = document[:at] + split.format(document[at], document[at]) + document[at + 1 :]
+    footer = f"opp-kort · versie 1 · pagina 2 van {len(pages)} · document {read_id}"
+    found = identify_by_print(pages[1], spec, _engine_reading(spec, footer, f"OPP korte versie · {name}"))
+    assert found is not None
+    assert (found.footer.page_no, found.footer.document) == (2, document)
 
 
 def test_footer_numbers_that_the_print_does_not_show_are_no_footer(long_form: tuple[list[np.ndarray], str, str], spec: FormSpec) -> None:

@@ -111,7 +111,9 @@ _NUM = r"[0-9lIO|]{1,3}"
 #: settled by the print (:func:`_numbers_checked`).
 _NUM_READ = r"(?:[0-9lIO|]{1,3}|\w{1,3})"
 _AS_DIGIT = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0"})
-_ID = r"(?P<a>[A-Za-z0-9]{4})\s*[-–—.]?\s*(?P<b>[A-Za-z0-9]{4})"
+#: A document id as an engine may read it: its two halves, a glyph of either maybe read as
+#: two ("K" as "IK", "5" as "S5"), which :func:`_id_checked` settles by the print.
+_ID = r"(?P<a>[A-Za-z0-9]{4,5})\s*[-–—.]?\s*(?P<b>[A-Za-z0-9]{4,6})"
 
 
 def _loose(literal: str) -> str:
@@ -154,9 +156,11 @@ def _number(token: str) -> int | None:
     return int(digits) if digits.isdigit() and digits.isascii() else None
 
 
-def _parse_footer(text: str, spec: FormSpec) -> tuple[Footer, tuple[str, str]] | None:
-    """:func:`parse_footer`, and the page number and page count as read when they were not
-    read as digits ("" for one that was; 0 in the footer for one that was not)."""
+def _parse_footer(text: str, spec: FormSpec) -> tuple[Footer, tuple[str, str], str] | None:
+    """:func:`parse_footer`, the page number and page count as read when they were not
+    read as digits ("" for one that was; 0 in the footer for one that was not), and the
+    id's characters as read (more than an id has when a glyph was read as two; the
+    footer's document is then its first ones, for :func:`_id_checked` to settle)."""
     text = " ".join(text.split())
     found = _footer_pattern(spec.marks.footer_text).search(text)
     form_id, version = spec.form_id, spec.version
@@ -180,10 +184,18 @@ def _parse_footer(text: str, spec: FormSpec) -> tuple[Footer, tuple[str, str]] |
     if (pages is not None and pages < spec.page_count) or (page is not None and page < 1):
         return None
     doc: str | None = ""
+    chars = ""
     if found.group("doc"):
-        doc = footer_document(found.group("a"), found.group("b")) if found.group("a") else None
+        doc = None
+        if found.group("a"):
+            chars = found.group("a") + found.group("b")
+            doc = footer_document(chars[:4], chars[4:_ID_LENGTH])
     unclear = ("" if page is not None else found.group("page"), "" if pages is not None else found.group("pages"))
-    return Footer(form_id, version, page or 0, pages or 0, doc), unclear
+    return Footer(form_id, version, page or 0, pages or 0, doc), unclear, chars
+
+
+#: How many characters a document id has (its hyphen aside).
+_ID_LENGTH = 8
 
 
 def _numbers_fit(page: int, pages: int, spec: FormSpec) -> bool:
@@ -232,29 +244,62 @@ _NARROWEST_ID = "IIII-IIII"
 _ID_AT_END = re.compile(r"([A-Z2-7]{4})-([A-Z2-7]{4})[^A-Z2-7]*$")
 
 
-def _id_checked(footer: Footer, crop: Callable[[PdfRect], Gray], spec: FormSpec, read: Read) -> Footer:
+def _id_checked(footer: Footer, chars: str, crop: Callable[[PdfRect], Gray], spec: FormSpec, read: Read) -> Footer:
     """The footer with its document id checked against the print (:func:`checked_id`);
     an id the line did not give (a stray accent in it) is read again alone, with the
-    engine held to the characters of an id."""
+    engine held to the characters of an id. ``chars``: the id's characters as the line
+    read them (more than an id has when a glyph was read as two)."""
     doc = footer.document
     if doc is None:
         found = _ID_AT_END.search(read(crop(id_rect(spec, _WIDEST_ID)), OcrMode.ID))
         doc = f"{found.group(1)}-{found.group(2)}" if found else None
     if doc:
-        doc = checked_id(crop(id_rect(spec, doc)), doc, spec)
+        style = spec.styles[spec.marks.footer_style]
+        width = functools.partial(_metrics(spec.fonts[style.font]).width, size=style.size)
+        widest = max((doc, *split_readings(chars)), key=width)  # the print of any of them lies in its region
+        doc = checked_id(crop(id_rect(spec, widest)), doc, spec, chars)
     return replace(footer, document=doc)
 
 
-def checked_id(region: Gray, document: str, spec: FormSpec) -> str:
+#: Pairs of glyphs an engine reads for one glyph of an id's font that is neither of them.
+_SPLIT_GLYPHS = {"VV": "W", "RN": "M", "IJ": "U", "LI": "U"}
+
+
+def split_readings(chars: str) -> list[str]:
+    """The ids ``chars`` (an id's characters as read, one more than an id has) can be
+    when the engine read one glyph as two: one character left out (tesseract reads a K as
+    "IK", a 5 as "S5"), or a pair taken as the one glyph it looks like (VV for W); none
+    when ``chars`` is no longer than an id, or longer by more than one."""
+    chars = chars.upper()
+    if len(chars) != _ID_LENGTH + 1:
+        return []
+    out = [chars[:i] + chars[i + 1 :] for i in range(len(chars))]
+    out += [chars[:i] + one + chars[i + 2 :] for i in range(len(chars) - 1) if (one := _SPLIT_GLYPHS.get(chars[i : i + 2]))]
+    ids = (footer_document(c[:4], c[4:]) for c in out)
+    return list(dict.fromkeys(d for d in ids if d))
+
+
+def checked_id(region: Gray, document: str, spec: FormSpec, chars: str = "") -> str | None:
     """The document id as printed: ``document`` as read, or the reading with one letter
     changed for its look-alike (Q for O: an engine's word model prefers "VOP" to "VQP")
-    whose drawing in the footer's font explains the print in ``region`` better."""
-    from .verify import fits_better
+    whose drawing in the footer's font explains the print in ``region`` better.
+
+    When the engine read one character more than an id has (``chars``: "WIS5K" for
+    "WI5K", a glyph read as two), the id is the one of :func:`split_readings` whose
+    drawing explains the print clearly best (with at most :data:`CLEARLY_BETTER` of the
+    error of the next); None (an id shown unreadably) when none does."""
+    from .verify import fits_better, print_fit
 
     style = spec.styles[spec.marks.footer_style]
     filename = spec.fonts[style.font]
     metrics = _metrics(filename)
     px = style.size * DPI / 72.0
+    split = split_readings(chars)
+    if split:
+        fits = sorted((e, c) for c in split if (e := print_fit(region, c, metrics, filename, px)) is not None)
+        if not fits or (len(fits) > 1 and fits[0][0] > CLEARLY_BETTER * fits[1][0]):
+            return None
+        document = fits[0][1]
     best = document
     for i, ch in enumerate(document):
         for other in _ID_ALIKE.get(ch, ""):
@@ -376,7 +421,7 @@ def footer_read(crop: Callable[[PdfRect], Gray], spec: FormSpec, read: Read) -> 
     got = _parse_footer(read(crop(footer_rect(spec))), spec)
     if got is None:
         return None
-    footer = _id_checked(got[0], crop, spec, read)
+    footer = _id_checked(got[0], got[2], crop, spec, read)
     return _numbers_checked(footer, got[1], crop, spec) if got[1] != ("", "") else footer
 
 
