@@ -294,6 +294,22 @@ def test_a_misread_footer_id_joins_the_form_more_pages_name_when_it_looks_like_i
     assert any("read as K7Q2-M4XE" in i.reason and i.page == 3 for i in zoe.review)
 
 
+def test_footers_that_misread_the_id_alike_do_not_outvote_the_print_of_the_forms_pages(spec: FormSpec) -> None:
+    """Five of a form's six footers read L3MH-WI5K as L3MH-WI55, one reads it right; the
+    id drawn again fits every page's print only as WI5K: the form is L3MH-WI5K, each page
+    read otherwise with a review item. Another pupil's form two characters off keeps its id
+    (its print shows it)."""
+    shows = _printed_id(spec, "L3MH-WI5K")
+    results = [_page(spec, n, "L3MH-WI55", pages=6, person="Mees Hendriks", id_print=shows) for n in range(1, 6)]
+    results.append(_page(spec, 6, "L3MH-WI5K", pages=6, person="Mees Hendriks", id_print=shows))
+    other = _printed_id(spec, "L3MH-WA5Q")
+    results += [_page(spec, n, "L3MH-WA5Q", pages=6, person="Emre Kaya", id_print=other) for n in range(1, 7)]
+    records = assemble(results, spec, issued=None, alphabet=None)
+    assert _docs(records) == ["L3MH-WA5Q", "L3MH-WI5K"]
+    mees = next(r for r in records if r.document == "L3MH-WI5K")
+    assert sorted(i.page for i in mees.review if "read as L3MH-WI55" in i.reason) == [1, 2, 3, 4, 5]
+
+
 def test_a_page_of_a_foreign_document_is_never_joined_to_a_form_of_the_scan(spec: FormSpec) -> None:
     results = [_page(spec, n, "K7Q2-M4XD", person="Zoë van der Berg") for n in range(1, 8) if n != 2]
     results.append(_page(spec, 2, "ZZZZ-YYYY", person="Noor Bakker"))  # another pupil's page 2

@@ -18,7 +18,7 @@ from ..records import PageOrigin, Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
 from .results import ContinuationRead, FieldRead, PageResult
-from .printed import hamming, same_person
+from .printed import hamming, printed_id, same_person
 from .readings import _looks_alike
 from .text import agrees, first_difference, normalise_space
 
@@ -142,6 +142,24 @@ def assemble_run(
     )
 
 
+def _named_by_print(pages: Sequence[PageResult], spec: FormSpec) -> Counter[str]:
+    """How many pages found by their print name each document: the id its footer was read
+    as, or, where another such page's footer reads an id at most two characters off, the
+    one of them whose drawing explains the page's printed id clearly best. Five footers
+    that read one glyph alike wrong do not outvote the print of the form's pages."""
+    ids = {r.code.document for r in pages if r.by_layout and r.code and r.code.document}
+    out: Counter[str] = Counter()
+    for r in pages:
+        if not (r.by_layout and r.code and r.code.document):
+            continue
+        doc = r.code.document
+        rivals = [d for d in sorted(ids) if d != doc and hamming(d, doc) <= 2]
+        if rivals and r.id_print is not None:
+            doc = printed_id(r.id_print, [doc, *rivals], spec) or doc
+        out[doc] += 1
+    return out
+
+
 def _placed(
     results: Sequence[PageResult], spec: FormSpec, issued: Mapping[str, Mapping[str, str]] | None
 ) -> list[PageResult]:
@@ -150,7 +168,7 @@ def _placed(
 
     - an id that no page code in the scan names (nor the issued registry), but that looks
       like exactly one better-attested document (a page code, the registry, or an id more
-      footers read): that document (a 5 read for an S); or, two characters off at most,
+      footers name, weighed by their print: :func:`_named_by_print`): that document (a 5 read for an S); or, two characters off at most,
       the one such document of the pupil the page's header names;
     - no id read at all: the one document of the pupil its header (or its own name box)
       names, whose page count agrees; for a continuation page without a name, the one
@@ -160,7 +178,7 @@ def _placed(
     another one."""
     pages = [r for r in results if r.kind == "form"]
     coded = {r.code.document for r in pages if not r.by_layout and r.code and r.code.document}
-    named = Counter(r.code.document for r in pages if r.by_layout and r.code and r.code.document)
+    named = _named_by_print(pages, spec)
     registry = set(issued) if issued is not None else set()
     persons = _persons(pages, spec, issued)
 

@@ -19,7 +19,7 @@ import functools
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -288,7 +288,7 @@ def checked_id(region: Gray, document: str, spec: FormSpec, chars: str = "") -> 
     "WI5K", a glyph read as two), the id is the one of :func:`split_readings` whose
     drawing explains the print clearly best (with at most :data:`CLEARLY_BETTER` of the
     error of the next); None (an id shown unreadably) when none does."""
-    from .verify import fits_better, print_fit
+    from .verify import fits_better
 
     style = spec.styles[spec.marks.footer_style]
     filename = spec.fonts[style.font]
@@ -296,10 +296,10 @@ def checked_id(region: Gray, document: str, spec: FormSpec, chars: str = "") -> 
     px = style.size * DPI / 72.0
     split = split_readings(chars)
     if split:
-        fits = sorted((e, c) for c in split if (e := print_fit(region, c, metrics, filename, px)) is not None)
-        if not fits or (len(fits) > 1 and fits[0][0] > CLEARLY_BETTER * fits[1][0]):
+        found = printed_id(region, split, spec)
+        if found is None:
             return None
-        document = fits[0][1]
+        document = found
     best = document
     for i, ch in enumerate(document):
         for other in _ID_ALIKE.get(ch, ""):
@@ -307,6 +307,21 @@ def checked_id(region: Gray, document: str, spec: FormSpec, chars: str = "") -> 
             if fits_better(region, candidate, best, metrics, filename, px):
                 best = candidate
     return best
+
+
+def printed_id(region: Gray, ids: Sequence[str], spec: FormSpec) -> str | None:
+    """The one of ``ids`` whose drawing in the footer's font explains the print in
+    ``region`` clearly best (with at most :data:`CLEARLY_BETTER` of the error of the next);
+    None when none explains it, or two about as well."""
+    from .verify import print_fit
+
+    style = spec.styles[spec.marks.footer_style]
+    filename = spec.fonts[style.font]
+    metrics, px = _metrics(filename), style.size * DPI / 72.0
+    fits = sorted((e, d) for d in dict.fromkeys(ids) if (e := print_fit(region, d, metrics, filename, px)) is not None)
+    if not fits or (len(fits) > 1 and fits[0][0] > CLEARLY_BETTER * fits[1][0]):
+        return None
+    return fits[0][1]
 
 
 #: How many digits a page number of the footer may have.
