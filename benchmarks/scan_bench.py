@@ -50,8 +50,11 @@ from oppforms.scan.assemble import assemble  # noqa: E402
 from oppforms.scan.images import list_pages  # noqa: E402
 from oppforms.scan.page import PageResult, Settings, engine  # noqa: E402
 from oppforms.scan.pipeline import load_issued, read_pages  # noqa: E402
-from oppforms.scan.text import normalise_space  # noqa: E402
+from oppforms.scan.text import first_difference, normalise_space  # noqa: E402
 from oppforms.spec import FormSpec, current_spec  # noqa: E402
+
+
+_SHOW_MISSES = False
 
 
 @dataclass
@@ -135,6 +138,10 @@ def score(batch: Batch, spec: FormSpec, results: list[PageResult], records: list
             got = rec.fields.get(f.name, "")
             s.fields += 1
             s.exact += got == want
+            if got != want and _SHOW_MISSES:  # fictional values: where they differ, to look into it
+                a, b = first_difference(got, want)
+                why = next((i.reason for i in rec.review if i.field == f.name), "accepted")
+                print(f"  {label}: miss: document {doc} field {f.name} ({len(want)} chars): read «{a}» for «{b}»; {why}", file=sys.stderr)
             same_text = normalise_space(got) == normalise_space(want)
             s.exact_text += same_text
             if f.name not in reviewed:
@@ -222,7 +229,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="keep the generated scans here")
     ap.add_argument("--page-timeout", type=float, default=120.0, help="seconds one page may take (raise it on a busy machine)")
     ap.add_argument("--only", choices=["issued", "paper"], default=None, help="read only with or only without --issued")
+    ap.add_argument("--misses", action="store_true", help="list each typed field not read exactly (where it differs, and why)")
     args = ap.parse_args()
+    global _SHOW_MISSES
+    _SHOW_MISSES = args.misses
     spec = current_spec()
     out = args.out or Path(tempfile.mkdtemp(prefix="scan-bench-"))
     scores = []

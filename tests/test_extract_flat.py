@@ -219,6 +219,42 @@ def test_a_name_typed_into_a_signature_box_is_no_signature_but_is_shown_to_a_per
 # Flattened by qpdf and re-distilled by Ghostscript
 
 
+def dash_at_a_line_start(spec: FormSpec, name: str) -> str:
+    """A text for box ``name`` whose wrapping (no typed break) puts "–" at the start of its
+    second line: a list item to a rule that knows no paragraph gaps."""
+    from oppforms.fonts import FontMetrics
+    from oppforms.typeset import wrap
+
+    vs = spec.values
+    metrics = FontMetrics.shipped(spec.fonts[vs.font])
+    width = spec.field(name).widgets[0].rect.width - 2 * vs.padding
+    words = "De mentor bespreekt de planning elke week met haar ouders en zij".split()
+    start = ""
+    for w in words * 3:  # the longest start on which " –" no longer fits
+        if metrics.width(start + " " + w, vs.size) > width:
+            break
+        start = (start + " " + w).strip()
+    while metrics.width(start + " –", vs.size) <= width:
+        start += "."
+    text = start + " – lezen met voorleessoftware en rustig werken – in de klas.\n– Tweede punt op een nieuwe regel."
+    lines = [ln.text.strip() for ln in wrap(text, metrics, vs.size, width)]
+    assert lines[1].startswith("–") and len(lines) >= 3, lines  # a wrap puts the dash there
+    return text
+
+
+@pytest.mark.parametrize("printed", [False, pytest.param(True, marks=needs_gs)], ids=["flattened", "printed-to-pdf"])
+def test_a_wrapped_line_in_a_box_that_starts_with_a_dash_is_no_typed_break(spec: FormSpec, printed: bool, tmp_path: Path) -> None:
+    """oppforms sets a line after a typed break a paragraph gap lower, in the form's boxes as
+    on continuation pages: a line a pitch below the one before follows a wrap, even when it
+    starts like a list item ("– …"); the typed break before "– Tweede" stays one."""
+    name = "wijzer.informatie"
+    text = dash_at_a_line_start(spec, name)
+    values = {"leerling.nummer": "000003", name: text}
+    data = redistill(fill_pdf(values), tmp_path) if printed else fill_pdf(values, flatten=True)
+    got = only_record(read(data))
+    assert got.fields[name] == text
+
+
 @needs_gs
 @pytest.mark.parametrize("record", [SAMPLES[0], LONG, SAMPLES[5]], ids=lambda r: r["leerling.nummer"])
 def test_a_form_flattened_and_printed_to_pdf_reads_back_exactly(record: dict[str, str], tmp_path: Path) -> None:

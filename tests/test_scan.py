@@ -69,7 +69,7 @@ class FakeEngine:
 
     def read(self, image: Gray, mode: OcrMode, *, timeout: float) -> OcrText:
         """The answer for the mode, placed where the image has ink (as an engine would)."""
-        text = {OcrMode.LINE: self.line, OcrMode.BLOCK: self.block, OcrMode.DATE: self.date}[mode]
+        text = {OcrMode.LINE: self.line, OcrMode.WORD: self.line, OcrMode.BLOCK: self.block, OcrMode.DATE: self.date}[mode]
         ys, xs = np.nonzero(image < 128)
         if len(xs) == 0:
             return OcrText(())
@@ -603,6 +603,24 @@ def test_a_speck_read_far_below_the_text_is_no_line_of_it() -> None:
     assert stray_tail(["een twee", "v"], [11.8], 11.8) == 0  # a line below the text: the text's
     assert stray_tail(["een", "v"], [2 * 11.8 + 4.0], 11.8) == 0  # after an empty line too
     assert stray_tail(["v"], [], 11.8) == 0
+
+
+def test_a_mark_in_the_margin_cut_by_a_sections_crop_is_no_line_of_its_text() -> None:
+    """A continuation section is read from a crop a little wider than the content area:
+    a scribble beside it, cut by the crop's edge, read as a last line is not the text's."""
+    from oppforms.scan.boxes import _cut_at_sides
+    from oppforms.scan.readings import _PAD
+
+    def line(*spans: tuple[int, int]) -> OcrLine:
+        words = tuple(OcrWord("w", PixelBox(_PAD + a, 10, _PAD + b, 40), 90.0) for a, b in spans)
+        return OcrLine(words, PixelBox(words[0].box.left, 10, words[-1].box.right, 40), 40)
+
+    text = line((9, 200), (215, 400))
+    assert _cut_at_sides((text, line((0, 18))), 1000) == 1  # at the left edge
+    assert _cut_at_sides((text, line((985, 1000))), 1000) == 1  # at the right edge
+    assert _cut_at_sides((text, line((0, 18)), line((0, 30))), 1000) == 2
+    assert _cut_at_sides((text, line((9, 30))), 1000) == 0  # where a line starts: text
+    assert _cut_at_sides((line((0, 18)),), 1000) == 0  # nothing else read: not decided here
 
 
 def test_a_page_found_by_its_layout_whose_footer_reads_a_look_alike_id_joins_the_one_form_it_can_be(spec: FormSpec) -> None:

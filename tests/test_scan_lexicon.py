@@ -147,3 +147,38 @@ def test_the_dutch_word_list_when_installed() -> None:
     for word in ["Ieerplichtambtenaar", "Ieerstrategieën", "uitstroomprofieI", "bêtavakken", "lk"]:
         assert not lexicon.knows(word), word
     assert lexicon.likelier("Ieeromgeving", alike_readings("Ieeromgeving")) == ["leeromgeving"]
+
+
+def _one_word_at(crop: object, text: str) -> object:
+    """An engine's reading of ``crop`` as one word, boxed where its ink is (padded pixels)."""
+    import numpy as np
+
+    from oppforms.geometry import PixelBox
+    from oppforms.scan.ocr import OcrLine, OcrText, OcrWord
+    from oppforms.scan.readings import _PAD
+
+    ys, xs = np.nonzero(np.asarray(crop) < 150)
+    box = PixelBox(int(xs.min()) + _PAD, int(ys.min()) + _PAD, int(xs.max()) + 1 + _PAD, int(ys.max()) + 1 + _PAD)
+    return OcrText((OcrLine((OcrWord(text, box, 95.0),), box, box.bottom),))
+
+
+@pytest.mark.parametrize(("alone", "sure"), [("İlayda", True), ("Klayda", False)])
+def test_a_word_the_print_does_not_confirm_is_read_again_on_its_own(metrics: FontMetrics, alone: str, sure: bool) -> None:
+    """Read in its line the engine saw "Hlayda"; read alone (the second engine knows the
+    letter) it sees "İlayda", which the print confirms. A reading alone that the print
+    does not confirm is not taken."""
+    from oppforms.scan.ocr import OcrMode
+
+    crop = printed("İlayda", metrics)
+    asked: list[OcrMode] = []
+
+    def ocr(image: object, mode: OcrMode, *, engine: object = None) -> object:
+        asked.append(mode)
+        return _one_word_at(image, alone)
+
+    j = judge()
+    j.ocr = ocr  # type: ignore[assignment]
+    out = j.check_print(crop, _one_word_at(crop, "Hlayda"), 10.0)  # type: ignore[arg-type]
+    assert out is not None and out.sure is sure
+    assert (out.lines == ["İlayda"]) is sure
+    assert OcrMode.WORD in asked

@@ -29,7 +29,7 @@ from ..spec import Field, FormSpec, current_spec
 from ..typeset import typed_breaks
 from .align import Placement, fit_placement
 from .detect import FooterMatch, footer_in, shipped_spec, title_in
-from .layout import Glyph, Line, Measure, break_between_lines, join_lines, lines_of
+from .layout import Glyph, Line, Measure, break_between_lines, join_lines, lines_of, set_with_gaps
 from .normalize import normalize_value
 from .pages import PageContent, box_of, drawn_inside, page_anchors, template_model
 
@@ -318,6 +318,12 @@ class _FormReader:
 
         if not f.multiline:
             return " ".join(line.text.strip() for line in lines)
+        # a form filled by oppforms (its footer names the document) whose box shows the
+        # typesetter's own layout: a typed break shows as a paragraph gap, so a line
+        # without one follows a wrap, also when it starts with a dash or a number
+        gaps_shown = bool(self.form.document) and set_with_gaps(
+            lines, scale=placement.scale, leading=vs.leading, paragraph=vs.paragraph, size_of=size_of
+        )
         text = join_lines(
             lines,
             box=inner,
@@ -327,13 +333,21 @@ class _FormReader:
             size_of=size_of,
             min_size=vs.min_size,
             paragraph=vs.paragraph,
+            gaps_shown=gaps_shown,
         )
         if next_page and lines:
             rest, first, lead = self.continuation(f, next_page)
             if first is not None:
                 size = size_of(lines[-1])
                 joint = lead or break_between_lines(
-                    lines[-1], first, box=inner, scale=placement.scale, measure=measure, size=size, min_size=vs.min_size
+                    lines[-1],
+                    first,
+                    box=inner,
+                    scale=placement.scale,
+                    measure=measure,
+                    size=size,
+                    min_size=vs.min_size,
+                    gaps_shown=gaps_shown,
                 )
                 text = text + joint + rest
             else:

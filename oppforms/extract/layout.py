@@ -192,6 +192,28 @@ def join_lines(
     return "".join(out)
 
 
+#: How far (a share of the line pitch) a drop may be from the form's layout's and still be it.
+_LAID_OUT = 0.1
+
+
+def set_with_gaps(lines: Sequence[Line], *, scale: float, leading: float, paragraph: float, size_of: Callable[[Line], float]) -> bool:
+    """Whether ``lines`` stand as this typesetter sets a box's text: every baseline a
+    pitch below the one before, or ``n`` pitches and paragraph gaps (``n`` typed breaks).
+    Then a line a pitch below the one before follows a wrap, even when it starts like a
+    list item (see :func:`join_lines`' ``gaps_shown``). Another program (a viewer that
+    made the box's appearance anew) sets its own pitch and no gap: False."""
+    if paragraph <= 0:
+        return False
+    for prev, line in pairwise(lines):
+        size = size_of(prev)
+        pitch, step = size * leading * scale, size * (leading + paragraph) * scale
+        drop = prev.y - line.y
+        n = max(1, round(drop / step))
+        if abs(drop - pitch) > _LAID_OUT * pitch and abs(drop - n * step) > _LAID_OUT * pitch:
+            return False
+    return True
+
+
 def break_between_lines(
     prev: Line,
     line: Line,

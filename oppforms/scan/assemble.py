@@ -18,7 +18,7 @@ from ..records import PageOrigin, Record, ReviewItem, empty_values
 from ..spec import FormSpec
 from .ink import SignatureVerdict
 from .results import ContinuationRead, FieldRead, PageResult
-from .printed import hamming, same_person
+from .printed import hamming, printed_id, same_person
 from .readings import _looks_alike
 from .text import agrees, first_difference, normalise_space
 
@@ -131,7 +131,7 @@ def assemble_run(
         warnings = [w for source in touched for w in file_warnings.get(source, ())]
         index = len(records)
         records.append(
-            _record(form, spec, None if is_loose else issued, alphabet, name_of, warnings, loose=is_loose)
+            _record(form, spec, None if is_loose else issued, alphabet, name_of, warnings, loose=is_loose, unplaced=loose)
         )
         for source in touched:
             files.setdefault(source, []).append(index)
@@ -142,6 +142,24 @@ def assemble_run(
     )
 
 
+def _named_by_print(pages: Sequence[PageResult], spec: FormSpec) -> Counter[str]:
+    """How many pages found by their print name each document: the id its footer was read
+    as, or, where another such page's footer reads an id at most two characters off, the
+    one of them whose drawing explains the page's printed id clearly best. Five footers
+    that read one glyph alike wrong do not outvote the print of the form's pages."""
+    ids = {r.code.document for r in pages if r.by_layout and r.code and r.code.document}
+    out: Counter[str] = Counter()
+    for r in pages:
+        if not (r.by_layout and r.code and r.code.document):
+            continue
+        doc = r.code.document
+        rivals = [d for d in sorted(ids) if d != doc and hamming(d, doc) <= 2]
+        if rivals and r.id_print is not None:
+            doc = printed_id(r.id_print, [doc, *rivals], spec) or doc
+        out[doc] += 1
+    return out
+
+
 def _placed(
     results: Sequence[PageResult], spec: FormSpec, issued: Mapping[str, Mapping[str, str]] | None
 ) -> list[PageResult]:
@@ -150,7 +168,7 @@ def _placed(
 
     - an id that no page code in the scan names (nor the issued registry), but that looks
       like exactly one better-attested document (a page code, the registry, or an id more
-      footers read): that document (a 5 read for an S); or, two characters off at most,
+      footers name, weighed by their print: :func:`_named_by_print`): that document (a 5 read for an S); or, two characters off at most,
       the one such document of the pupil the page's header names;
     - no id read at all: the one document of the pupil its header (or its own name box)
       names, whose page count agrees; for a continuation page without a name, the one
@@ -160,7 +178,7 @@ def _placed(
     another one."""
     pages = [r for r in results if r.kind == "form"]
     coded = {r.code.document for r in pages if not r.by_layout and r.code and r.code.document}
-    named = Counter(r.code.document for r in pages if r.by_layout and r.code and r.code.document)
+    named = _named_by_print(pages, spec)
     registry = set(issued) if issued is not None else set()
     persons = _persons(pages, spec, issued)
 
@@ -264,7 +282,10 @@ def _record(
     file_warnings: list[str],
     *,
     loose: bool = False,
+    unplaced: Sequence[PageResult] = (),
 ) -> Record:
+    """The record of one form; ``unplaced`` are the pages of the run that could not be
+    matched to a form (one of them may be a page this form misses)."""
     values, signed = empty_values(spec)
     review: list[ReviewItem] = []
     warnings = list(file_warnings)
@@ -277,6 +298,14 @@ def _record(
     missing = [n for n in range(1, form.pages + 1) if n not in form.by_page] if not loose else []
     for n in missing:
         review.append(ReviewItem(N_("page {page} of {pages} is missing from the scan").format(page=n, pages=form.pages), page=n))
+        for other in unplaced:
+            if other.page_no == n and (not other.pages_printed or other.pages_printed == form.pages):
+                review.append(
+                    ReviewItem(
+                        N_("page {page} may be {label}, a page {page} that was not matched to any form; check it").format(page=n, label=page_label(other)),
+                        page=n,
+                    )
+                )
     for d in form.duplicates:
         warnings.append(N_("page {page} was scanned more than once ({label}); the clearer scan is used").format(page=d.page_no, label=d.label))
     for p in pages:
@@ -293,6 +322,20 @@ def _record(
             if section.field:
                 continuations.setdefault(section.field, []).append((p.page_no, section))
 
+    seen = set(reads) | {s.field for p in pages for s in p.signatures}
+    for f in spec.fields:
+        # a field on a missing page is not empty but unread: a person fills it in (or
+        # scans the page) rather than take the blank for its value
+        if f.name not in seen and (page := next((w.page_no for w in f.widgets if w.page_no in missing), 0)):
+            rect = next(w.rect for w in f.widgets if w.page_no == page)
+            review.append(
+                ReviewItem(
+                    N_("page {page} is not in the scan: this field could not be read").format(page=page),
+                    field=f.name,
+                    page=page,
+                    box=(rect.x0, rect.y0, rect.x1, rect.y1),
+                )
+            )
     for f in spec.value_fields:
         got = reads.get(f.name, [])
         if not got:

@@ -28,7 +28,7 @@ from .engines import engine, second_engine
 from .images import PageRef, encode_png
 from .ink import SignatureVerdict, added_ink, drop_specks, ink_mask, judge_signature, signature_evidence
 from .judging import PaperJudge, drops_of, value_metrics
-from .ocr import Gray, OcrEngine, OcrMode, OcrText
+from .ocr import Gray, OcrEngine, OcrLine, OcrMode, OcrText
 from .readings import _PAD, DPI, PX_PER_MM, PX_PER_PT, _clean_edges, _pad
 from .render import blank_pages
 from .results import ContinuationRead, FieldRead, Settings, SignatureRead
@@ -481,6 +481,9 @@ class PageReader:
             pitch = vs.size * vs.leading
             drops = drops_of(result, len(lines))
             stray = stray_tail(lines, drops, pitch) if drops else 0
+            # ink cut by the crop's side (a mark in the margin beside the text) read as the
+            # last lines: the text stands inside the content area, never on its edge
+            stray = max(stray, _cut_at_sides(result.lines[: len(lines)], tb.right - tb.left))
             if stray:  # a speck far below the text: not the text's, nor explained by it; not sure
                 specks = set(range(len(lines) - stray, len(lines)))
                 lines, drops = lines[: len(lines) - stray], (drops or [])[: len(lines) - stray - 1]
@@ -586,6 +589,16 @@ def for_people(crop: Gray) -> Gray:
 
 
 _HEADING = re.compile(r"^\W*vervolg\s*van\b", re.IGNORECASE)
+
+
+def _cut_at_sides(lines: tuple[OcrLine, ...], width: int) -> int:
+    """How many of the last ``lines`` read from a crop ``width`` pixels wide (and padded by
+    :data:`_PAD`) are ink its left or right edge cuts through, every word of them, while a
+    line above stays inside: a mark beside the text rather than the text."""
+    k = 0
+    while len(lines) - k > 1 and all(w.box.left <= _PAD + 1 or w.box.right >= _PAD + width - 1 for w in lines[-1 - k].words):
+        k += 1
+    return k
 
 
 def _with_bottoms(

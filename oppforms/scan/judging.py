@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from re import Pattern
 from typing import Protocol
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..i18n import N_
 from ..fonts import FontMetrics
-from ..geometry import PdfRect
+from ..geometry import PdfRect, PixelBox
 from ..spec import Field, FieldKind, FormSpec
 from .lexicon import Lexicon, dutch
 from .ocr import Gray, OcrEngine, OcrLine, OcrMode, OcrText, OcrWord
@@ -233,6 +234,7 @@ class PaperJudge:
             return None
         sizes = value_sizes(spec)
         guess: Printed | None = None
+        alone: dict[PixelBox, list[str]] = {}  # each unconfirmed word's readings on its own
         for tried in [size] + sorted((s for s in sizes if 0 < abs(s - size) <= 0.5 + 1e-6), key=lambda s: abs(s - size)):
             px = tried * PX_PER_PT
             out: list[str] = []
@@ -246,6 +248,10 @@ class PaperJudge:
                     text, confirmed = best_reading(region, word.text, metrics, filename, px) if region.size else (word.text, False)
                     if not confirmed and region.size:
                         text, confirmed = self.guess(region, text, word.text, px)
+                    if not confirmed and region.size:
+                        again = self.reread_word(crop, word, px, alone)
+                        if again is not None:
+                            text, confirmed = again, True
                     sure = sure and confirmed
                     words.append(text)
                     line_flags.append(confirmed)
@@ -260,6 +266,52 @@ class PaperJudge:
             if guess is None:
                 guess = Printed(out, tried, False, tuple(flags))
         return guess
+
+    def reread_word(self, crop: Gray, word: OcrWord, px: float, seen: dict[PixelBox, list[str]]) -> str | None:
+        """A word of a line that the print did not confirm, read again on its own: its
+        region (see :func:`word_region`) as a word and as a line, as it is, enlarged and
+        binarised, by the Dutch engine and the second one. Read in its line, the engine's
+        word model leans on the words around it; alone and at another scale it often sees
+        the letters (``Îlayda`` where the line read ``ilayda``). The first reading the print
+        confirms (see :func:`~oppforms.scan.verify.best_reading`) is the word; None when
+        none is. ``seen`` keeps the readings of each word box (the same at every size)."""
+        from .verify import best_reading
+
+        metrics = value_metrics(self.spec)
+        filename = self.spec.fonts[self.spec.values.font]
+        readings = seen.setdefault(word.box, [])
+        tried = {word.text}
+        for text in chain(list(readings), self._word_readings(word_region(crop, word.box, px), readings)):
+            if text in tried:
+                continue
+            tried.add(text)
+            reading, sure = best_reading(word_region(crop, word.box, px), text, metrics, filename, px)
+            if sure and _as_wide(reading, word, metrics, filename, px):
+                return reading
+        return None
+
+    def _word_readings(self, region: Gray, readings: list[str]) -> Iterator[str]:
+        """The readings of one word's ``region`` not yet in ``readings`` (each is added to
+        it as it is made): cheapest first, one engine call each."""
+        if len(readings) >= len(_WORD_READS):
+            return
+        engines = {"first": None, "second": self.second()}
+        for k, (which, scale, binarised, mode) in enumerate(_WORD_READS):
+            if k < len(readings):
+                continue
+            engine = engines[which]
+            text = ""
+            if which == "first" or engine is not None:
+                image = region
+                if binarised:
+                    _, image = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+                if scale != 1.0:
+                    image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+                words = self.ocr(np.asarray(image, dtype=np.uint8), mode, engine=engine).text.split()
+                text = words[0] if len(words) == 1 else ""  # one word, or none to try
+            readings.append(text)
+            if text:
+                yield text
 
     def guess(self, region: Gray, text: str, read: str, px: float) -> tuple[str, bool]:
         """A word the print did not confirm as ``read`` (``text``: the print's best guess):
@@ -340,6 +392,32 @@ class PaperJudge:
                 words.append(word)
             lines.append(OcrLine(tuple(words), line.box, line.baseline))
         return OcrText(tuple(lines)) if mended else None
+
+
+#: How far (em) a word read again on its own may be wider or narrower in ink than the
+#: box the line's reading gave it: the print check compares the print beside the drawing
+#: only, so a reading that lost a letter at the word's end could fit the rest.
+_WIDTH_SLACK = 0.12
+
+
+def _as_wide(text: str, word: OcrWord, metrics: FontMetrics, filename: str, px: float) -> bool:
+    """Whether ``text`` drawn at ``px`` is about as wide in ink as ``word``'s box."""
+    from .verify import render_word
+
+    drawn = render_word(text, metrics, filename, px).shape[1] - 4  # cut to its ink, 2 pixels each side
+    return abs(drawn - (word.box.right - word.box.left)) <= max(4.0, _WIDTH_SLACK * px)
+
+
+#: How a word the print did not confirm is read again on its own (see
+#: :meth:`PaperJudge.reread_word`), in order: engine, scale, binarised, mode.
+_WORD_READS = (
+    ("first", 1.0, False, OcrMode.WORD),
+    ("second", 1.0, False, OcrMode.LINE),
+    ("first", 1.5, False, OcrMode.LINE),
+    ("second", 1.5, False, OcrMode.WORD),
+    ("first", 1.0, True, OcrMode.WORD),
+    ("second", 1.0, True, OcrMode.LINE),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,12 +57,14 @@ INSTALL_HINT = N_(
 
 class OcrMode(enum.StrEnum):
     """How a box is read: one line, a block of lines, one line of a date (digits and
-    ``-`` only), or a document id (:data:`ID_CHARS` only)."""
+    ``-`` only), a document id (:data:`ID_CHARS` only), or one word (a word of a box read
+    again on its own)."""
 
     LINE = "line"
     BLOCK = "block"
     DATE = "date"
     ID = "id"
+    WORD = "word"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,7 @@ class TesserocrEngine:
     def read(self, image: Gray, mode: OcrMode, *, timeout: float) -> OcrText:
         tr = self._tesserocr
         api = self._api
-        psm = tr.PSM.SINGLE_BLOCK if mode is OcrMode.BLOCK else tr.PSM.SINGLE_LINE
+        psm = tr.PSM.SINGLE_BLOCK if mode is OcrMode.BLOCK else tr.PSM.SINGLE_WORD if mode is OcrMode.WORD else tr.PSM.SINGLE_LINE
         api.SetPageSegMode(psm)
         whitelist = DATE_CHARS if mode is OcrMode.DATE else ID_CHARS if mode is OcrMode.ID else ""
         if whitelist != self._whitelist:
@@ -247,7 +249,7 @@ class TesseractCliEngine:
         ok, png = cv2.imencode(".png", image)
         if not ok:
             return OcrText(())
-        psm = "6" if mode is OcrMode.BLOCK else "7"
+        psm = "6" if mode is OcrMode.BLOCK else "8" if mode is OcrMode.WORD else "7"
         cmd = [self._program, "stdin", "stdout", "-l", self._language, "--oem", "1", "--psm", psm, "--dpi", "300"]
         if self._tessdata is not None:
             cmd += ["--tessdata-dir", str(self._tessdata)]

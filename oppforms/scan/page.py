@@ -30,7 +30,7 @@ from .images import PageRef, PageRefused, load_page
 from .ink import remove_scanner_streaks
 from .locate import BLANK_INK, Alignment, align, code_points, find_codes, from_codes, ink_share, locate_by_layout, upright, warp
 from .ocr import Gray, OcrMode, OcrTimeout
-from .printed import Footer, Printed, identify_by_print, read_print, resolve_document
+from .printed import Footer, Printed, crop_rect, id_rect, identify_by_print, read_print, resolve_document
 from .readings import DPI
 from .results import ContinuationRead, FieldRead, PageResult, Settings, SignatureRead
 
@@ -70,6 +70,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
     footer: Footer | None = None
     person = ""
     pages_printed = 0
+    id_print: Gray | None = None
     ours: bool | None = None
     warnings: list[str] = []
     scanned = image
@@ -138,6 +139,8 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
                 warnings=(N_("{label}: a page of another version of the form ({form} {version}, by its footer)").format(label=ref.label, form=footer.form_id, version=footer.version),),
             )
         code, note = _footer_code(footer, person, spec, settings)
+        if footer is not None and footer.document:
+            id_print = crop_rect(canvas, spec, id_rect(spec, footer.document))
         if note:
             notes.append(ReviewItem(note, page=page_no))
         if footer is not None:
@@ -193,6 +196,7 @@ def read_page(ref: PageRef, settings: Settings) -> PageResult:
         show_through=show_through,
         seconds=time.monotonic() - clock.start,
         ocr_seconds=clock.ocr,
+        id_print=id_print,
     )
 
 

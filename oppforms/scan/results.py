@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as _field
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from ..geometry import PdfRect
 from ..pagecode import PageCode
@@ -101,6 +105,9 @@ class PageResult:
     ocr_seconds: float = 0.0
     #: a continuation page's sections, top to bottom (one field's text each)
     continuations: tuple[ContinuationRead, ...] = ()
+    #: a page found without a readable code: its footer's document id as printed (grey,
+    #: upright at the reading resolution), for assembly to weigh ids its pages disagree on
+    id_print: npt.NDArray[np.uint8] | None = _field(default=None, compare=False, repr=False)
 
     @property
     def sections(self) -> tuple[ContinuationRead, ...]:

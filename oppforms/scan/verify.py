@@ -140,8 +140,9 @@ AMBIGUOUS = {"'": "'’", '"': '"“”„', "-": "-–", "—": "—–"}
 BEYOND = {
     "I": "İ", "Î": "İ", "Í": "İ", "|": "I", "S": "Ş", "C": "Ç", "G": "Ç", "L": "Ł", "%": "½", "ó": "6",
 }
-#: … only as a word's first letter (a ``t`` for an ``Ł``).
-BEYOND_AT_START = {"t": "Ł"}
+#: … only as a word's first letter (a ``t`` for an ``Ł``; a small ``i`` for an ``İ``: the
+#: engine takes the dot above a capital's stem for an ``i``'s).
+BEYOND_AT_START = {"t": "Ł", "i": "İ"}
 #: … and in a word that starts with a capital (a name), these lower-case ones too.
 BEYOND_IN_NAMES = {"i": "ı", "s": "şś", "c": "çć", "g": "ğ", "n": "ń", "z": "żź"}
 #: Vowels with and without accents: a misread accent (è for ê, é for è) leaves too little
@@ -493,6 +494,14 @@ def fits_better(region: Gray, candidate: str, current: str, metrics: FontMetrics
         return False
     b = _match(region, current, metrics, filename, px)
     return b is None or (a.ok, -a.error) > (b.ok, -b.error)
+
+
+def print_fit(region: Gray, text: str, metrics: FontMetrics, filename: str, px: float) -> float | None:
+    """How far ``text`` drawn at ``px`` pixels per em, placed where it fits best, is from
+    the print in ``region`` (its sum of squared residuals); None when it does not explain
+    the print (ink the drawing lacks or drawn ink the print lacks)."""
+    fit = _match(region, text, metrics, filename, px)
+    return fit.error if fit is not None and fit.ok else None
 
 
 def alike_readings(text: str) -> list[str]:
