@@ -165,34 +165,34 @@ class FontMetrics:
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
         dropped, characters without a glyph raise ``KeyError``."""
-        try:
-            return codecs.charmap_encode(text, "strict", self._codes)[0]
-        except UnicodeEncodeError as exc:
-            raise KeyError(exc.object[exc.start]) from None
+        return _charmap(text, self._codes)
 
     def literal(self, text: str) -> bytes:
         """``text`` as the body of a PDF literal string of glyph ids, ready for ``(…) Tj``
         (the bytes of :meth:`encode`, escaped: half the size of :meth:`hex`); raises
         ``KeyError`` for a character without a glyph."""
-        try:
-            return codecs.charmap_encode(text, "strict", self._literal)[0]
-        except UnicodeEncodeError as exc:
-            raise KeyError(exc.object[exc.start]) from None
+        return _charmap(text, self._literal)
 
     def literal_lines(self, text: str) -> bytes:
         """Lines of text parted by LF and CR as :meth:`literal` gives each line, the LF and
         CR bytes kept between them (escaped strings never hold those bytes raw, so a
         caller can replace them by operators): one encoding pass for a box's lines. Raises
         ``KeyError`` for a character without a glyph."""
-        try:
-            return codecs.charmap_encode(text, "strict", self._literal_lines)[0]
-        except UnicodeEncodeError as exc:
-            raise KeyError(exc.object[exc.start]) from None
+        return _charmap(text, self._literal_lines)
 
     def hex(self, text: str) -> str:
         """``text`` as a PDF hex string body, ready for ``<…> Tj``; raises ``KeyError``
         for a character without a glyph."""
         return self.encode(text).hex().upper()
+
+
+def _charmap(text: str, table: object) -> bytes:
+    """``text`` through a charmap encoding table; a character the table lacks raises
+    ``KeyError`` with that character (the callers' contract)."""
+    try:
+        return codecs.charmap_encode(text, "strict", table)[0]  # type: ignore[arg-type]
+    except UnicodeEncodeError as exc:
+        raise KeyError(exc.object[exc.start]) from None
 
 
 _ESCAPES = {0x28: b"\\(", 0x29: b"\\)", 0x5C: b"\\\\", 0x0D: b"\\r", 0x0A: b"\\n"}
