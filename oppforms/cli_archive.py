@@ -12,10 +12,7 @@ from typing import Any
 
 import click
 
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
+from .cli_text import print_json
 
 
 EPILOG_ARCHIVE = """Examples:
@@ -90,11 +87,11 @@ def archive_add(archive_dir: Path, inputs: tuple[Path, ...], issued: Path | None
     import logging
 
     from .archive import add
-    from .cli import _open_cluster
+    from .cli_extract import open_cluster
     from .errors import BatchIncomplete
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    executor = _open_cluster(cluster, ship=ship, jobs=jobs, quiet=False)
+    executor = open_cluster(cluster, ship=ship, jobs=jobs, quiet=False)
     counts: dict[str, int] = {}
     for r in add(archive_dir, inputs, issued=issued, passwords=passwords, jobs=jobs, executor=executor):
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -128,7 +125,7 @@ def archive_verify(archive_dir: Path, jobs: int, as_json: bool) -> None:
 
     rep = verify(archive_dir, jobs=jobs)
     if as_json:
-        _print_json({"ok": rep.ok, "packages": rep.packages, "intact": rep.intact, "purged": rep.purged,
+        print_json({"ok": rep.ok, "packages": rep.packages, "intact": rep.intact, "purged": rep.purged,
                      "problems": [{"package": p.package, "problem": p.what} for p in rep.problems],
                      "ledger_head": rep.ledger_head, "seconds": round(rep.seconds, 3)})
     for pid in rep.recovered:
@@ -244,7 +241,7 @@ def archive_due(archive_dir: Path, on: str | None, as_json: bool) -> None:
 
     listing = due(archive_dir, on=on)
     if as_json:
-        _print_json({"on": listing.on, "due": _due_json(listing.due), "held": _due_json(listing.held)})
+        print_json({"on": listing.on, "due": _due_json(listing.due), "held": _due_json(listing.held)})
         return
     _due_lines("due", listing.due)
     _due_lines("held", listing.held)
@@ -272,7 +269,7 @@ def archive_purge(archive_dir: Path, on: str | None, execute: bool, issued: Path
         raise UsageError("--issued redacts files: use it with --execute")
     res = purge(archive_dir, on=on, execute=execute, issued=issued)
     if as_json:
-        _print_json({"on": res.on, "executed": res.executed, "purged": _due_json(res.purged),
+        print_json({"on": res.on, "executed": res.executed, "purged": _due_json(res.purged),
                      "held": _due_json(res.held), "redacted": res.redacted, "issued_files": res.issued_files})
     else:
         _due_lines("purged" if res.executed else "would purge", res.purged)
@@ -297,7 +294,7 @@ def archive_history(archive_dir: Path, pupil: str, as_json: bool) -> None:
 
     versions = history(archive_dir, pupil)
     if as_json:
-        _print_json(history_json(versions))
+        print_json(history_json(versions))
         return
     if not versions:
         _no_packages()
