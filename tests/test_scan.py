@@ -608,7 +608,7 @@ def test_a_speck_read_far_below_the_text_is_no_line_of_it() -> None:
 def test_a_mark_in_the_margin_cut_by_a_sections_crop_is_no_line_of_its_text() -> None:
     """A continuation section is read from a crop a little wider than the content area:
     a scribble beside it, cut by the crop's edge, read as a last line is not the text's."""
-    from oppforms.scan.boxes import _cut_at_sides
+    from oppforms.scan.sections import _cut_at_sides
     from oppforms.scan.readings import _PAD
 
     def line(*spans: tuple[int, int]) -> OcrLine:
