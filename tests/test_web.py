@@ -29,6 +29,7 @@ from oppforms.i18n import translate  # noqa: E402
 from oppforms.records import FileStatus, Record, ReviewItem, empty_values  # noqa: E402
 from oppforms.spec import FormSpec  # noqa: E402
 from oppforms.web import app as web_app  # noqa: E402
+from oppforms.web import base as web_base  # noqa: E402
 from oppforms.web.app import Settings, WebApp, create_app  # noqa: E402
 from oppforms.web.security import Guard  # noqa: E402
 from oppforms.workspace import Workspace  # noqa: E402
@@ -187,7 +188,7 @@ def test_a_body_larger_than_the_limit_is_refused_with_or_without_a_length(tmp_pa
 def test_an_uploaded_file_larger_than_the_file_limit_is_refused(served: tuple[TestClient, WebApp],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     client, web = served
-    monkeypatch.setattr(web_app, "MAX_FILE_MB", 0)
+    monkeypatch.setattr(web_base, "MAX_FILE_MB", 0)
     r = client.post("/invullen", files={"bestand": ("a.csv", b"leerling.naam\nA\n")}, headers=SAME)
     assert r.status_code == 413
     assert "groter dan" in r.text
@@ -195,7 +196,7 @@ def test_an_uploaded_file_larger_than_the_file_limit_is_refused(served: tuple[Te
 
 def test_too_many_files_at_once_are_refused(served: tuple[TestClient, WebApp], monkeypatch: pytest.MonkeyPatch) -> None:
     client, web = served
-    monkeypatch.setattr(web_app, "MAX_FILES", 2)
+    monkeypatch.setattr(web_base, "MAX_FILES", 2)
     files = [("bestanden", (f"{i}.pdf", b"%PDF-1.4")) for i in range(3)]
     r = client.post("/terug", files=files, headers=SAME)
     assert r.status_code == 400 and "te veel bestanden tegelijk" in r.text

@@ -1,0 +1,161 @@
+"""The pages where a person decides: ``/controleren`` (the review queue, one item at a
+time, with its crop and page) and ``/handtekeningen`` (who still has to sign)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..spec import FieldKind
+from . import texts
+from .base import LATER_REASONS, Pages, as_int, certainty, download, page_png
+
+
+class ReviewPages(Pages):
+    """``/controleren`` and ``/handtekeningen``."""
+
+    # -- controleren ------------------------------------------------------------------
+
+    def _signature_field(self, field: str | None) -> bool:
+        return field is not None and field in self.labels and self.spec.field(field).kind is FieldKind.SIGNATURE
+
+    def review_page(self, request: Request) -> Response:
+        notice = "Dat punt was al beslist (twee keer Enter, of in een ander tabblad); er is niets veranderd." \
+            if request.query_params.get("al") == "beslist" else ""
+        return self._review(request, notice=notice)
+
+    def _review(self, request: Request, *, error: str = "", typed: str | None = None, status_code: int = 200,
+                notice: str = "") -> Response:
+        """The queue's first item; after a refused value, that error and what was typed (in
+        the page, never in the address, which the history keeps)."""
+        queue = self.workspace.queue(self.spec)
+        signatures = [q for q in queue if self._signature_field(q.record.review[q.index].field)]
+        others = [q for q in queue if not self._signature_field(q.record.review[q.index].field)]
+        current = others[0] if others else None
+        context: dict[str, Any] = {"queue_size": len(queue), "signatures": signatures, "current": None,
+                                   "later_reasons": LATER_REASONS, "error": error, "notice": notice,
+                                   "can_undo": self.workspace.decisions_count() > 0 or any(q.later for q in queue)}
+        if current is not None:
+            item = current.record.review[current.index]
+            f = self.spec.field(item.field) if item.field in self.labels else None
+            value = current.record.fields.get(item.field or "", "") if f is not None else ""
+            if f is not None and f.kind is FieldKind.DATE and len(value) == 10 and value[4] == "-":
+                value = f"{value[8:10]}-{value[5:7]}-{value[0:4]}"
+            context["current"] = {
+                "record": current.record_id, "index": current.index, "item": item, "field": f,
+                "value": typed if typed is not None else value,
+                "original": value, "later": current.later, "certainty": certainty(item),
+                "pupil": current.record.fields.get("leerling.naam", ""), "source": current.record.source,
+                "nummer": current.record.fields.get(self.spec.records.key, ""),
+            }
+        return self.render(request, "controleren.html", status_code, **context)
+
+    async def review_decide(self, request: Request) -> Response:
+        from ..review import check_value
+
+        async with request.form(max_files=0, max_fields=20) as form:
+            record_id, index = as_int(form.get("record")), as_int(form.get("item"))
+            action = str(form.get("actie") or "goed")
+            value = str(form.get("waarde") or "")
+            reason = str(form.get("reden") or "")
+        record = self.workspace.record(record_id, self.spec) if record_id is not None else None
+        if record is None or index is None or not 0 <= index < len(record.review):
+            return RedirectResponse("/controleren", status_code=303)
+        field = record.review[index].field
+        if action == "later":
+            decided = self.workspace.decide(record_id, index,  # type: ignore[arg-type]
+                                            later=reason if reason in LATER_REASONS else "anders", field=field or "")
+        elif field in self.labels and not self._signature_field(field):
+            checked, problem = check_value(field, value.replace("\r\n", "\n"), self.spec)
+            if checked is None:
+                return self._review(request, error=f"{self.label(field)}: {texts.reason(problem)}", typed=value,
+                                    status_code=400)
+            decided = self.workspace.decide(record_id, index, value=checked, field=field or "")  # type: ignore[arg-type]
+        else:
+            decided = self.workspace.decide(record_id, index, field=field or "")  # type: ignore[arg-type]
+        # a second Enter, or another tab that decided first: nothing changes, and the page says so
+        return RedirectResponse("/controleren" + ("" if decided else "?al=beslist"), status_code=303)
+
+    async def review_signatures(self, request: Request) -> Response:
+        async with request.form(max_files=0, max_fields=500) as form:
+            shown = form.getlist("vak")
+            signed = set(form.getlist("getekend"))
+        for key in shown:
+            parts = str(key).split(":")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                continue
+            record_id, index = int(parts[0]), int(parts[1])
+            record = self.workspace.record(record_id, self.spec)
+            if record is None or not 0 <= index < len(record.review):
+                continue
+            self.workspace.decide(record_id, index, signed=str(key) in signed, field=record.review[index].field or "")
+        return RedirectResponse("/controleren", status_code=303)
+
+    async def review_undo(self, request: Request) -> Response:
+        self.workspace.undo_last()
+        return RedirectResponse("/controleren", status_code=303)
+
+    def _review_item(self, request: Request) -> tuple[Any, Any] | None:
+        record_id, index = as_int(request.path_params["record"]), as_int(request.path_params["item"])
+        record = self.workspace.record(record_id, self.spec) if record_id is not None else None
+        if record is None or index is None or not 0 <= index < len(record.review):
+            return None
+        return record, record.review[index]
+
+    def review_crop(self, request: Request) -> Response:
+        found = self._review_item(request)
+        if found is None or not found[1].crop:
+            return Response(status_code=404)
+        path = Path(found[1].crop)
+        jobs = (self.workspace.root / "jobs").resolve()
+        if not path.resolve().is_relative_to(jobs) or path.suffix.lower() != ".png" or not path.is_file():
+            return Response(status_code=404)
+        return Response(path.read_bytes(), media_type="image/png")
+
+    def review_page_image(self, request: Request) -> Response:
+        found = self._review_item(request)
+        if found is None:
+            return self.render(request, "niet-gevonden.html", 404)
+        record, item = found
+        return self.render(request, "pagina.html", record_id=request.path_params["record"], index=request.path_params["item"],
+                           item=item, page=item.page or 1, source=record.source)
+
+    def review_page_png(self, request: Request) -> Response:
+        found = self._review_item(request)
+        if found is None:
+            return Response(status_code=404)
+        record, item = found
+        upload = self.workspace.record_upload(int(request.path_params["record"]))
+        png = page_png(self.workspace, upload.path, item.page or 1) if upload else None
+        return Response(png, media_type="image/png") if png else Response(status_code=404)
+
+    # -- handtekeningen ------------------------------------------------------------------
+
+    def _pupils(self, request: Request) -> tuple[list[Any], bool]:
+        from ..signatures import signature_overview
+
+        pupils = signature_overview((r.corrected for r in self.workspace.records(self.spec)), self.spec)
+        incomplete = request.query_params.get("filter") == "onvolledig"
+        return ([p for p in pupils if not p.complete] if incomplete else pupils), incomplete
+
+    def signatures_page(self, request: Request) -> Response:
+        from ..signatures import box_columns
+
+        pupils, incomplete = self._pupils(request)
+        return self.render(request, "handtekeningen.html", pupils=pupils, incomplete=incomplete,
+                           columns=box_columns(self.spec))
+
+    def signatures_xlsx(self, request: Request) -> Response:
+        from ..signatures import write_signatures_xlsx
+
+        pupils, _ = self._pupils(request)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "ontbrekend.xlsx"
+            write_signatures_xlsx(pupils, target, self.spec)
+            data = target.read_bytes()
+        return download(data, "ontbrekend.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
