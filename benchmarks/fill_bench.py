@@ -1,7 +1,7 @@
 """Fill benchmark: oppforms against its peers on the same records, in the same run.
 
     python benchmarks/fill_bench.py [--forms N] [--peer-forms M] [--slow-forms S]
-                                    [--cli-forms A,B] [--jobs-forms K] [--memory-forms L] [--pages-only]
+                                    [--cli-forms A,B] [--cli-rounds R] [--cli-dir DIR] [--jobs-forms K] [--memory-forms L] [--pages-only]
 
 Every tool fills the shipped form with the same records (the twelve fictional sample
 pupils, cycled: about 40 fields and several thousand characters each; each form gets its
@@ -29,8 +29,9 @@ every value must be in its field exactly. A tool that fails gets the row "cannot
 this form" with the reason and no time.
 
 Then the command: ``oppforms fill`` on two numbers of records (a fresh process and output
-folder each); its marginal cost per form (the difference over the extra records) is
-compared with ``Template.fill``'s time in the same run. Then ``fill_many`` writing files
+folder each, on tmpfs by default: see ``command_folder``); its marginal cost per form (the
+difference over the extra records) is compared with ``Template.fill``'s time measured
+between the two runs, pair by pair (the median of the pairs' ratios is reported). Then ``fill_many`` writing files
 with 1 and with 2 worker processes, and the peak memory (VmHWM) of a ``fill_many`` run
 over many records in a fresh process. Figures are milliseconds per form (median of three
 rounds) of CPU time (the process's own, or its children's for the command, pdftk and
@@ -360,7 +361,9 @@ def pdftk_run(template: Path, expected: list[dict[str, str]], work: Path) -> tup
 
 
 def cli_seconds(n: int, work: Path) -> float:
-    """CPU time of ``oppforms fill`` over ``n`` records (unique pupil numbers), one job."""
+    """CPU time of ``oppforms fill`` over ``n`` records (unique pupil numbers), one job, into
+    a fresh output folder under ``work`` (left in place until the whole measurement ends:
+    see :func:`command_folder`)."""
     recs = records()
     data = []
     for i in range(n):
@@ -368,14 +371,25 @@ def cli_seconds(n: int, work: Path) -> float:
         rec["leerling.nummer"] = f"{900000 + i:06d}"
         data.append(rec)
     src = work / f"data-{n}.json"
-    src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    out = work / f"out-{n}"
+    if not src.exists():
+        src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = Path(tempfile.mkdtemp(prefix=f"out-{n}-", dir=work))
     t0 = children_cpu()
     subprocess.run([sys.executable, "-m", "oppforms", "fill", str(src), "-o", str(out), "-q"], check=True,
                    capture_output=True)
-    elapsed = children_cpu() - t0
-    shutil.rmtree(out)
-    return elapsed
+    return children_cpu() - t0
+
+
+def command_folder(given: str | None) -> str | None:
+    """Where the command writes: ``given``, else tmpfs (``/dev/shm``) when present, so that
+    the figure is oppforms' cost and not the disk's. On a disk the kernel's cost of creating
+    a file varies with what the disk did before: on ext4 without a journal (this project's
+    machine) a new inode is not taken from those freed in the last minutes, and the search
+    past them (``recently_deleted`` in the kernel's ``find_inode_bit``) cost up to 1 ms per
+    file after a run's outputs were deleted, against 0.02 ms on a quiet disk."""
+    if given:
+        return given
+    return "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
 def batch_seconds(n: int, jobs: int, where: str | None) -> float:
@@ -427,7 +441,9 @@ def main() -> None:
     ap.add_argument("--slow-forms", type=int, default=3,
                     help="forms for pdf-lib and pdftk, each timed once and read back (they take seconds per form)")
     ap.add_argument("--no-peers", action="store_true", help="measure oppforms only (quick checks while working)")
-    ap.add_argument("--cli-forms", default="40,240", help="the two record counts for the command's marginal cost (0 skips)")
+    ap.add_argument("--cli-forms", default="40,440", help="the two record counts for the command's marginal cost (0 skips)")
+    ap.add_argument("--cli-rounds", type=int, default=5, help="pairs of command runs (the median is reported)")
+    ap.add_argument("--cli-dir", help="where the command writes (default: /dev/shm when present; see command_folder)")
     ap.add_argument("--jobs-forms", type=int, default=1200, help="forms for the 1-job / 2-job batch comparison (0 skips)")
     ap.add_argument("--memory-forms", type=int, default=10_000, help="forms for the peak-memory run (0 skips it)")
     ap.add_argument(
@@ -511,15 +527,18 @@ def main() -> None:
         a, b = (int(x) for x in args.cli_forms.split(","))
         library_fill = oppforms_fill()
         rounds = []  # the library measured between the command's runs, so both see the same load
-        with tempfile.TemporaryDirectory() as tmp:
-            for _ in range(3):
+        where = command_folder(args.cli_dir)
+        with tempfile.TemporaryDirectory(dir=where) as tmp:
+            for _ in range(args.cli_rounds):
                 ta, tb = cli_seconds(a, Path(tmp)), cli_seconds(b, Path(tmp))
                 rounds.append(((tb - ta) / (b - a) * 1000, timed(library_fill, recs, b - a, rounds=1)))
         marginal = statistics.median(m for m, _ in rounds)
         library = statistics.median(lib for _, lib in rounds)
         ratio = statistics.median(m / lib for m, lib in rounds)
-        print(f"\n`oppforms fill` (one job, JSON in, files and report out), {a} and {b} records, median of 3:")
+        print(f"\n`oppforms fill` (one job, JSON in, files and report out to {where or tempfile.gettempdir()}), "
+              f"{a} and {b} records, median of {args.cli_rounds}:")
         print(f"  marginal cost {marginal:.2f} ms/form; Template.fill between them {library:.2f} ms/form: {ratio:.2f}x")
+        print("  each round: " + ", ".join(f"{m:.2f}/{lib:.2f}" for m, lib in rounds))
 
     if args.jobs_forms:
         places = args.batch_dir or [tempfile.gettempdir(), *(["/dev/shm"] if os.path.isdir("/dev/shm") else [])]
