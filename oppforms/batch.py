@@ -259,7 +259,7 @@ def _run_job(job: _Job) -> FillResult:
     if _already_issued(job, digest):
         return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by an earlier run"), job.doc_id)
     target = out_dir / job.rel
-    if target.exists() and not job.overwrite:
+    if not job.overwrite and os.path.exists(target):
         return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
     try:
         filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)

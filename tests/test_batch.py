@@ -302,3 +302,21 @@ def test_a_registry_line_holds_the_values_and_an_earlier_versions_registry_is_re
     registry.write_text(json.dumps(dict(entry, values=values), ensure_ascii=False) + "\n", encoding="utf-8")
     [again] = fill_many(SAMPLES[:1], tmp_path)
     assert (first.status, again.status, again.file) == ("ok", "skipped", first.file)
+
+
+def test_an_atomic_write_goes_on_after_short_writes_and_never_replaces_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oppforms import _io
+    from oppforms.errors import OutputError
+
+    write = os.write
+    monkeypatch.setattr(_io.os, "write", lambda fd, data: write(fd, bytes(data[:1000])))  # a pipe-like file
+    data = bytes(range(256)) * 40
+    _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", data, overwrite=False, durable=False)
+    assert (tmp_path / "new" / "a.pdf").read_bytes() == data
+    with pytest.raises(OutputError, match="exists already"):
+        _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", b"other", overwrite=False)
+    _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", b"other")
+    assert (tmp_path / "new" / "a.pdf").read_bytes() == b"other"
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["a.pdf"]  # no temporary file stays
