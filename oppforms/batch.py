@@ -111,33 +111,51 @@ def document_id(secret: bytes, identity: str) -> str:
 
 
 def record_hash(values: Mapping[str, str], *, flatten: bool, version: str, encrypted: bool) -> str:
-    canonical = json.dumps(
-        {"values": values, "flatten": flatten, "version": version, "encrypted": encrypted},
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """SHA-256 of the record's canonical JSON: the values and what else shapes the PDF.
+    Earlier runs' registries are resumed by it, so it never changes for the same record."""
+    return _record_hash(_values_json(values).encode("utf-8"), flatten=flatten, version=version, encrypted=encrypted)
 
 
-_REGISTRY: dict[str, object] = {}  # out_dir → this process's open registry file
+def _values_json(values: Mapping[str, str]) -> str:
+    """The values as canonical JSON (keys sorted), made once per record: it is both in the
+    record hash and, as it stands, the registry line's ``values``."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
-def _append_issued(out_dir: Path, entry: dict[str, object]) -> None:
+def _record_hash(values_json: bytes, *, flatten: bool, version: str, encrypted: bool) -> str:
+    """:func:`record_hash` from the values' canonical JSON (UTF-8): the canonical JSON of
+    ``{"values": …, "flatten": …, "version": …, "encrypted": …}`` with sorted keys,
+    written around it (the same bytes as ``json.dumps(…, ensure_ascii=False,
+    sort_keys=True)`` of the whole)."""
+    head = f'{{"encrypted": {json.dumps(encrypted)}, "flatten": {json.dumps(flatten)}, "values": '
+    tail = f', "version": {json.dumps(version, ensure_ascii=False)}}}'
+    digest = hashlib.sha256(head.encode("utf-8"))
+    digest.update(values_json)
+    digest.update(tail.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_REGISTRY: dict[str, Any] = {}  # out_dir → this process's open registry file (binary, appended)
+
+
+def _append_issued(out_dir: Path, entry: dict[str, object], values_json: bytes) -> None:
+    """One registry line, written through to the file: ``entry`` with the values' canonical
+    JSON as its last member, ``"values"``."""
     key = str(out_dir)
     fh = _REGISTRY.get(key)
     if fh is None:
         folder = out_dir / STATE_DIR / "issued"
         folder.mkdir(parents=True, exist_ok=True)
-        fh = open(folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        fh = open(folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl", "ab")  # noqa: SIM115
         _REGISTRY[key] = fh
-    line = json.dumps(entry, ensure_ascii=False) + "\n"
-    fh.write(line)  # type: ignore[attr-defined]
-    fh.flush()  # type: ignore[attr-defined]
+    head = json.dumps(entry, ensure_ascii=False)
+    fh.write(b"".join((head[:-1].encode("utf-8"), b', "values": ', values_json, b"}\n")))
+    fh.flush()
 
 
 def _close_registry() -> None:
     for fh in _REGISTRY.values():
-        fh.close()  # type: ignore[attr-defined]
+        fh.close()
     _REGISTRY.clear()
 
 
@@ -229,7 +247,8 @@ def _run_job(job: _Job) -> FillResult:
     values, errors = coercer_for(template.spec).check(job.raw, row=job.row, source=job.source)
     if values is None:
         return FillResult(job.source, job.row, "failed", reason="; ".join(str(e) for e in errors))
-    digest = record_hash(values, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
+    values_json = _values_json(values).encode("utf-8")
+    digest = _record_hash(values_json, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
     out_dir = Path(job.out_dir)
     if job.print_copy:
         try:
@@ -240,7 +259,7 @@ def _run_job(job: _Job) -> FillResult:
     if _already_issued(job, digest):
         return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by an earlier run"), job.doc_id)
     target = out_dir / job.rel
-    if target.exists() and not job.overwrite:
+    if not job.overwrite and os.path.exists(target):
         return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
     try:
         filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
@@ -255,11 +274,10 @@ def _run_job(job: _Job) -> FillResult:
             "pages": filled.page_count,
             "record_sha256": digest,
             "pdf_sha256": _pdf_sha256(template, data),
-            "values": values,
         }
         # the registry first: a run killed between the two writes finds the entry without
         # its file, and simply fills the record again
-        _append_issued(out_dir, entry)
+        _append_issued(out_dir, entry, values_json)
         atomic_write_bytes(target, data, overwrite=job.overwrite, durable=False)
     except RecordError as exc:
         return failed(str(exc))

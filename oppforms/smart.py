@@ -125,10 +125,103 @@ def _folded(parts: tuple[str, ...]) -> re.Pattern[str]:
     """``parts`` as one pattern for folded text: those that start with ``\\b`` (each then
     starts with a word character) grouped behind one "no word character before", after
     the others. The same spans for the time frames (all of them start so, in their
-    order); for the others only whether there is a match counts."""
+    order); for the others only whether there is a match counts. The grouped parts are
+    written as a tree on their first two characters (:func:`_tree`): the regex engine tries
+    the alternatives of a group one by one at every word, and a hundred words tried at
+    every word was most of the check's time."""
     loose = [p for p in parts if not p.startswith(r"\b")]
-    words = [p[2:] for p in parts if p.startswith(r"\b")]
-    return re.compile("|".join([*loose, r"(?<!\w)(?=\w)(?:" + "|".join(words) + ")"]))
+    words = [a for p in parts if p.startswith(r"\b") for a in _expand(p[2:])]
+    return re.compile("|".join([*loose, r"(?<!\w)(?=\w)(?:" + _tree(words, 2) + ")"]))
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index of the ``)`` that closes the group opening at ``start``."""
+    depth, i = 0, start
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a class: up to its unescaped "]" (a "]" first in it is a member)
+            i += 2 if pattern[i + 1 : i + 2] == "]" else 1
+            while pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(pattern)
+
+
+def _split(body: str) -> list[str]:
+    """The top-level alternatives of a group's body."""
+    out, depth, i, last = [], 0, 0, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = body.index("]", i + 2 if body[i + 1 : i + 2] == "]" else i + 1)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(body[last:i])
+            last = i + 1
+        i += 1
+    return [*out, body[last:]]
+
+
+def _expand(pattern: str) -> list[str]:
+    """``pattern`` as a list of alternatives, in the order the engine tries them, none
+    starting with a group: ``(?:a|b)c`` is ``ac|bc``, ``(?:a)?b`` is ``ab|b`` (tried in
+    that order, backtracking the same way: the same first match)."""
+    if not pattern.startswith("(?:"):
+        return [pattern]
+    end = _group_end(pattern, 0)
+    body, rest = pattern[3:end], pattern[end + 1 :]
+    if rest[:1] in {"*", "+", "{"} or rest[:2] in {"??", "?+"}:
+        return [pattern]
+    if rest[:1] == "?":
+        return [*(a for alt in _split(body) for a in _expand(alt + rest[1:])), *_expand(rest[1:])]
+    return [a for alt in _split(body) for a in _expand(alt + rest)]
+
+
+def _first(alternative: str) -> str | None:
+    """What an alternative starts with for :func:`_tree`: a literal character (not
+    quantified), ``\\d``, or None when it is anything else."""
+    if alternative.startswith(r"\d"):
+        return r"\d"
+    if not alternative or alternative[0] in "\\[](){}|.^$*+?" or alternative[1:2] in {"*", "+", "?", "{"}:
+        return None
+    return alternative[0]
+
+
+def _tree(alternatives: list[str], depth: int) -> str:
+    """``a1|a2|…`` grouped on the first character, ``x(?:…)|y(?:…)``, to ``depth``
+    levels. At a given place only the alternatives starting with the character there can
+    match, so grouping them, each group in the original order, finds the same first match;
+    when any alternative starts with something else the list is left as it is."""
+    firsts = [_first(a) for a in alternatives]
+    if depth == 0 or len(alternatives) < 2 or None in firsts:
+        return "|".join(alternatives)
+    if r"\d" in firsts and any(f.isdecimal() for f in firsts if f != r"\d"):  # type: ignore[union-attr]
+        return "|".join(alternatives)
+    groups: dict[str, list[str]] = {}
+    for first, alternative in zip(firsts, alternatives, strict=True):
+        groups.setdefault(first, []).append(alternative)  # type: ignore[arg-type]
+    out = []
+    for first, members in groups.items():
+        if first == r"\d":
+            out.append("(?:" + "|".join(members) + ")")
+        else:
+            out.append(first + "(?:" + _tree([m[1:] for m in members], depth - 1) + ")")
+    return "|".join(out)
 
 
 _TIME_FOLDED = _folded(_TIME_PARTS)

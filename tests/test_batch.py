@@ -258,3 +258,65 @@ def test_the_registry_holds_the_sha256_of_every_written_file_encrypted_or_not(tm
 def test_filled_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     results = list(fill_many(SAMPLES[:1], tmp_path))
     assert (tmp_path / results[0].file).stat().st_mode & 0o777 == 0o600
+
+
+def _old_record_hash(values: dict[str, str], *, flatten: bool, version: str, encrypted: bool) -> str:
+    """The record hash as every earlier version wrote it (registries of earlier runs are
+    resumed by it)."""
+    canonical = json.dumps(
+        {"values": values, "flatten": flatten, "version": version, "encrypted": encrypted}, ensure_ascii=False, sort_keys=True
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_the_record_hash_is_the_one_earlier_versions_wrote() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from oppforms.batch import record_hash
+
+    text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(text, text, max_size=8), st.booleans(), text, st.booleans())
+    def check(values: dict[str, str], flatten: bool, version: str, encrypted: bool) -> None:
+        assert record_hash(values, flatten=flatten, version=version, encrypted=encrypted) == _old_record_hash(
+            values, flatten=flatten, version=version, encrypted=encrypted
+        )
+
+    check()
+
+
+def test_a_registry_line_holds_the_values_and_an_earlier_versions_registry_is_resumed(tmp_path: Path) -> None:
+    from oppforms.spec import current_spec
+    from oppforms.values import coerce_record
+
+    spec = current_spec()
+    [first] = fill_many(SAMPLES[:1], tmp_path)
+    [entry] = read_issued(tmp_path)
+    values = coerce_record(SAMPLES[0], spec, row=1, source="records")
+    assert entry["values"] == values
+    assert entry["record_sha256"] == _old_record_hash(values, flatten=False, version=spec.version, encrypted=False)
+    # the registry as the versions before wrote it: one json.dumps of the entry, values in form order
+    [registry] = (tmp_path / ".oppforms" / "issued").glob("*.jsonl")
+    registry.write_text(json.dumps(dict(entry, values=values), ensure_ascii=False) + "\n", encoding="utf-8")
+    [again] = fill_many(SAMPLES[:1], tmp_path)
+    assert (first.status, again.status, again.file) == ("ok", "skipped", first.file)
+
+
+def test_an_atomic_write_goes_on_after_short_writes_and_never_replaces_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oppforms import _io
+    from oppforms.errors import OutputError
+
+    write = os.write
+    monkeypatch.setattr(_io.os, "write", lambda fd, data: write(fd, bytes(data[:1000])))  # a pipe-like file
+    data = bytes(range(256)) * 40
+    _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", data, overwrite=False, durable=False)
+    assert (tmp_path / "new" / "a.pdf").read_bytes() == data
+    with pytest.raises(OutputError, match="exists already"):
+        _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", b"other", overwrite=False)
+    _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", b"other")
+    assert (tmp_path / "new" / "a.pdf").read_bytes() == b"other"
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["a.pdf"]  # no temporary file stays

@@ -124,3 +124,32 @@ def test_every_command_is_documented_in_the_readme() -> None:
     documented = set(re.findall(r"\boppforms ([a-z][a-z-]+)", readme))
     missing = set(cli.commands) - documented
     assert not missing, f"commands not in README.md: {sorted(missing)}"
+
+
+def test_the_progress_bar_of_fill_counts_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bar is drawn at most ten times a second, and still ends at the number of rows."""
+    import click
+
+    from oppforms.cli import main
+
+    steps: list[int] = []
+
+    class Bar:
+        def __enter__(self) -> Bar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def update(self, n: int) -> None:
+            steps.append(n)
+
+    samples = json.loads((ROOT / "samples" / "opp-leerlingen.json").read_text(encoding="utf-8"))
+    data = tmp_path / "rows.json"
+    data.write_text(json.dumps([dict(samples[i % 12], **{"leerling.nummer": f"{i:06d}"}) for i in range(30)]), encoding="utf-8")
+    monkeypatch.setattr(click, "progressbar", lambda **kwargs: Bar())
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with pytest.raises(SystemExit) as exit_:
+        main(["fill", str(data), "-o", str(tmp_path / "out")])
+    assert exit_.value.code == 0
+    assert sum(steps) == 30 and all(n > 0 for n in steps)

@@ -122,3 +122,52 @@ def test_folding_matches_as_ignoring_case_does_for_every_letter_the_patterns_use
     for letter in letters:
         for ch in cased:
             assert bool(re.fullmatch(re.escape(letter), ch, re.IGNORECASE)) == (smart._fold(ch) == letter), (letter, ch)
+
+
+def test_a_group_in_front_is_spread_over_its_alternatives_in_the_order_they_are_tried() -> None:
+    from oppforms import smart
+
+    assert smart._expand(r"(?:na|(?:bij|om) de)\s+x") == [r"na\s+x", r"bij de\s+x", r"om de\s+x"]
+    assert smart._expand(r"(?:\d{1,2}\s+)?(?:jan|feb)\b") == [r"\d{1,2}\s+(?:jan|feb)\b", r"jan\b", r"feb\b"]
+    assert smart._expand(r"(?:a|b)+c") == [r"(?:a|b)+c"]  # a repeated group stays as it is
+    assert smart._expand(r"(?:[|)]|b)c") == [r"[|)]c", "bc"]  # "|" and ")" in a class split nothing
+    # grouped on the first characters, each group in the order given
+    assert smart._tree(["jan", "jaar", "feb", r"\d+", "juni"], 2) == r"j(?:a(?:n|ar)|u(?:ni))|f(?:eb)|(?:\d+)"
+    assert smart._tree(["jan", r"\w+", "feb"], 2) == r"jan|\w+|feb"  # anything may match at \w: left as it is
+
+
+@pytest.mark.parametrize("which", ["time", "measure", "frequency"])
+def test_the_grouped_patterns_find_what_the_patterns_as_written_find(which: str) -> None:
+    """Text made of pieces that match the parts (and words around them), in any case:
+    the folded, grouped pattern the check runs finds the same spans (time frames) or
+    the same presence (measures, frequencies) as the case-insensitive pattern."""
+    import re
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from oppforms import smart
+
+    parts, written, folded = {
+        "time": (smart._TIME_PARTS, smart._TIME, smart._TIME_FOLDED),
+        "measure": (smart._MEASURE_PARTS, smart._MEASURE, smart._MEASURE_FOLDED),
+        "frequency": (smart._FREQUENCY_PARTS, smart._FREQUENCY, smart._FREQUENCY_FOLDED),
+    }[which]
+    alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyzAEKNPTVóëÓİıſ\u212a0123456789 \n-/.–,%()")
+    piece = st.one_of(
+        *(st.from_regex(re.compile(p, re.IGNORECASE), fullmatch=True, alphabet=alphabet) for p in parts),
+        st.sampled_from(_VOCABULARY),
+        st.text(alphabet, max_size=4),
+    )
+    glue = st.sampled_from([" ", "", "\n", ", ", "(", "-"])
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(piece, glue), min_size=1, max_size=8))
+    def check(pieces: list[tuple[str, str]]) -> None:
+        text = "".join(p + g for p, g in pieces)
+        if which == "time":
+            assert folded.sub(" ", smart._fold(text)) == smart._fold(written.sub(" ", text)), text
+        else:
+            assert bool(folded.search(smart._fold(text))) == bool(written.search(text)), text
+
+    check()

@@ -1,0 +1,120 @@
+"""What the batch and the command add over the library, per form, in one process.
+
+    python benchmarks/batch_overhead.py [--forms N] [--rounds R] [--where /dev/shm]
+
+Each round, in this one process and over the same N records (the sample pupils cycled,
+each with its own ``leerling.nummer``), in turn:
+
+- library: ``coerce`` + ``Template.fill`` per record (as fill_bench.py's "oppforms" row);
+- fill_many: :func:`oppforms.batch.fill_many` into a fresh folder under ``--where``;
+- command: ``oppforms.cli.main(["fill", data.json, "-o", fresh folder, "-q"])`` in process.
+
+Times are CPU time of the process (user + system); the figures are per form, the median
+over the rounds of each round's difference (batch or command minus library) and ratio. The
+template is loaded before the first round, so a fresh process's start is not in them.
+Compare branches by running this script with each on ``PYTHONPATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "opp-leerlingen.json"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--forms", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--where", default="/dev/shm")
+    args = ap.parse_args()
+
+    import oppforms
+    from oppforms.batch import document_id, fill_many
+    from oppforms.cli import main as cli_main
+    from oppforms.fill import Template
+    from oppforms.spec import current_spec
+    from oppforms.values import coercer_for
+
+    base = json.loads(SAMPLES.read_text(encoding="utf-8"))
+    recs = []
+    for i in range(args.forms):
+        rec = dict(base[i % len(base)])
+        rec["leerling.nummer"] = f"{900000 + i:06d}"
+        recs.append(rec)
+    spec = current_spec()
+    template = Template.for_spec(spec)
+    coerce = coercer_for(spec)
+    secret = b"benchmark" * 4
+
+    def library() -> None:
+        for i, rec in enumerate(recs):
+            values = coerce.coerce(rec, row=i + 1, source="bench")
+            template.fill(values, doc_id=document_id(secret, str(i)))
+
+    work = Path(tempfile.mkdtemp(prefix="batch-overhead-", dir=args.where))
+    data = work / "data.json"
+    data.write_text(json.dumps(recs, ensure_ascii=False), encoding="utf-8")
+    n = 0
+
+    def batch() -> None:
+        nonlocal n
+        n += 1
+        out = work / f"batch-{n}"
+        results = list(fill_many(recs, out))
+        assert all(r.status == "ok" for r in results), [r.reason for r in results if r.status != "ok"][:3]
+
+    def command() -> None:
+        nonlocal n
+        n += 1
+        out = work / f"cli-{n}"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            try:
+                cli_main(["fill", str(data), "-o", str(out), "-q"])
+            except SystemExit as exc:
+                assert exc.code == 0, err.getvalue()
+        assert len(list(out.glob("*.pdf"))) == args.forms
+
+    def cpu(fn) -> float:
+        t0 = time.process_time()
+        fn()
+        return (time.process_time() - t0) / args.forms * 1000
+
+    print(f"oppforms from {Path(oppforms.__file__).parent}; {args.forms} forms, {args.rounds} rounds, "
+          f"files under {args.where}", flush=True)
+    library()  # warm up
+    rows = []
+    try:
+        for r in range(args.rounds):
+            a1 = cpu(library)
+            b = cpu(batch)
+            c = cpu(command)
+            a2 = cpu(library)
+            a = (a1 + a2) / 2
+            rows.append((a, b, c))
+            print(f"round {r + 1}: library {a:.3f} ms/form, fill_many {b:.3f} (+{b - a:.3f}, {b / a:.2f}x), "
+                  f"command {c:.3f} (+{c - a:.3f}, {c / a:.2f}x)", flush=True)
+            for p in work.glob("batch-*"):
+                shutil.rmtree(p)
+            for p in work.glob("cli-*"):
+                shutil.rmtree(p)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    med = statistics.median
+    print(f"median: library {med(a for a, _, _ in rows):.3f} ms/form; "
+          f"fill_many +{med(b - a for a, b, _ in rows):.3f} ms/form ({med(b / a for a, b, _ in rows):.2f}x); "
+          f"command +{med(c - a for a, _, c in rows):.3f} ms/form ({med(c / a for a, _, c in rows):.2f}x)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
