@@ -221,16 +221,13 @@ def _version_for(text: str) -> int:
     raise ValueError(f"too long for a page code QR symbol ({len(text)} characters)")
 
 
-def qr_rows(text: str) -> tuple[int, int, bytes]:
-    """The QR symbol of ``text`` (alphanumeric characters only, see :data:`ALPHANUMERIC`)
-    without its quiet zone: columns, rows, and the rows packed 1 bit per module, each row
-    padded to whole bytes, 1 = light (a PDF image mask paints the 0s)."""
+def _data_bytes(text: str, layout: _Layout) -> bytes:
+    """The data codewords of ``text``: mode 0010, the length in 9 bits, pairs in 11 bits,
+    a last single in 6, the terminator, and the pad codewords."""
     try:
         values = [_ALNUM[ch] for ch in text]
     except KeyError as exc:
         raise ValueError(f"not an alphanumeric QR character: {exc.args[0]!r}") from None
-    layout = _layout(_version_for(text))
-    # mode 0010, the length in 9 bits, pairs in 11 bits, a last single in 6
     acc, n = 0b0010, 4
     acc, n = (acc << 9) | len(values), n + 9
     for i in range(0, len(values) - 1, 2):
@@ -243,7 +240,12 @@ def qr_rows(text: str) -> tuple[int, int, bytes]:
     pad = -n % 8
     acc, n = acc << pad, n + pad
     data = acc.to_bytes(n // 8, "big") + bytes((0xEC, 0x11)) * ((capacity - n) // 16 + 1)
-    data = data[: layout.data_codewords]
+    return data[: layout.data_codewords]
+
+
+def _image_of(data: bytes, layout: _Layout) -> int:
+    """The packed image of the symbol with data codewords ``data``: the error correction
+    codewords of each block, interleaved, every codeword's flips on the fixed image."""
     blocks, start = [], 0
     for size in layout.blocks:
         blocks.append(data[start : start + size])
@@ -251,6 +253,46 @@ def qr_rows(text: str) -> tuple[int, int, bytes]:
     ecs = [_ec_bytes(b, layout.ec_per_block) for b in blocks]
     image = layout.fixed
     for byte, table in zip(_interleave(blocks) + _interleave(ecs), layout.flips):
+        image ^= table[byte >> 4] ^ table[16 + (byte & 15)]
+    return image
+
+
+@cache
+def _data_flips(version: int) -> tuple[tuple[int, ...], ...]:
+    """Per data codeword, its high then low nibble's 16 values: the image bits they flip,
+    the flips of the error correction codewords they change included. Reed-Solomon
+    coding is linear (over GF(2^8), so over bits too) and the image is the fixed image
+    XOR every codeword bit's flip, so a symbol is the XOR of one entry per data nibble,
+    with no error correction computed per symbol (the same image as :func:`_image_of`)."""
+    layout = _layout(version)
+    n = layout.data_codewords
+    out = []
+    for p in range(n):
+        bit_flips = []
+        for b in range(8):
+            data = bytearray(n)
+            data[p] = 1 << b
+            bit_flips.append(_image_of(bytes(data), layout) ^ layout.fixed)
+        table = []
+        for shift in (4, 0):
+            for nibble in range(16):
+                flip = 0
+                for i in range(4):
+                    if nibble >> i & 1:
+                        flip ^= bit_flips[shift + i]
+                table.append(flip)
+        out.append(tuple(table))
+    return tuple(out)
+
+
+def qr_rows(text: str) -> tuple[int, int, bytes]:
+    """The QR symbol of ``text`` (alphanumeric characters only, see :data:`ALPHANUMERIC`)
+    without its quiet zone: columns, rows, and the rows packed 1 bit per module, each row
+    padded to whole bytes, 1 = light (a PDF image mask paints the 0s)."""
+    version = _version_for(text)
+    layout = _layout(version)
+    image = layout.fixed
+    for byte, table in zip(_data_bytes(text, layout), _data_flips(version)):
         image ^= table[byte >> 4] ^ table[16 + (byte & 15)]
     size = layout.size
     return size, size, image.to_bytes(layout.image_bytes, "big")
