@@ -215,6 +215,9 @@ def fit_text(
             if s - SHRINK_STEP < min_size - 1e-9:
                 return Fitted(s, (), text)
             s -= SHRINK_STEP
+    quick = _fit_single_spaced(text, metrics, width, height, size, min_size, leading, paragraph)
+    if quick is not None:
+        return quick
     measured = _Measured(text, metrics)
     breaks = text.count("\n")  # one paragraph gap per typed line break
     s = size
@@ -248,6 +251,65 @@ def fit_text(
     if rest_para:
         rest = rest[1:]
     return Fitted(s, measured.texts(kept), rest, tuple(paras[:keep]), rest_para)
+
+
+def _fit_single_spaced(
+    text: str, metrics: FontMetrics, width: float, height: float, size: float, min_size: float, leading: float, paragraph: float
+) -> Fitted | None:
+    """:func:`fit_text` of a multiline text for the usual case, quicker: every paragraph
+    is words parted by single spaces (no blank line, no indentation) and the text fits
+    at some size without a word split between characters (a size where a word is wider
+    than a line is passed over: :func:`fit_text` takes a smaller size that needs no split
+    over it). The same lines as :class:`_Measured` breaks (the same sums and searches),
+    made as the words joined, without places in the text. None when the case is
+    another: the caller then does the general work."""
+    space = metrics.char_width.get(" ", 250.0)
+    measured = []
+    for para in text.split("\n"):
+        tokens = para.split(" ")
+        if "" in tokens:
+            return None
+        measured.append((tokens, metrics.spaced_widths(tokens)))
+    for tokens, steps in measured:
+        steps[:] = accumulate(steps)  # running sums: each word with one space before it
+    breaks = len(measured) - 1  # one paragraph gap per typed line break
+    s = size
+    while True:
+        pitch = s * leading
+        most = floor((height + 1e-6) / pitch)  # no more lines than this fit
+        if most * pitch + s * paragraph * breaks > height + 1e-6:
+            most -= 1
+        top = float(floor(width * 1000.0 / s + 1e-6))
+        lines: list[str] = []
+        paras: list[bool] = []
+        fits = True
+        for tokens, sums in measured:
+            n = len(sums)
+            first = len(lines)
+            i = 0
+            reach = top + space
+            while True:
+                j = bisect_right(sums, reach, i) - 1
+                if j < i:  # a word wider than a line: this size fits only by splitting it
+                    fits = False
+                    break
+                lines.append(tokens[i] if i == j else " ".join(tokens[i : j + 1]))
+                if len(lines) > most:
+                    fits = False
+                    break
+                i = j + 1
+                if i == n:
+                    break
+                reach = top + space + sums[j]
+            if not fits:
+                break
+            paras.append(first > 0)
+            paras.extend([False] * (len(lines) - first - 1))
+        if fits and pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
+            return Fitted(s, tuple(lines), "", tuple(paras))
+        if s - SHRINK_STEP < min_size - 1e-9:
+            return None
+        s -= SHRINK_STEP
 
 
 def line_offsets(paras: Sequence[bool], pitch: float, gap: float) -> list[float]:
