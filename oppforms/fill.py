@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, cast
 
 from pypdf import PdfReader
@@ -38,7 +39,7 @@ from pypdf.generic import (
 
 from .i18n import N_
 from ._pdfsyntax import pdf_text
-from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
+from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content, marks_contents
 from .errors import InputError, RecordError
 from .fonts import FontMetrics
 from .geometry import PdfRect
@@ -196,6 +197,8 @@ class _Widget:
     rect: PdfRect
     page_index: int
     prefix: bytes  # the widget dictionary without /AP (for a field with several widgets)
+    #: the start of its appearance stream and the stream dictionary, per size a value may take
+    heads: dict[float, tuple[bytes, bytes]] = dc_field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -321,7 +324,6 @@ class Template:
             raise ValueError(f"fields not in the spec: {sorted(missing)}")
 
         # the start of every widget's appearance stream at every size a value may take
-        self._heads: dict[tuple[float, float, float, bool], tuple[bytes, bytes]] = {}
         vs = self.spec.values
         sizes = [vs.size]
         while sizes[-1] - SHRINK_STEP >= vs.min_size - 1e-9:
@@ -329,8 +331,13 @@ class Template:
         for slot in self.slots:
             for widget in slot.widgets:
                 for size in sizes:
-                    key = (widget.rect.width, widget.rect.height, size, slot.field.multiline)
-                    self._heads[key] = self._appearance_head(*key)
+                    widget.heads[size] = self._appearance_head(widget.rect.width, widget.rect.height, size, slot.field.multiline)
+        #: the fields a record fills (all but signatures): (slot, name, is a date)
+        self._value_slots = [
+            (slot, slot.field.name, slot.field.kind is FieldKind.DATE)
+            for slot in self.slots
+            if slot.field.kind is not FieldKind.SIGNATURE
+        ]
 
     # -- filling ---------------------------------------------------------------------
 
@@ -355,47 +362,61 @@ class Template:
         """
         spec = self.spec
         out = _Update(self.size)
-        filled = [
-            (slot, shown)
-            for slot in self.slots
-            if slot.field.kind is not FieldKind.SIGNATURE
-            and (shown := display_value(slot.field, values.get(slot.field.name, "")))
-        ]
-        laid_out = [(slot, widget, self._fit(slot.field, widget, shown, row)) for slot, shown in filled for widget in slot.widgets]
-        firsts = [(slot, fitted) for slot, widget, fitted in laid_out if widget is slot.widgets[0]]
-        shrunk = tuple(slot.field.name for slot, fitted in firsts if fitted.size < spec.values.size)
+        get = values.get
+        filled: list[tuple[_Slot, str]] = []
+        laid_out: list[tuple[_Slot, _Widget, Fitted]] = []
+        firsts: list[tuple[_Slot, Fitted]] = []
+        for slot, name, date in self._value_slots:
+            shown = get(name, "")
+            if not shown:
+                continue
+            if date:
+                shown = display_value(slot.field, shown)
+            filled.append((slot, shown))
+            widgets = slot.widgets
+            fitted = self._fit(slot.field, widgets[0], shown, row)
+            firsts.append((slot, fitted))
+            laid_out.append((slot, widgets[0], fitted))
+            for widget in widgets[1:]:
+                laid_out.append((slot, widget, self._fit(slot.field, widget, shown, row)))
+        size = spec.values.size
+        shrunk = tuple([slot.field.name for slot, fitted in firsts if fitted.size < size])
         continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
 
         # continuation pages come after the form's own pages, packed in form order
         page_count = len(self.pages)
-        layout = layout_for(spec)
-        sections = layout.sections([(slot.field, fitted.rest, fitted.rest_para) for slot, fitted in firsts if fitted.rest])
-        continuation_pages = layout.pack(sections, page_count + 1, packed=packed)
+        continuation_pages: list[ContPage] = []
         first_page_of: dict[str, int] = {}
-        for cp in continuation_pages:
-            for part in cp.sections:
-                first_page_of.setdefault(part.field.name, cp.page_no)
+        if continued:
+            layout = layout_for(spec)
+            sections = layout.sections([(slot.field, fitted.rest, fitted.rest_para) for slot, fitted in firsts if fitted.rest])
+            continuation_pages = layout.pack(sections, page_count + 1, packed=packed)
+            for cp in continuation_pages:
+                for part in cp.sections:
+                    first_page_of.setdefault(part.field.name, cp.page_no)
         total_pages = page_count + len(continuation_pages)
 
         # an appearance stream per filled widget, then the field dictionaries with /V
         appearances: dict[int, tuple[_Widget, int]] = {}
+        marker_text = spec.continuation.marker
         for slot, widget, fitted in laid_out:
-            marker = spec.continuation.marker.format(page=first_page_of[slot.field.name]) if fitted.rest else ""
-            appearances[widget.ref] = (widget, out.add(self._appearance(widget.rect, fitted, slot.field.multiline, marker)))
+            marker = marker_text.format(page=first_page_of[slot.field.name]) if fitted.rest else ""
+            appearances[widget.ref] = (widget, out.add(self._appearance_of(widget, fitted, slot.field.multiline, marker)))
+        objects = out.objects
         for slot, shown in filled:
             v = b"/V " + pdf_text(shown)
             if slot.merged:
-                out.set(slot.ref, slot.prefix + v + b"/AP<</N %d 0 R>>>>" % appearances[slot.widgets[0].ref][1])
+                objects[slot.ref] = slot.prefix + v + b"/AP<</N %d 0 R>>>>" % appearances[slot.ref][1]
             else:
-                out.set(slot.ref, slot.prefix + v + b">>")
+                objects[slot.ref] = slot.prefix + v + b">>"
                 for w in slot.widgets:
-                    out.set(w.ref, w.prefix + b"/AP<</N %d 0 R>>>>" % appearances[w.ref][1])
+                    objects[w.ref] = w.prefix + b"/AP<</N %d 0 R>>>>" % appearances[w.ref][1]
 
         # marks streams of the form's pages (header, footer, page codes), continuation pages
         person = values.get(spec.records.person, "")
-        for i, page in enumerate(self.pages):
-            marks = marks_content(spec, i + 1, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
-            out.set(page.contents[1], _stream(b"", marks))
+        marks = marks_contents(spec, range(1, page_count + 1), fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
+        for page, content in zip(self.pages, marks):
+            objects[page.contents[1]] = _stream(b"", content)
         new_page_refs = [self._add_continuation_page(out, cp, total_pages, doc_id, person) for cp in continuation_pages]
         if flatten:
             self._flatten(out, list(appearances.values()))
@@ -446,20 +467,24 @@ class Template:
             )
         )
 
-    def _appearance(self, rect: PdfRect, fitted: Fitted, multiline: bool, marker: str) -> bytes:
-        vs = self.spec.values
+    def _appearance_of(self, widget: _Widget, fitted: Fitted, multiline: bool, marker: str) -> bytes:
+        """The appearance stream (the object's body) of ``widget`` showing ``fitted``."""
         size = fitted.size
-        head, dictionary = self._appearance_head(rect.width, rect.height, size, multiline)
-        ops = _line_ops(self.value_metrics, fitted.lines, fitted.paras, size * vs.leading, size * vs.paragraph, marker)
+        found = widget.heads.get(size)
+        head, dictionary = found or self._appearance_head(widget.rect.width, widget.rect.height, size, multiline)
+        lines = fitted.lines
+        if len(lines) == 1 and not marker and lines[0] and "\r" not in lines[0]:
+            # one line: what :func:`_line_ops` makes of it, without its general work
+            ops = b" (" + self.value_metrics.literal_lines(lines[0]) + b") Tj"
+        else:
+            vs = self.spec.values
+            ops = _line_ops(self.value_metrics, lines, fitted.paras, size * vs.leading, size * vs.paragraph, marker)
         return _stream(dictionary, head + ops + b" ET Q EMC")
 
     def _appearance_head(self, w: float, h: float, size: float, multiline: bool) -> tuple[bytes, bytes]:
         """What an appearance stream of a ``w`` x ``h`` box at ``size`` starts with, up to
-        its first line, and its stream dictionary: the same for every record (remembered
-        per box and size)."""
-        found = self._heads.get((w, h, size, multiline))
-        if found is not None:
-            return found
+        its first line, and its stream dictionary: the same for every record (made once
+        per widget and size when the template is loaded)."""
         vs = self.spec.values
         m = self.value_metrics
         if multiline:
@@ -533,26 +558,20 @@ class _Update:
         self.objects[num] = body
 
     def finish(self, template: Template) -> bytes:
-        chunks = []
-        offset = len(template.pdf)
-        offsets: dict[int, int] = {}
-        for num in sorted(self.objects):
-            chunk = b"%d 0 obj\n%s\nendobj\n" % (num, self.objects[num])
-            offsets[num] = offset
-            offset += len(chunk)
-            chunks.append(chunk)
+        objects = self.objects
+        nums = sorted(objects)
+        chunks = [b"%d 0 obj\n%s\nendobj\n" % (num, objects[num]) for num in nums]
+        offsets = list(accumulate(map(len, chunks), initial=len(template.pdf)))  # each chunk's, then the end
+        offset = offsets.pop()
         body = b"".join(chunks)
         digest = hashlib.sha256(body).hexdigest()[:32]  # the second /ID, from the update (SHA-256: 3x quicker than MD5 here)
+        entries = [b"%010d 00000 n \n" % o for o in offsets]
         xref = [b"xref\n"]
-        nums = sorted(offsets)
-        i = 0
-        while i < len(nums):
-            j = i
-            while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-                j += 1
-            xref.append(b"%d %d\n" % (nums[i], j - i + 1))
-            xref.extend(b"%010d 00000 n \n" % offsets[n] for n in nums[i : j + 1])
-            i = j + 1
+        # a subsection per run of consecutive object numbers
+        starts = [0, *(i for i in range(1, len(nums)) if nums[i] != nums[i - 1] + 1), len(nums)] if nums else []
+        for i, j in zip(starts, starts[1:]):
+            xref.append(b"%d %d\n" % (nums[i], j - i))
+            xref += entries[i:j]
         info = b"/Info %d 0 R" % template.info_ref if template.info_ref is not None else b""
         trailer = (
             b"trailer\n<</Size %d/Root %d 0 R%s/ID[<%s><%s>]/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"
