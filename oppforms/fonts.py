@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from importlib import resources
 
 from fontTools import subset as ft_subset
@@ -163,12 +163,12 @@ class FontMetrics:
         except KeyError:
             return [self.word_width(w) for w in words]
 
-    def spaced_widths(self, words: list[str]) -> list[float]:
-        """The widths of ``words`` in 1/1000 em with a space's width added to each (cached
-        like :meth:`word_width`): the steps of a running width of words parted by single
-        spaces."""
+    def running_widths(self, words: list[str]) -> list[float]:
+        """The running sum of the widths of ``words`` in 1/1000 em, a space's width added
+        for each word (cached per word like :meth:`word_width`): the width of a line of
+        words parted by single spaces is a difference of two of these, less a space."""
         try:
-            return list(map(self._spaced.__getitem__, words))
+            return list(accumulate(map(self._spaced.__getitem__, words)))
         except KeyError:
             spaced = self._spaced
             if len(spaced) > 200_000:
@@ -177,7 +177,7 @@ class FontMetrics:
             for w in words:
                 if w not in spaced:
                     spaced[w] = self.word_width(w) + space
-            return list(map(spaced.__getitem__, words))
+            return list(accumulate(map(spaced.__getitem__, words)))
 
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are

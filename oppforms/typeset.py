@@ -264,49 +264,47 @@ def _fit_single_spaced(
     made as the words joined, without places in the text. None when the case is
     another: the caller then does the general work."""
     space = metrics.char_width.get(" ", 250.0)
+    running = metrics.running_widths  # each word's width with one space before it, summed
     measured = []
     for para in text.split("\n"):
         tokens = para.split(" ")
         if "" in tokens:
             return None
-        measured.append((tokens, metrics.spaced_widths(tokens)))
-    for tokens, steps in measured:
-        steps[:] = accumulate(steps)  # running sums: each word with one space before it
+        measured.append((tokens, running(tokens), len(tokens) - 1))
     breaks = len(measured) - 1  # one paragraph gap per typed line break
+    join = " ".join
     s = size
     while True:
         pitch = s * leading
         most = floor((height + 1e-6) / pitch)  # no more lines than this fit
         if most * pitch + s * paragraph * breaks > height + 1e-6:
             most -= 1
-        top = float(floor(width * 1000.0 / s + 1e-6))
+        reach_first = float(floor(width * 1000.0 / s + 1e-6)) + space
         lines: list[str] = []
+        append = lines.append
         paras: list[bool] = []
-        fits = True
-        for tokens, sums in measured:
-            n = len(sums)
-            first = len(lines)
+        for tokens, sums, last in measured:
+            paras.append(bool(lines))
             i = 0
-            reach = top + space
+            reach = reach_first
             while True:
                 j = bisect_right(sums, reach, i) - 1
-                if j < i:  # a word wider than a line: this size fits only by splitting it
-                    fits = False
-                    break
-                lines.append(tokens[i] if i == j else " ".join(tokens[i : j + 1]))
-                if len(lines) > most:
-                    fits = False
+                if j <= i:
+                    if j < i:  # a word wider than a line: this size fits only by splitting it
+                        break
+                    append(tokens[i])
+                else:
+                    append(join(tokens[i : j + 1]))
+                if j == last or len(lines) > most:
                     break
                 i = j + 1
-                if i == n:
-                    break
-                reach = top + space + sums[j]
-            if not fits:
+                reach = reach_first + sums[j]
+            if j != last or len(lines) > most:
                 break
-            paras.append(first > 0)
-            paras.extend([False] * (len(lines) - first - 1))
-        if fits and pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
-            return Fitted(s, tuple(lines), "", tuple(paras))
+            paras.extend([False] * (len(lines) - len(paras)))
+        else:
+            if pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
+                return Fitted(s, tuple(lines), "", tuple(paras))
         if s - SHRINK_STEP < min_size - 1e-9:
             return None
         s -= SHRINK_STEP
