@@ -197,6 +197,9 @@ class _Widget:
     rect: PdfRect
     page_index: int
     prefix: bytes  # the widget dictionary without /AP (for a field with several widgets)
+    #: the box its value is laid out in: the rectangle less the padding (points)
+    box_width: float = 0.0
+    box_height: float = 0.0
     #: the start of its appearance stream and the stream dictionary, per size a value may take
     heads: dict[float, tuple[bytes, bytes]] = dc_field(default_factory=dict)
 
@@ -330,11 +333,13 @@ class Template:
             sizes.append(sizes[-1] - SHRINK_STEP)
         for slot in self.slots:
             for widget in slot.widgets:
+                widget.box_width = widget.rect.width - 2 * vs.padding
+                widget.box_height = widget.rect.height - 2 * vs.padding
                 for size in sizes:
                     widget.heads[size] = self._appearance_head(widget.rect.width, widget.rect.height, size, slot.field.multiline)
-        #: the fields a record fills (all but signatures): (slot, name, is a date)
+        #: the fields a record fills (all but signatures): (slot, name, is a date, multiline)
         self._value_slots = [
-            (slot, slot.field.name, slot.field.kind is FieldKind.DATE)
+            (slot, slot.field.name, slot.field.kind is FieldKind.DATE, slot.field.multiline)
             for slot in self.slots
             if slot.field.kind is not FieldKind.SIGNATURE
         ]
@@ -366,20 +371,33 @@ class Template:
         filled: list[tuple[_Slot, str]] = []
         laid_out: list[tuple[_Slot, _Widget, Fitted]] = []
         firsts: list[tuple[_Slot, Fitted]] = []
-        for slot, name, date in self._value_slots:
+        metrics = self.value_metrics
+        vs = spec.values
+        size, min_size, leading, paragraph = vs.size, vs.min_size, vs.leading, vs.paragraph
+        for slot, name, date, multiline in self._value_slots:
             shown = get(name, "")
             if not shown:
                 continue
             if date:
                 shown = display_value(slot.field, shown)
             filled.append((slot, shown))
-            widgets = slot.widgets
-            fitted = self._fit(slot.field, widgets[0], shown, row)
-            firsts.append((slot, fitted))
-            laid_out.append((slot, widgets[0], fitted))
-            for widget in widgets[1:]:
-                laid_out.append((slot, widget, self._fit(slot.field, widget, shown, row)))
-        size = spec.values.size
+            for widget in slot.widgets:
+                fitted = fit_text(
+                    shown,
+                    metrics,
+                    width=widget.box_width,
+                    height=widget.box_height,
+                    size=size,
+                    min_size=min_size,
+                    leading=leading,
+                    multiline=multiline,
+                    paragraph=paragraph,
+                )
+                if fitted.rest and not multiline:
+                    raise self._too_long(slot.field, shown, row)
+                if not laid_out or laid_out[-1][0] is not slot:
+                    firsts.append((slot, fitted))
+                laid_out.append((slot, widget, fitted))
         shrunk = tuple([slot.field.name for slot, fitted in firsts if fitted.size < size])
         continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
 
@@ -426,28 +444,15 @@ class Template:
         data = out.finish(self)
         return FilledForm(data, total_pages, tuple(slot.field.name for slot, _ in continued), shrunk)
 
-    def _fit(self, f: Field, widget: _Widget, shown: str, row: int | None) -> Fitted:
-        vs = self.spec.values
-        fitted = fit_text(
-            shown,
-            self.value_metrics,
-            width=widget.rect.width - 2 * vs.padding,
-            height=widget.rect.height - 2 * vs.padding,
-            size=vs.size,
-            min_size=vs.min_size,
-            leading=vs.leading,
-            multiline=f.multiline,
-            paragraph=vs.paragraph,
+    def _too_long(self, f: Field, shown: str, row: int | None) -> RecordError:
+        """The error for a one-line value too wide for its box even at the minimum size."""
+        return RecordError(
+            N_("{field}: too long for its box on the form, even at {size} pt ({count} characters)").format(
+                field=f.name, size=fmt(self.spec.values.min_size), count=len(shown)
+            ),
+            row=row,
+            field=f.name,
         )
-        if fitted.rest and not f.multiline:
-            raise RecordError(
-                N_("{field}: too long for its box on the form, even at {size} pt ({count} characters)").format(
-                    field=f.name, size=fmt(vs.min_size), count=len(shown)
-                ),
-                row=row,
-                field=f.name,
-            )
-        return fitted
 
     def _add_continuation_page(self, out: _Update, page: ContPage, total_pages: int, doc_id: str, person: str) -> int:
         spec = self.spec
