@@ -272,6 +272,7 @@ def _fit_single_spaced(
             return None
         measured.append((tokens, running(tokens), len(tokens) - 1))
     breaks = len(measured) - 1  # one paragraph gap per typed line break
+    totals = [sums[-1] for _, sums, _ in measured]
     join = " ".join
     s = size
     while True:
@@ -280,6 +281,13 @@ def _fit_single_spaced(
         if most * pitch + s * paragraph * breaks > height + 1e-6:
             most -= 1
         reach_first = float(floor(width * 1000.0 / s + 1e-6)) + space
+        # a line holds words whose running sums differ by at most ``reach_first``, so a
+        # paragraph needs at least ceil(total / reach_first) lines (whole numbers: exact)
+        if sum([-(-total // reach_first) for total in totals]) > most:
+            if s - SHRINK_STEP < min_size - 1e-9:
+                return None
+            s -= SHRINK_STEP
+            continue
         lines: list[str] = []
         append = lines.append
         paras: list[bool] = []
