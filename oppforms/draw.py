@@ -6,6 +6,7 @@ Units are PDF points, origin bottom-left.
 
 from __future__ import annotations
 
+from binascii import hexlify
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,7 +100,7 @@ def _qr_image(text: str) -> bytes:
     """The rest of :func:`qr_ops`: the inline image of the QR code of ``text`` (the packed
     1-bit rows as hex, 1 = white)."""
     cols, rows, packed = qr_rows(text)
-    return b"BI /W %d /H %d /IM true /BPC 1 /F /AHx ID %s> EI Q\n" % (cols, rows, packed.hex().upper().encode("ascii"))
+    return b"BI /W %d /H %d /IM true /BPC 1 /F /AHx ID %s> EI Q\n" % (cols, rows, hexlify(packed).upper())
 
 
 @lru_cache(maxsize=8)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate
 from typing import Any, cast
 
@@ -170,8 +170,8 @@ def deflater(prefer_isal: bool = True) -> Callable[[bytes], bytes]:
         except ImportError:
             pass
         else:
-            return lambda data: isal_zlib.compress(data, COMPRESSION_LEVEL)
-    return lambda data: zlib.compress(data, COMPRESSION_LEVEL)
+            return partial(isal_zlib.compress, level=COMPRESSION_LEVEL)  # no Python frame per call
+    return partial(zlib.compress, level=COMPRESSION_LEVEL)
 
 
 _deflate = deflater()
@@ -181,10 +181,7 @@ def _stream(dictionary: bytes, data: bytes) -> bytes:
     if len(data) < MIN_COMPRESSED:
         return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(data), data)
     packed = _deflate(data)
-    return (
-        b"<<" + dictionary + b"/Filter/FlateDecode/Length " + str(len(packed)).encode() + b">>\nstream\n"
-        + packed + b"\nendstream"
-    )
+    return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(packed), packed)
 
 
 # ---------------------------------------------------------------------------------------
