@@ -419,11 +419,10 @@ class Template:
             appearances[widget.ref] = (widget, out.add(self._appearance_of(widget, fitted, slot.field.multiline, marker)))
         objects = out.objects
         for slot, shown in filled:
-            v = b"/V " + pdf_text(shown)
             if slot.merged:
-                objects[slot.ref] = slot.prefix + v + b"/AP<</N %d 0 R>>>>" % appearances[slot.ref][1]
+                objects[slot.ref] = b"%s/V %s/AP<</N %d 0 R>>>>" % (slot.prefix, pdf_text(shown), appearances[slot.ref][1])
             else:
-                objects[slot.ref] = slot.prefix + v + b">>"
+                objects[slot.ref] = b"%s/V %s>>" % (slot.prefix, pdf_text(shown))
                 for w in slot.widgets:
                     objects[w.ref] = w.prefix + b"/AP<</N %d 0 R>>>>" % appearances[w.ref][1]
 
