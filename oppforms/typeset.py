@@ -282,8 +282,9 @@ def _fit_single_spaced(
             most -= 1
         reach_first = float(floor(width * 1000.0 / s + 1e-6)) + space
         # a line holds words whose running sums differ by at most ``reach_first``, so a
-        # paragraph needs at least ceil(total / reach_first) lines (whole numbers: exact)
-        if sum([-(-total // reach_first) for total in totals]) > most:
+        # paragraph needs at least ceil(total / reach_first) lines (whole numbers: exact);
+        # checked when shrinking (at the form's size most texts fit)
+        if s != size and sum([-(-total // reach_first) for total in totals]) > most:
             if s - SHRINK_STEP < min_size - 1e-9:
                 return None
             s -= SHRINK_STEP
