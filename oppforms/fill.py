@@ -365,19 +365,22 @@ class Template:
         spec = self.spec
         out = _Update(self.size)
         get = values.get
-        filled: list[tuple[_Slot, str]] = []
-        laid_out: list[tuple[_Slot, _Widget, Fitted]] = []
-        firsts: list[tuple[_Slot, Fitted]] = []
+        objects = out.objects
         metrics = self.value_metrics
         vs = spec.values
         size, min_size, leading, paragraph = vs.size, vs.min_size, vs.leading, vs.paragraph
+        # per filled widget its appearance stream's object number (form order); the
+        # stream is written at once, or after the continuation pages are laid out when
+        # its text continues there (the marker names the page)
+        appearances: list[tuple[_Widget, int]] = []
+        waiting: list[tuple[_Slot, _Widget, Fitted, int]] = []
+        firsts: list[tuple[_Slot, Fitted]] = []
         for slot, name, date, multiline in self._value_slots:
             shown = get(name, "")
             if not shown:
                 continue
             if date:
                 shown = display_value(slot.field, shown)
-            filled.append((slot, shown))
             for widget in slot.widgets:
                 fitted = fit_text(
                     shown,
@@ -390,11 +393,24 @@ class Template:
                     multiline=multiline,
                     paragraph=paragraph,
                 )
-                if fitted.rest and not multiline:
-                    raise self._too_long(slot.field, shown, row)
-                if not laid_out or laid_out[-1][0] is not slot:
+                num = out.next_num
+                out.next_num = num + 1
+                if fitted.rest:
+                    if not multiline:
+                        raise self._too_long(slot.field, shown, row)
+                    waiting.append((slot, widget, fitted, num))
+                else:
+                    objects[num] = self._appearance_of(widget, fitted, multiline, "")
+                if widget is slot.widgets[0]:
                     firsts.append((slot, fitted))
-                laid_out.append((slot, widget, fitted))
+                appearances.append((widget, num))
+            # the field dictionary with /V (and the widgets' with /AP)
+            if slot.merged:
+                objects[slot.ref] = b"%s/V %s/AP<</N %d 0 R>>>>" % (slot.prefix, pdf_text(shown), num)
+            else:
+                objects[slot.ref] = b"%s/V %s>>" % (slot.prefix, pdf_text(shown))
+                for widget, ap in appearances[-len(slot.widgets) :]:
+                    objects[widget.ref] = widget.prefix + b"/AP<</N %d 0 R>>>>" % ap
         shrunk = tuple([slot.field.name for slot, fitted in firsts if fitted.size < size])
         continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
 
@@ -409,22 +425,11 @@ class Template:
             for cp in continuation_pages:
                 for part in cp.sections:
                     first_page_of.setdefault(part.field.name, cp.page_no)
-        total_pages = page_count + len(continuation_pages)
-
-        # an appearance stream per filled widget, then the field dictionaries with /V
-        appearances: dict[int, tuple[_Widget, int]] = {}
         marker_text = spec.continuation.marker
-        for slot, widget, fitted in laid_out:
-            marker = marker_text.format(page=first_page_of[slot.field.name]) if fitted.rest else ""
-            appearances[widget.ref] = (widget, out.add(self._appearance_of(widget, fitted, slot.field.multiline, marker)))
-        objects = out.objects
-        for slot, shown in filled:
-            if slot.merged:
-                objects[slot.ref] = b"%s/V %s/AP<</N %d 0 R>>>>" % (slot.prefix, pdf_text(shown), appearances[slot.ref][1])
-            else:
-                objects[slot.ref] = b"%s/V %s>>" % (slot.prefix, pdf_text(shown))
-                for w in slot.widgets:
-                    objects[w.ref] = w.prefix + b"/AP<</N %d 0 R>>>>" % appearances[w.ref][1]
+        for slot, widget, fitted, num in waiting:
+            marker = marker_text.format(page=first_page_of[slot.field.name])
+            objects[num] = self._appearance_of(widget, fitted, slot.field.multiline, marker)
+        total_pages = page_count + len(continuation_pages)
 
         # marks streams of the form's pages (header, footer, page codes), continuation pages
         person = values.get(spec.records.person, "")
@@ -433,7 +438,7 @@ class Template:
             objects[page.contents[1]] = _stream(b"", content)
         new_page_refs = [self._add_continuation_page(out, cp, total_pages, doc_id, person) for cp in continuation_pages]
         if flatten:
-            self._flatten(out, list(appearances.values()))
+            self._flatten(out, appearances)
         if new_page_refs:
             kids = b" ".join([*(b"%d 0 R" % p.ref for p in self.pages), *(b"%d 0 R" % r for r in new_page_refs)])
             out.set(self.pages_ref, self.pages_prefix + b"/Kids[" + kids + b"]/Count %d>>" % total_pages)
