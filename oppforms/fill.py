@@ -81,7 +81,7 @@ def _line_ops(
     are literal strings of glyph ids (:meth:`FontMetrics.literal`)."""
     if paras and len(paras) != len(lines):
         raise ValueError("a paragraph flag per line")
-    wrapped, typed = _steps(pitch, gap)
+    wrapped, typed, after_wrap, after_typed = _steps(pitch, gap)
     literal = metrics.literal
     plain = "\n".join(lines)
     if lines and "" not in lines and "\r" not in plain:
@@ -89,10 +89,10 @@ def _line_ops(
         # typed break) standing for the moves, then replaced: the same bytes as below
         if any(paras):
             plain = "".join(["\r" + line if para else "\n" + line for line, para in zip(lines, paras)])[1:]
-            body = metrics.literal_lines(plain).replace(b"\r", b") Tj" + typed + b" (")
+            body = metrics.literal_lines(plain).replace(b"\r", after_typed)
         else:
             body = metrics.literal_lines(plain)
-        body = b" (" + body.replace(b"\n", b") Tj" + wrapped + b" (") + b") Tj"
+        body = b" (%s) Tj" % body.replace(b"\n", after_wrap)
         if marker:
             body += wrapped + b" %s g (%s) Tj" % (_MARKER_GRAY, literal(marker))
         return body
@@ -114,9 +114,12 @@ _MARKER_GRAY = fmt(MARKER_GRAY).encode()
 
 
 @lru_cache(maxsize=256)
-def _steps(pitch: float, gap: float) -> tuple[bytes, bytes]:
-    """The moves to the next line: after a wrap, and after a typed line break."""
-    return b" 0 %s Td" % fmt(-round(pitch, 3)).encode(), b" 0 %s Td" % fmt(-round(pitch + gap, 3)).encode()
+def _steps(pitch: float, gap: float) -> tuple[bytes, bytes, bytes, bytes]:
+    """The moves to the next line: after a wrap, and after a typed line break; and each
+    between the end of one shown string and the start of the next."""
+    wrapped = b" 0 %s Td" % fmt(-round(pitch, 3)).encode()
+    typed = b" 0 %s Td" % fmt(-round(pitch + gap, 3)).encode()
+    return wrapped, typed, b") Tj" + wrapped + b" (", b") Tj" + typed + b" ("
 
 
 @lru_cache(maxsize=256)
