@@ -276,7 +276,6 @@ def _fit_single_spaced(
             return None
         measured.append((tokens, running(tokens), len(tokens) - 1))
     breaks = len(measured) - 1  # one paragraph gap per typed line break
-    totals = [sums[-1] for _, sums, _ in measured]
     join = " ".join
     s = size
     while True:
@@ -288,7 +287,7 @@ def _fit_single_spaced(
         # a line holds words whose running sums differ by at most ``reach_first``, so a
         # paragraph needs at least ceil(total / reach_first) lines (whole numbers: exact);
         # checked when shrinking (at the form's size most texts fit)
-        if s != size and sum([-(-total // reach_first) for total in totals]) > most:
+        if s != size and sum([-(-sums[-1] // reach_first) for _, sums, _ in measured]) > most:
             if s - SHRINK_STEP < min_size - 1e-9:
                 return None
             s -= SHRINK_STEP
