@@ -294,9 +294,9 @@ def _fit_single_spaced(
             continue
         lines: list[str] = []
         append = lines.append
-        paras: list[bool] = []
+        starts: list[int] = []  # each paragraph's first line
         for tokens, sums, last in measured:
-            paras.append(bool(lines))
+            starts.append(len(lines))
             i = 0
             reach = reach_first
             while True:
@@ -313,9 +313,11 @@ def _fit_single_spaced(
                 reach = reach_first + sums[j]
             if j != last or len(lines) > most:
                 break
-            paras.extend([False] * (len(lines) - len(paras)))
         else:
             if pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
+                paras = [False] * len(lines)
+                for first in starts[1:]:
+                    paras[first] = True  # the line follows a typed line break
                 return _fitted((s, tuple(lines), "", tuple(paras), False))
         if s - SHRINK_STEP < min_size - 1e-9:
             return None
