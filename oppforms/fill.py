@@ -81,12 +81,13 @@ def _line_ops(
     are literal strings of glyph ids (:meth:`FontMetrics.literal`)."""
     if paras and len(paras) != len(lines):
         raise ValueError("a paragraph flag per line")
-    wrapped, typed, after_wrap, after_typed = _steps(pitch, gap)
+    wrapped, typed = _steps(pitch, gap)
     literal = metrics.literal
     plain = "\n".join(lines)
     if lines and "" not in lines and "\r" not in plain:
         # every line drawn: all lines encoded at once, LF (and CR before a line after a
         # typed break) standing for the moves, then replaced: the same bytes as below
+        after_wrap, after_typed = _between(pitch, gap)
         if any(paras):
             plain = "".join(["\r" + line if para else "\n" + line for line, para in zip(lines, paras)])[1:]
             body = metrics.literal_lines(plain).replace(b"\r", after_typed)
@@ -114,12 +115,17 @@ _MARKER_GRAY = fmt(MARKER_GRAY).encode()
 
 
 @lru_cache(maxsize=256)
-def _steps(pitch: float, gap: float) -> tuple[bytes, bytes, bytes, bytes]:
-    """The moves to the next line: after a wrap, and after a typed line break; and each
-    between the end of one shown string and the start of the next."""
-    wrapped = b" 0 %s Td" % fmt(-round(pitch, 3)).encode()
-    typed = b" 0 %s Td" % fmt(-round(pitch + gap, 3)).encode()
-    return wrapped, typed, b") Tj" + wrapped + b" (", b") Tj" + typed + b" ("
+def _steps(pitch: float, gap: float) -> tuple[bytes, bytes]:
+    """The moves to the next line: after a wrap, and after a typed line break."""
+    return b" 0 %s Td" % fmt(-round(pitch, 3)).encode(), b" 0 %s Td" % fmt(-round(pitch + gap, 3)).encode()
+
+
+@lru_cache(maxsize=256)
+def _between(pitch: float, gap: float) -> tuple[bytes, bytes]:
+    """What stands between two shown strings of a box: the end of one, the move (after a
+    wrap, after a typed line break; see :func:`_steps`), the start of the next."""
+    wrapped, typed = _steps(pitch, gap)
+    return b") Tj" + wrapped + b" (", b") Tj" + typed + b" ("
 
 
 @lru_cache(maxsize=256)
