@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from binascii import hexlify
+
 _LINE_BREAKS = str.maketrans("\n\r\t", "   ")
 
 
@@ -18,4 +20,4 @@ def pdf_text(value: str) -> bytes:
             .replace("\t", "\\t")
         )
         return b"(" + escaped.encode("ascii") + b")"
-    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+    return b"<FEFF%s>" % hexlify(value.encode("utf-16-be")).upper()

@@ -6,7 +6,8 @@ Units are PDF points, origin bottom-left.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from binascii import hexlify
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,7 +15,7 @@ from pypdf.generic import IndirectObject
 
 from .fonts import FontMetrics
 from .geometry import PdfRect
-from .pagecode import PageCode
+from .pagecode import page_code_texts
 from .qr import qr_rows
 from .spec import Align, FormSpec, Marks, Run, Style
 from .typeset import fmt, wrap
@@ -28,6 +29,14 @@ class EmbeddedFont:
     key: str
     metrics: FontMetrics
     ref: IndirectObject
+
+
+def _text_op(style: Style, metrics: FontMetrics, x: float, baseline: float, text: str) -> str:
+    """Operators drawing one line of ``text`` in ``style`` at (x, baseline)."""
+    return (
+        f"BT {fmt(style.gray)} g /{FONT_RESOURCE[style.font]} {fmt(style.size)} Tf "
+        f"{fmt(x)} {fmt(baseline)} Td <{metrics.hex(text)}> Tj ET\n"
+    )
 
 
 class Canvas:
@@ -49,11 +58,7 @@ class Canvas:
         self.ops.append(f"{fmt(gray)} G {fmt(width)} w {fmt(x0)} {fmt(y0)} m {fmt(x1)} {fmt(y1)} l S\n")
 
     def text(self, style: Style, x: float, baseline: float, text: str) -> None:
-        font = self.fonts[style.font]
-        self.ops.append(
-            f"BT {fmt(style.gray)} g /{FONT_RESOURCE[style.font]} {fmt(style.size)} Tf "
-            f"{fmt(x)} {fmt(baseline)} Td <{font.metrics.hex(text)}> Tj ET\n"
-        )
+        self.ops.append(_text_op(style, self.fonts[style.font].metrics, x, baseline, text))
 
     def runs(
         self, spec: FormSpec, runs: Iterable[Run], x: float, top: float, width: float, align: Align
@@ -95,7 +100,7 @@ def _qr_image(text: str) -> bytes:
     """The rest of :func:`qr_ops`: the inline image of the QR code of ``text`` (the packed
     1-bit rows as hex, 1 = white)."""
     cols, rows, packed = qr_rows(text)
-    return b"BI /W %d /H %d /IM true /BPC 1 /F /AHx ID %s> EI Q\n" % (cols, rows, packed.hex().upper().encode("ascii"))
+    return b"BI /W %d /H %d /IM true /BPC 1 /F /AHx ID %s> EI Q\n" % (cols, rows, hexlify(packed).upper())
 
 
 @lru_cache(maxsize=8)
@@ -120,26 +125,38 @@ def marks_content(
     adds continuation pages. What is the same on every page (the corner marks) or on every
     page of one form (the header) is made once.
     """
-    code = PageCode(spec.form_id, spec.version, document, page_no, pages).text()
+    return marks_contents(spec, (page_no,), fonts=fonts, pages=pages, document=document, person=person)[0]
+
+
+def marks_contents(
+    spec: FormSpec,
+    page_nos: Sequence[int],
+    *,
+    fonts: dict[str, EmbeddedFont],
+    pages: int,
+    document: str = "",
+    person: str = "",
+) -> list[bytes]:
+    """:func:`marks_content` of each of ``page_nos`` of one form (what its pages share
+    is made once)."""
+    codes = page_code_texts(spec.form_id, spec.version, document, page_nos, pages)
     m = spec.marks
     header_style = spec.styles[m.header_style]
     header = _text_ops(fonts[header_style.font].metrics, header_style, m.header_x, m.header_baseline,
                        m.header_text + (f" · {person}" if person else ""))
-    footer = m.footer_text.format(form=spec.form_id, version=spec.version, page=page_no, pages=pages)
-    footer += f" · document {document}" if document else ""
+    start = _corner_ops(m, spec.page_width, spec.page_height)
+    places = _qr_places(m)
     style = spec.styles[m.footer_style]
-    width = fonts[style.font].metrics.width(footer, style.size)
-    canvas = Canvas(fonts)
-    canvas.text(style, m.footer_right - width, m.footer_baseline, footer)
-    image = _qr_image(code)  # the same code in every place
-    return b"".join(
-        (
-            _corner_ops(m, spec.page_width, spec.page_height),
-            *(place + image for place in _qr_places(m)),
-            header,
-            canvas.bytes(),
-        )
-    )
+    metrics = fonts[style.font].metrics
+    document_text = f" · document {document}" if document else ""
+    out = []
+    for page_no, code in zip(page_nos, codes):
+        footer = m.footer_text.format(form=spec.form_id, version=spec.version, page=page_no, pages=pages) + document_text
+        x = m.footer_right - metrics.width(footer, style.size)
+        footer_ops = _text_op(style, metrics, x, m.footer_baseline, footer)
+        image = _qr_image(code)  # the same code in every place
+        out.append(b"".join((start, *(place + image for place in places), header, footer_ops.encode("ascii"))))
+    return out
 
 
 @lru_cache(maxsize=8)

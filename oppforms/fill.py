@@ -24,7 +24,8 @@ from collections.abc import Callable
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import accumulate
 from typing import Any, cast
 
 from pypdf import PdfReader
@@ -38,7 +39,7 @@ from pypdf.generic import (
 
 from .i18n import N_
 from ._pdfsyntax import pdf_text
-from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content
+from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content, marks_contents
 from .errors import InputError, RecordError
 from .fonts import FontMetrics
 from .geometry import PdfRect
@@ -86,12 +87,13 @@ def _line_ops(
     if lines and "" not in lines and "\r" not in plain:
         # every line drawn: all lines encoded at once, LF (and CR before a line after a
         # typed break) standing for the moves, then replaced: the same bytes as below
+        after_wrap, after_typed = _between(pitch, gap)
         if any(paras):
             plain = "".join(["\r" + line if para else "\n" + line for line, para in zip(lines, paras)])[1:]
-            body = metrics.literal_lines(plain).replace(b"\r", b") Tj" + typed + b" (")
+            body = metrics.literal_lines(plain).replace(b"\r", after_typed)
         else:
             body = metrics.literal_lines(plain)
-        body = b" (" + body.replace(b"\n", b") Tj" + wrapped + b" (") + b") Tj"
+        body = b" (%s) Tj" % body.replace(b"\n", after_wrap)
         if marker:
             body += wrapped + b" %s g (%s) Tj" % (_MARKER_GRAY, literal(marker))
         return body
@@ -116,6 +118,14 @@ _MARKER_GRAY = fmt(MARKER_GRAY).encode()
 def _steps(pitch: float, gap: float) -> tuple[bytes, bytes]:
     """The moves to the next line: after a wrap, and after a typed line break."""
     return b" 0 %s Td" % fmt(-round(pitch, 3)).encode(), b" 0 %s Td" % fmt(-round(pitch + gap, 3)).encode()
+
+
+@lru_cache(maxsize=256)
+def _between(pitch: float, gap: float) -> tuple[bytes, bytes]:
+    """What stands between two shown strings of a box: the end of one, the move (after a
+    wrap, after a typed line break; see :func:`_steps`), the start of the next."""
+    wrapped, typed = _steps(pitch, gap)
+    return b") Tj" + wrapped + b" (", b") Tj" + typed + b" ("
 
 
 @lru_cache(maxsize=256)
@@ -169,8 +179,8 @@ def deflater(prefer_isal: bool = True) -> Callable[[bytes], bytes]:
         except ImportError:
             pass
         else:
-            return lambda data: isal_zlib.compress(data, COMPRESSION_LEVEL)
-    return lambda data: zlib.compress(data, COMPRESSION_LEVEL)
+            return partial(isal_zlib.compress, level=COMPRESSION_LEVEL)  # no Python frame per call
+    return partial(zlib.compress, level=COMPRESSION_LEVEL)
 
 
 _deflate = deflater()
@@ -180,10 +190,7 @@ def _stream(dictionary: bytes, data: bytes) -> bytes:
     if len(data) < MIN_COMPRESSED:
         return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(data), data)
     packed = _deflate(data)
-    return (
-        b"<<" + dictionary + b"/Filter/FlateDecode/Length " + str(len(packed)).encode() + b">>\nstream\n"
-        + packed + b"\nendstream"
-    )
+    return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(packed), packed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -196,6 +203,11 @@ class _Widget:
     rect: PdfRect
     page_index: int
     prefix: bytes  # the widget dictionary without /AP (for a field with several widgets)
+    #: the box its value is laid out in: the rectangle less the padding (points)
+    box_width: float = 0.0
+    box_height: float = 0.0
+    #: the start of its appearance stream and the stream dictionary, per size a value may take
+    heads: dict[float, tuple[bytes, bytes]] = dc_field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -321,16 +333,22 @@ class Template:
             raise ValueError(f"fields not in the spec: {sorted(missing)}")
 
         # the start of every widget's appearance stream at every size a value may take
-        self._heads: dict[tuple[float, float, float, bool], tuple[bytes, bytes]] = {}
         vs = self.spec.values
         sizes = [vs.size]
         while sizes[-1] - SHRINK_STEP >= vs.min_size - 1e-9:
             sizes.append(sizes[-1] - SHRINK_STEP)
         for slot in self.slots:
             for widget in slot.widgets:
+                widget.box_width = widget.rect.width - 2 * vs.padding
+                widget.box_height = widget.rect.height - 2 * vs.padding
                 for size in sizes:
-                    key = (widget.rect.width, widget.rect.height, size, slot.field.multiline)
-                    self._heads[key] = self._appearance_head(*key)
+                    widget.heads[size] = self._appearance_head(widget.rect.width, widget.rect.height, size, slot.field.multiline)
+        #: the fields a record fills (all but signatures): (slot, name, is a date, multiline)
+        self._value_slots = [
+            (slot, slot.field.name, slot.field.kind is FieldKind.DATE, slot.field.multiline)
+            for slot in self.slots
+            if slot.field.kind is not FieldKind.SIGNATURE
+        ]
 
     # -- filling ---------------------------------------------------------------------
 
@@ -355,78 +373,96 @@ class Template:
         """
         spec = self.spec
         out = _Update(self.size)
-        filled = [
-            (slot, shown)
-            for slot in self.slots
-            if slot.field.kind is not FieldKind.SIGNATURE
-            and (shown := display_value(slot.field, values.get(slot.field.name, "")))
-        ]
-        laid_out = [(slot, widget, self._fit(slot.field, widget, shown, row)) for slot, shown in filled for widget in slot.widgets]
-        firsts = [(slot, fitted) for slot, widget, fitted in laid_out if widget is slot.widgets[0]]
-        shrunk = tuple(slot.field.name for slot, fitted in firsts if fitted.size < spec.values.size)
+        get = values.get
+        objects = out.objects
+        metrics = self.value_metrics
+        vs = spec.values
+        size, min_size, leading, paragraph = vs.size, vs.min_size, vs.leading, vs.paragraph
+        # per filled widget its appearance stream's object number (form order); the
+        # stream is written at once, or after the continuation pages are laid out when
+        # its text continues there (the marker names the page)
+        appearances: list[tuple[_Widget, int]] = []
+        waiting: list[tuple[_Slot, _Widget, Fitted, int]] = []
+        firsts: list[tuple[_Slot, Fitted]] = []
+        for slot, name, date, multiline in self._value_slots:
+            shown = get(name, "")
+            if not shown:
+                continue
+            if date:
+                shown = display_value(slot.field, shown)
+            for widget in slot.widgets:
+                fitted = fit_text(
+                    shown,
+                    metrics,
+                    width=widget.box_width,
+                    height=widget.box_height,
+                    size=size,
+                    min_size=min_size,
+                    leading=leading,
+                    multiline=multiline,
+                    paragraph=paragraph,
+                )
+                num = out.next_num
+                out.next_num = num + 1
+                if fitted.rest:
+                    if not multiline:
+                        raise self._too_long(slot.field, shown, row)
+                    waiting.append((slot, widget, fitted, num))
+                else:
+                    objects[num] = self._appearance_of(widget, fitted, multiline, "")
+                if widget is slot.widgets[0]:
+                    firsts.append((slot, fitted))
+                appearances.append((widget, num))
+            # the field dictionary with /V (and the widgets' with /AP)
+            if slot.merged:
+                objects[slot.ref] = b"%s/V %s/AP<</N %d 0 R>>>>" % (slot.prefix, pdf_text(shown), num)
+            else:
+                objects[slot.ref] = b"%s/V %s>>" % (slot.prefix, pdf_text(shown))
+                for widget, ap in appearances[-len(slot.widgets) :]:
+                    objects[widget.ref] = widget.prefix + b"/AP<</N %d 0 R>>>>" % ap
+        shrunk = tuple([slot.field.name for slot, fitted in firsts if fitted.size < size])
         continued = [(slot, fitted.rest) for slot, fitted in firsts if fitted.rest]
 
         # continuation pages come after the form's own pages, packed in form order
         page_count = len(self.pages)
-        layout = layout_for(spec)
-        sections = layout.sections([(slot.field, fitted.rest, fitted.rest_para) for slot, fitted in firsts if fitted.rest])
-        continuation_pages = layout.pack(sections, page_count + 1, packed=packed)
+        continuation_pages: list[ContPage] = []
         first_page_of: dict[str, int] = {}
-        for cp in continuation_pages:
-            for part in cp.sections:
-                first_page_of.setdefault(part.field.name, cp.page_no)
+        if continued:
+            layout = layout_for(spec)
+            sections = layout.sections([(slot.field, fitted.rest, fitted.rest_para) for slot, fitted in firsts if fitted.rest])
+            continuation_pages = layout.pack(sections, page_count + 1, packed=packed)
+            for cp in continuation_pages:
+                for part in cp.sections:
+                    first_page_of.setdefault(part.field.name, cp.page_no)
+        marker_text = spec.continuation.marker
+        for slot, widget, fitted, num in waiting:
+            marker = marker_text.format(page=first_page_of[slot.field.name])
+            objects[num] = self._appearance_of(widget, fitted, slot.field.multiline, marker)
         total_pages = page_count + len(continuation_pages)
-
-        # an appearance stream per filled widget, then the field dictionaries with /V
-        appearances: dict[int, tuple[_Widget, int]] = {}
-        for slot, widget, fitted in laid_out:
-            marker = spec.continuation.marker.format(page=first_page_of[slot.field.name]) if fitted.rest else ""
-            appearances[widget.ref] = (widget, out.add(self._appearance(widget.rect, fitted, slot.field.multiline, marker)))
-        for slot, shown in filled:
-            v = b"/V " + pdf_text(shown)
-            if slot.merged:
-                out.set(slot.ref, slot.prefix + v + b"/AP<</N %d 0 R>>>>" % appearances[slot.widgets[0].ref][1])
-            else:
-                out.set(slot.ref, slot.prefix + v + b">>")
-                for w in slot.widgets:
-                    out.set(w.ref, w.prefix + b"/AP<</N %d 0 R>>>>" % appearances[w.ref][1])
 
         # marks streams of the form's pages (header, footer, page codes), continuation pages
         person = values.get(spec.records.person, "")
-        for i, page in enumerate(self.pages):
-            marks = marks_content(spec, i + 1, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
-            out.set(page.contents[1], _stream(b"", marks))
+        marks = marks_contents(spec, range(1, page_count + 1), fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
+        for page, content in zip(self.pages, marks):
+            objects[page.contents[1]] = _stream(b"", content)
         new_page_refs = [self._add_continuation_page(out, cp, total_pages, doc_id, person) for cp in continuation_pages]
         if flatten:
-            self._flatten(out, list(appearances.values()))
+            self._flatten(out, appearances)
         if new_page_refs:
             kids = b" ".join([*(b"%d 0 R" % p.ref for p in self.pages), *(b"%d 0 R" % r for r in new_page_refs)])
             out.set(self.pages_ref, self.pages_prefix + b"/Kids[" + kids + b"]/Count %d>>" % total_pages)
         data = out.finish(self)
         return FilledForm(data, total_pages, tuple(slot.field.name for slot, _ in continued), shrunk)
 
-    def _fit(self, f: Field, widget: _Widget, shown: str, row: int | None) -> Fitted:
-        vs = self.spec.values
-        fitted = fit_text(
-            shown,
-            self.value_metrics,
-            width=widget.rect.width - 2 * vs.padding,
-            height=widget.rect.height - 2 * vs.padding,
-            size=vs.size,
-            min_size=vs.min_size,
-            leading=vs.leading,
-            multiline=f.multiline,
-            paragraph=vs.paragraph,
+    def _too_long(self, f: Field, shown: str, row: int | None) -> RecordError:
+        """The error for a one-line value too wide for its box even at the minimum size."""
+        return RecordError(
+            N_("{field}: too long for its box on the form, even at {size} pt ({count} characters)").format(
+                field=f.name, size=fmt(self.spec.values.min_size), count=len(shown)
+            ),
+            row=row,
+            field=f.name,
         )
-        if fitted.rest and not f.multiline:
-            raise RecordError(
-                N_("{field}: too long for its box on the form, even at {size} pt ({count} characters)").format(
-                    field=f.name, size=fmt(vs.min_size), count=len(shown)
-                ),
-                row=row,
-                field=f.name,
-            )
-        return fitted
 
     def _add_continuation_page(self, out: _Update, page: ContPage, total_pages: int, doc_id: str, person: str) -> int:
         spec = self.spec
@@ -446,20 +482,24 @@ class Template:
             )
         )
 
-    def _appearance(self, rect: PdfRect, fitted: Fitted, multiline: bool, marker: str) -> bytes:
-        vs = self.spec.values
+    def _appearance_of(self, widget: _Widget, fitted: Fitted, multiline: bool, marker: str) -> bytes:
+        """The appearance stream (the object's body) of ``widget`` showing ``fitted``."""
         size = fitted.size
-        head, dictionary = self._appearance_head(rect.width, rect.height, size, multiline)
-        ops = _line_ops(self.value_metrics, fitted.lines, fitted.paras, size * vs.leading, size * vs.paragraph, marker)
+        found = widget.heads.get(size)
+        head, dictionary = found or self._appearance_head(widget.rect.width, widget.rect.height, size, multiline)
+        lines = fitted.lines
+        if len(lines) == 1 and not marker and lines[0] and "\r" not in lines[0]:
+            # one line: what :func:`_line_ops` makes of it, without its general work
+            ops = b" (" + self.value_metrics.literal_lines(lines[0]) + b") Tj"
+        else:
+            vs = self.spec.values
+            ops = _line_ops(self.value_metrics, lines, fitted.paras, size * vs.leading, size * vs.paragraph, marker)
         return _stream(dictionary, head + ops + b" ET Q EMC")
 
     def _appearance_head(self, w: float, h: float, size: float, multiline: bool) -> tuple[bytes, bytes]:
         """What an appearance stream of a ``w`` x ``h`` box at ``size`` starts with, up to
-        its first line, and its stream dictionary: the same for every record (remembered
-        per box and size)."""
-        found = self._heads.get((w, h, size, multiline))
-        if found is not None:
-            return found
+        its first line, and its stream dictionary: the same for every record (made once
+        per widget and size when the template is loaded)."""
         vs = self.spec.values
         m = self.value_metrics
         if multiline:
@@ -533,26 +573,20 @@ class _Update:
         self.objects[num] = body
 
     def finish(self, template: Template) -> bytes:
-        chunks = []
-        offset = len(template.pdf)
-        offsets: dict[int, int] = {}
-        for num in sorted(self.objects):
-            chunk = b"%d 0 obj\n%s\nendobj\n" % (num, self.objects[num])
-            offsets[num] = offset
-            offset += len(chunk)
-            chunks.append(chunk)
+        objects = self.objects
+        nums = sorted(objects)
+        chunks = [b"%d 0 obj\n%s\nendobj\n" % (num, objects[num]) for num in nums]
+        offsets = list(accumulate(map(len, chunks), initial=len(template.pdf)))  # each chunk's, then the end
+        offset = offsets.pop()
         body = b"".join(chunks)
         digest = hashlib.sha256(body).hexdigest()[:32]  # the second /ID, from the update (SHA-256: 3x quicker than MD5 here)
+        entries = [b"%010d 00000 n \n" % o for o in offsets]
         xref = [b"xref\n"]
-        nums = sorted(offsets)
-        i = 0
-        while i < len(nums):
-            j = i
-            while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-                j += 1
-            xref.append(b"%d %d\n" % (nums[i], j - i + 1))
-            xref.extend(b"%010d 00000 n \n" % offsets[n] for n in nums[i : j + 1])
-            i = j + 1
+        # a subsection per run of consecutive object numbers
+        starts = [0, *(i for i in range(1, len(nums)) if nums[i] != nums[i - 1] + 1), len(nums)] if nums else []
+        for i, j in zip(starts, starts[1:]):
+            xref.append(b"%d %d\n" % (nums[i], j - i))
+            xref += entries[i:j]
         info = b"/Info %d 0 R" % template.info_ref if template.info_ref is not None else b""
         trailer = (
             b"trailer\n<</Size %d/Root %d 0 R%s/ID[<%s><%s>]/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from importlib import resources
 
 from fontTools import subset as ft_subset
@@ -69,7 +69,7 @@ class FontMetrics:
     width in points is ``sum(widths) * size / 1000``.
     """
 
-    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_codes", "_literal", "_literal_lines")
+    __slots__ = ("postscript_name", "char_to_gid", "char_width", "gid_width", "descriptor", "_space", "_words", "_spaced", "_codes", "_literal", "_literal_lines", "_quick")
 
     def __init__(self, data: bytes) -> None:
         with quiet_fonttools():
@@ -101,6 +101,7 @@ class FontMetrics:
             self.char_width.setdefault(ch, 0.0)
         self._space = self.char_width.get(" ", 250.0)
         self._words: dict[str, float] = {}
+        self._spaced: dict[str, float] = {}
         # a charmap codec table: each character to its 2-byte glyph id, invisible ones to nothing
         self._codes: dict[int, bytes] = {ord(ch): gid.to_bytes(2, "big") for ch, gid in self.char_to_gid.items()}
         for ch in INVISIBLE:
@@ -110,6 +111,14 @@ class FontMetrics:
         # and with LF and CR kept as the bytes themselves: never in an escaped string, so
         # they can stand for the moves between lines (see :meth:`literal_lines`)
         self._literal_lines: dict[int, bytes] = {**self._literal, 0x0A: b"\n", 0x0D: b"\r"}
+        # the same three as tuples indexed by code point, up to the font's last character:
+        # a charmap encodes with these a fifth quicker (no hashing); a character past the
+        # end or without an entry sends the text to the dictionaries
+        top = max(map(ord, self.char_to_gid), default=0) + 1
+        self._quick = tuple(
+            tuple(table.get(code) for code in range(max(top, 0x0E)))
+            for table in (self._codes, self._literal, self._literal_lines)
+        )
         os2 = tt["OS/2"]
         head = tt["head"]
         post = tt["post"]
@@ -141,8 +150,15 @@ class FontMetrics:
         return [ch for ch in dict.fromkeys(text) if not self.can_draw(ch)]
 
     def width(self, text: str, size: float) -> float:
-        """Width of ``text`` in points at ``size``; characters without a glyph count as a space."""
-        return sum(map(self.char_width.get, text, repeat(self._space))) * size / 1000.0
+        """Width of ``text`` in points at ``size``; characters without a glyph count as a space.
+        Summed per word with the cached word widths (whole font units, so the same sum
+        as per character)."""
+        words = text.split(" ")
+        try:
+            units = sum(map(self._spaced.__getitem__, words))
+        except KeyError:
+            units = self.running_widths(words)[-1]
+        return (units - self._space) * size / 1000.0
 
     def word_width(self, word: str) -> float:
         """Width of ``word`` in 1/1000 em (cached: schools' texts repeat their words)."""
@@ -162,23 +178,39 @@ class FontMetrics:
         except KeyError:
             return [self.word_width(w) for w in words]
 
+    def running_widths(self, words: list[str]) -> list[float]:
+        """The running sum of the widths of ``words`` in 1/1000 em, a space's width added
+        for each word (cached per word like :meth:`word_width`): the width of a line of
+        words parted by single spaces is a difference of two of these, less a space."""
+        try:
+            return list(accumulate(map(self._spaced.__getitem__, words)))
+        except KeyError:
+            spaced = self._spaced
+            if len(spaced) > 200_000:
+                spaced.clear()
+            space = self._space
+            for w in words:
+                if w not in spaced:
+                    spaced[w] = self.word_width(w) + space
+            return list(accumulate(map(spaced.__getitem__, words)))
+
     def encode(self, text: str) -> bytes:
         """``text`` as big-endian 2-byte glyph ids (Identity-H); invisible characters are
         dropped, characters without a glyph raise ``KeyError``."""
-        return _charmap(text, self._codes)
+        return _charmap(text, self._quick[0], self._codes)
 
     def literal(self, text: str) -> bytes:
         """``text`` as the body of a PDF literal string of glyph ids, ready for ``(…) Tj``
         (the bytes of :meth:`encode`, escaped: half the size of :meth:`hex`); raises
         ``KeyError`` for a character without a glyph."""
-        return _charmap(text, self._literal)
+        return _charmap(text, self._quick[1], self._literal)
 
     def literal_lines(self, text: str) -> bytes:
         """Lines of text parted by LF and CR as :meth:`literal` gives each line, the LF and
         CR bytes kept between them (escaped strings never hold those bytes raw, so a
         caller can replace them by operators): one encoding pass for a box's lines. Raises
         ``KeyError`` for a character without a glyph."""
-        return _charmap(text, self._literal_lines)
+        return _charmap(text, self._quick[2], self._literal_lines)
 
     def hex(self, text: str) -> str:
         """``text`` as a PDF hex string body, ready for ``<…> Tj``; raises ``KeyError``
@@ -186,9 +218,14 @@ class FontMetrics:
         return self.encode(text).hex().upper()
 
 
-def _charmap(text: str, table: object) -> bytes:
-    """``text`` through a charmap encoding table; a character the table lacks raises
-    ``KeyError`` with that character (the callers' contract)."""
+def _charmap(text: str, quick: tuple[bytes | None, ...], table: dict[int, bytes]) -> bytes:
+    """``text`` through a charmap encoding table (``quick``, or ``table`` when ``quick``
+    lacks a character); a character ``table`` lacks raises ``KeyError`` with that
+    character (the callers' contract)."""
+    try:
+        return codecs.charmap_encode(text, "strict", quick)[0]  # type: ignore[arg-type]
+    except UnicodeEncodeError:
+        pass
     try:
         return codecs.charmap_encode(text, "strict", table)[0]  # type: ignore[arg-type]
     except UnicodeEncodeError as exc:

@@ -9,6 +9,7 @@ document id is opaque (see :mod:`oppforms.batch`).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 BLANK_DOCUMENT = "-"
@@ -23,9 +24,19 @@ class PageCode:
     pages: int
 
     def text(self) -> str:
-        doc = self.document.replace("-", "") or BLANK_DOCUMENT
-        body = f"{self.form_id.upper()}:{self.version.upper()}:{doc}:{self.page_no}:{self.pages}"
-        return f"{body}:{zlib.crc32(body.encode('ascii')):08X}"
+        return page_code_texts(self.form_id, self.version, self.document, (self.page_no,), self.pages)[0]
+
+
+def page_code_texts(form_id: str, version: str, document: str, page_nos: Iterable[int], pages: int) -> list[str]:
+    """The text of :class:`PageCode` for each of ``page_nos`` of one document (what the
+    pages share is made once)."""
+    doc = document.replace("-", "") or BLANK_DOCUMENT
+    head = f"{form_id.upper()}:{version.upper()}:{doc}:"
+    out = []
+    for page_no in page_nos:
+        body = f"{head}{page_no}:{pages}"
+        out.append(f"{body}:{zlib.crc32(body.encode('ascii')):08X}")
+    return out
 
 
 def parse_page_code(text: str) -> PageCode | None:

@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import accumulate, repeat
 from math import floor
 from typing import Any, NamedTuple
@@ -179,6 +180,9 @@ class Fitted(NamedTuple):
 
 
 _SPLIT, _PARA = itemgetter(2), itemgetter(3)
+#: ``_fitted((size, lines, rest, paras, rest_para))``: a Fitted without the Python-level
+#: ``__new__`` of a named tuple (half the time; filling makes one per widget)
+_fitted = partial(tuple.__new__, Fitted)
 
 
 def fit_text(
@@ -211,10 +215,13 @@ def fit_text(
         s = size
         while True:
             if units * s / 1000.0 <= width + 1e-6:
-                return Fitted(s, (text,), "")
+                return _fitted((s, (text,), "", (), False))
             if s - SHRINK_STEP < min_size - 1e-9:
                 return Fitted(s, (), text)
             s -= SHRINK_STEP
+    quick = _fit_single_spaced(text, metrics, width, height, size, min_size, leading, paragraph)
+    if quick is not None:
+        return quick
     measured = _Measured(text, metrics)
     breaks = text.count("\n")  # one paragraph gap per typed line break
     s = size
@@ -248,6 +255,73 @@ def fit_text(
     if rest_para:
         rest = rest[1:]
     return Fitted(s, measured.texts(kept), rest, tuple(paras[:keep]), rest_para)
+
+
+def _fit_single_spaced(
+    text: str, metrics: FontMetrics, width: float, height: float, size: float, min_size: float, leading: float, paragraph: float
+) -> Fitted | None:
+    """:func:`fit_text` of a multiline text for the usual case, quicker: every paragraph
+    is words parted by single spaces (no blank line, no indentation) and the text fits
+    at some size without a word split between characters (a size where a word is wider
+    than a line is passed over: :func:`fit_text` takes a smaller size that needs no split
+    over it). The same lines as :class:`_Measured` breaks (the same sums and searches),
+    made as the words joined, without places in the text. None when the case is
+    another: the caller then does the general work."""
+    space = metrics.char_width.get(" ", 250.0)
+    running = metrics.running_widths  # each word's width with one space before it, summed
+    measured = []
+    for para in text.split("\n"):
+        tokens = para.split(" ")
+        if "" in tokens:
+            return None
+        measured.append((tokens, running(tokens), len(tokens) - 1))
+    breaks = len(measured) - 1  # one paragraph gap per typed line break
+    join = " ".join
+    s = size
+    while True:
+        pitch = s * leading
+        most = floor((height + 1e-6) / pitch)  # no more lines than this fit
+        if most * pitch + s * paragraph * breaks > height + 1e-6:
+            most -= 1
+        reach_first = float(floor(width * 1000.0 / s + 1e-6)) + space
+        # a line holds words whose running sums differ by at most ``reach_first``, so a
+        # paragraph needs at least ceil(total / reach_first) lines (whole numbers: exact);
+        # checked when shrinking (at the form's size most texts fit)
+        if s != size and sum([-(-sums[-1] // reach_first) for _, sums, _ in measured]) > most:
+            if s - SHRINK_STEP < min_size - 1e-9:
+                return None
+            s -= SHRINK_STEP
+            continue
+        lines: list[str] = []
+        append = lines.append
+        starts: list[int] = []  # each paragraph's first line
+        for tokens, sums, last in measured:
+            starts.append(len(lines))
+            i = 0
+            reach = reach_first
+            while True:
+                j = bisect_right(sums, reach, i) - 1
+                if j <= i:
+                    if j < i:  # a word wider than a line: this size fits only by splitting it
+                        break
+                    append(tokens[i])
+                else:
+                    append(join(tokens[i : j + 1]))
+                if j == last or len(lines) > most:
+                    break
+                i = j + 1
+                reach = reach_first + sums[j]
+            if j != last or len(lines) > most:
+                break
+        else:
+            if pitch * len(lines) + s * paragraph * breaks <= height + 1e-6:
+                paras = [False] * len(lines)
+                for first in starts[1:]:
+                    paras[first] = True  # the line follows a typed line break
+                return _fitted((s, tuple(lines), "", tuple(paras), False))
+        if s - SHRINK_STEP < min_size - 1e-9:
+            return None
+        s -= SHRINK_STEP
 
 
 def line_offsets(paras: Sequence[bool], pitch: float, gap: float) -> list[float]:

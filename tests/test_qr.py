@@ -49,3 +49,16 @@ def test_text_a_symbol_cannot_hold_is_refused() -> None:
         qr_rows("A" * 109)
     with pytest.raises(ValueError, match="alphanumeric"):
         qr_rows("opp-kort")  # lower case is not in QR's alphanumeric set
+
+
+def test_symbols_from_the_flip_tables_are_the_symbols_of_the_reed_solomon_code() -> None:
+    """qr_rows XORs one precomputed flip per data codeword (error correction included);
+    the symbol must be the one made by dividing each block and interleaving (_image_of)."""
+    from oppforms.qr import _data_bytes, _image_of, _layout, _version_for
+
+    rng = random.Random(7)
+    for _ in range(400):
+        text = "".join(rng.choice(ALPHANUMERIC) for _ in range(rng.randint(1, 108)))
+        layout = _layout(_version_for(text))
+        direct = _image_of(_data_bytes(text, layout), layout).to_bytes(layout.image_bytes, "big")
+        assert qr_rows(text) == (layout.size, layout.size, direct)
