@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-from pathlib import Path
 
 from .i18n import N_
 from .errors import OutputError
@@ -27,7 +26,7 @@ def _temp_path(path: str) -> str:
     return os.path.join(folder, f".{name}.{os.getpid()}.{next(_NAMES)}.{_TOKEN}.part")
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durable: bool = True) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically; with ``overwrite=False`` an existing file is
     an :class:`OutputError` (checked at the rename itself, so two writers never clobber).
 
@@ -38,7 +37,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True, durab
     (mode 0600), as it holds pupils' data."""
     # plain strings, not Path objects: a batch writes a file per form (about 10 µs less
     # per file on tmpfs)
-    target = os.fspath(Path(path))
+    target = os.fspath(path)
     tmp = _temp_path(target)
     try:
         try:

@@ -138,16 +138,15 @@ def _record_hash(values_json: bytes, *, flatten: bool, version: str, encrypted: 
 _REGISTRY: dict[str, Any] = {}  # out_dir → this process's open registry file (binary, appended)
 
 
-def _append_issued(out_dir: Path, entry: dict[str, object], values_json: bytes) -> None:
+def _append_issued(out_dir: str, entry: dict[str, object], values_json: bytes) -> None:
     """One registry line, written through to the file: ``entry`` with the values' canonical
     JSON as its last member, ``"values"``."""
-    key = str(out_dir)
-    fh = _REGISTRY.get(key)
+    fh = _REGISTRY.get(out_dir)
     if fh is None:
-        folder = out_dir / STATE_DIR / "issued"
+        folder = Path(out_dir) / STATE_DIR / "issued"
         folder.mkdir(parents=True, exist_ok=True)
         fh = open(folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl", "ab")  # noqa: SIM115
-        _REGISTRY[key] = fh
+        _REGISTRY[out_dir] = fh
     head = json.dumps(entry, ensure_ascii=False)
     fh.write(b"".join((head[:-1].encode("utf-8"), b', "values": ', values_json, b"}\n")))
     fh.flush()
@@ -205,11 +204,19 @@ def print_copy_path(out_dir: Path, doc_id: str) -> Path:
 
 def _template_for(spec_source: str) -> Template:
     """The template of a shipped spec, by its file name (worker processes get names, not
-    objects, and parse each template once)."""
+    objects, and parse each template once); the current spec's template as long as the
+    current spec is the same object."""
     spec = current_spec()
-    if spec.source != spec_source:
-        spec = _load_shipped(spec_source)
-    return Template.for_spec(spec)
+    last = _LAST_TEMPLATE.get(spec_source)
+    if last is not None and last[0] is spec:
+        return last[1]
+    template = Template.for_spec(spec if spec.source == spec_source else _load_shipped(spec_source))
+    _LAST_TEMPLATE[spec_source] = (spec, template)
+    return template
+
+
+#: spec file name → (the current spec when looked up, its template): one lookup per job
+_LAST_TEMPLATE: dict[str, tuple[FormSpec, Template]] = {}
 
 
 _SPECS: dict[str, FormSpec] = {}
@@ -219,24 +226,6 @@ def _load_shipped(name: str) -> FormSpec:
     if name not in _SPECS:
         _SPECS[name] = load_spec(spec_path(name))
     return _SPECS[name]
-
-
-_TEMPLATE_DIGESTS: dict[int, tuple[Template, Any]] = {}
-
-
-def _pdf_sha256(template: Template, data: bytes) -> str:
-    """SHA-256 of a filled PDF. A filled form starts with the template's bytes unchanged,
-    so the hash state after them is computed once per template and only the update
-    section is hashed per form (the same digest as hashing the whole file)."""
-    base = template.pdf
-    if not data.startswith(base):  # encrypted: a file of its own
-        return hashlib.sha256(data).hexdigest()
-    entry = _TEMPLATE_DIGESTS.get(id(template))
-    if entry is None or entry[0] is not template:
-        entry = _TEMPLATE_DIGESTS[id(template)] = (template, hashlib.sha256(base))
-    digest = entry[1].copy()
-    digest.update(memoryview(data)[len(base) :])
-    return str(digest.hexdigest())
 
 
 def _run_job(job: _Job) -> FillResult:
@@ -249,16 +238,16 @@ def _run_job(job: _Job) -> FillResult:
         return FillResult(job.source, job.row, "failed", reason="; ".join(str(e) for e in errors))
     values_json = _values_json(values).encode("utf-8")
     digest = _record_hash(values_json, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
-    out_dir = Path(job.out_dir)
+    out_dir = job.out_dir
     if job.print_copy:
         try:
             flat = template.fill(values, doc_id=job.doc_id, flatten=True, row=job.row)
-            atomic_write_bytes(print_copy_path(out_dir, job.doc_id), flat.data, durable=False)
+            atomic_write_bytes(print_copy_path(Path(out_dir), job.doc_id), flat.data, durable=False)
         except OppformsError as exc:
             return failed(str(exc))
     if _already_issued(job, digest):
         return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by an earlier run"), job.doc_id)
-    target = out_dir / job.rel
+    target = os.path.join(out_dir, job.rel)
     if not job.overwrite and os.path.exists(target):
         return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
     try:
@@ -273,7 +262,7 @@ def _run_job(job: _Job) -> FillResult:
             "version": template.spec.version,
             "pages": filled.page_count,
             "record_sha256": digest,
-            "pdf_sha256": _pdf_sha256(template, data),
+            "pdf_sha256": hashlib.sha256(data).hexdigest() if job.password else filled.sha256,
         }
         # the registry first: a run killed between the two writes finds the entry without
         # its file, and simply fills the record again

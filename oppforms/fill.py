@@ -55,12 +55,15 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 @dataclass(frozen=True, slots=True)
 class FilledForm:
     """One filled form: the PDF bytes, its page count (with continuation pages), the
-    fields whose text continues on added pages, and those drawn below the form's size."""
+    fields whose text continues on added pages, those drawn below the form's size, and
+    the SHA-256 of ``data`` (hex; worked out while writing it, for registries and
+    archives)."""
 
     data: bytes
     page_count: int
     continued: tuple[str, ...]
     shrunk: tuple[str, ...]
+    sha256: str
 
 
 def display_value(field: Field, value: str) -> str:
@@ -238,6 +241,8 @@ class Template:
     def __init__(self, spec: FormSpec, pdf: bytes) -> None:
         self.spec = spec
         self.pdf = pdf if pdf.endswith(b"\n") else pdf + b"\n"
+        #: the hash state after the template's bytes, which every filled form starts with
+        self.pdf_hash = hashlib.sha256(self.pdf)
         try:
             reader = PdfReader(io.BytesIO(pdf))
             self._load(reader)
@@ -451,8 +456,8 @@ class Template:
         if new_page_refs:
             kids = b" ".join([*(b"%d 0 R" % p.ref for p in self.pages), *(b"%d 0 R" % r for r in new_page_refs)])
             out.set(self.pages_ref, self.pages_prefix + b"/Kids[" + kids + b"]/Count %d>>" % total_pages)
-        data = out.finish(self)
-        return FilledForm(data, total_pages, tuple(slot.field.name for slot, _ in continued), shrunk)
+        data, digest = out.finish(self)
+        return FilledForm(data, total_pages, tuple(slot.field.name for slot, _ in continued), shrunk, digest)
 
     def _too_long(self, f: Field, shown: str, row: int | None) -> RecordError:
         """The error for a one-line value too wide for its box even at the minimum size."""
@@ -517,7 +522,6 @@ class Template:
         cont = spec.continuation
         layout = layout_for(spec)
         canvas = Canvas(self.fonts)
-        c = spec.marks.content
         m = self.value_metrics
         ops: list[bytes] = []
         for part in page.sections:
@@ -572,14 +576,19 @@ class _Update:
     def set(self, num: int, body: bytes) -> None:
         self.objects[num] = body
 
-    def finish(self, template: Template) -> bytes:
+    def finish(self, template: Template) -> tuple[bytes, str]:
+        """The filled PDF (the template and this update) and its SHA-256 (hex)."""
         objects = self.objects
         nums = sorted(objects)
         chunks = [b"%d 0 obj\n%s\nendobj\n" % (num, objects[num]) for num in nums]
         offsets = list(accumulate(map(len, chunks), initial=len(template.pdf)))  # each chunk's, then the end
         offset = offsets.pop()
         body = b"".join(chunks)
-        digest = hashlib.sha256(body).hexdigest()[:32]  # the second /ID, from the update (SHA-256: 3x quicker than MD5 here)
+        # one hash over the file as it is written: its state after the update's objects
+        # gives the second /ID (SHA-256: 3x quicker than MD5 here), its end the file's hash
+        state = template.pdf_hash.copy()
+        state.update(body)
+        digest = state.hexdigest()[:32]
         entries = [b"%010d 00000 n \n" % o for o in offsets]
         xref = [b"xref\n"]
         # a subsection per run of consecutive object numbers
@@ -600,7 +609,9 @@ class _Update:
                 offset,
             )
         )
-        return b"".join((template.pdf, body, *xref, trailer))
+        tail = b"".join((*xref, trailer))
+        state.update(tail)
+        return b"".join((template.pdf, body, tail)), state.hexdigest()
 
 
 _TEMPLATES: dict[tuple[str, str], Template] = {}

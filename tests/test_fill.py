@@ -267,3 +267,19 @@ def test_line_operators_are_each_line_shown_with_its_move_before_it(rows: list[t
     if marker:
         expected += (wrapped if lines else b"") + b" 0.35 g (%s) Tj" % metrics.literal(marker)
     assert _line_ops(metrics, lines, paras, 12.5, 4.0, marker) == expected
+
+
+@pytest.mark.parametrize("flatten", [False, True])
+def test_a_filled_form_carries_the_sha256_of_its_bytes_and_a_second_id_of_its_own(spec: FormSpec, flatten: bool) -> None:
+    import hashlib
+
+    template = Template.for_spec()
+    long_record = dict(SAMPLES[1], **{"doelen.school": "Een doel dat doorloopt. " * 300})
+    ids = set()
+    for record in (SAMPLES[0], long_record):
+        result = template.fill(coerce_record(record, spec, row=1, source="test"), doc_id="TEST-0001", flatten=flatten)
+        assert result.sha256 == hashlib.sha256(result.data).hexdigest()
+        first, second = re.findall(rb"/ID\[<([0-9a-f]+)><([0-9a-f]+)>\]", result.data)[-1]  # the update's trailer
+        assert first != second
+        ids.add(second)
+    assert len(ids) == 2  # the update's own id differs with its content
