@@ -35,7 +35,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--forms", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--where", default="/dev/shm")
+    ap.add_argument("--where", default="/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir())
+    ap.add_argument("--json", action="store_true", help="also print the medians as one JSON line (for fill_bench.py)")
     args = ap.parse_args()
 
     import oppforms
@@ -114,6 +115,14 @@ def main() -> None:
     print(f"median: library {med(a for a, _, _ in rows):.3f} ms/form; "
           f"fill_many +{med(b - a for a, b, _ in rows):.3f} ms/form ({med(b / a for a, b, _ in rows):.2f}x); "
           f"command +{med(c - a for a, _, c in rows):.3f} ms/form ({med(c / a for a, _, c in rows):.2f}x)")
+    if args.json:
+        print(json.dumps({
+            "library": med(a for a, _, _ in rows),
+            "fill_many": med(b for _, b, _ in rows),
+            "command": med(c for _, _, c in rows),
+            "fill_many_ratio": med(b / a for a, b, _ in rows),
+            "command_ratio": med(c / a for a, _, c in rows),
+        }))
 
 
 if __name__ == "__main__":

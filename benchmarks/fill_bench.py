@@ -539,6 +539,19 @@ def main() -> None:
               f"{a} and {b} records, median of {args.cli_rounds}:")
         print(f"  marginal cost {marginal:.2f} ms/form; Template.fill between them {library:.2f} ms/form: {ratio:.2f}x")
         print("  each round: " + ", ".join(f"{m:.2f}/{lib:.2f}" for m, lib in rounds))
+        # The same command in one fresh process, its rounds taking turns with the library's
+        # (benchmarks/batch_overhead.py): the command's code from reading the JSON to the
+        # report, without the interpreter's start, and far less noisy than the difference
+        # of two processes' times
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("batch_overhead.py")), "--forms", str(b - a),
+             "--rounds", str(args.cli_rounds * 2 + 1), "--where", where or tempfile.gettempdir(), "--json"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip().splitlines()
+        medians = json.loads(out[-1])
+        print(f"  in one process, {b - a} records, {args.cli_rounds * 2 + 1} rounds in turns with the library: command "
+              f"{medians['command']:.2f} ms/form, fill_many {medians['fill_many']:.2f}, library {medians['library']:.2f}: "
+              f"command {medians['command_ratio']:.2f}x, fill_many {medians['fill_many_ratio']:.2f}x (median of the rounds' ratios)")
 
     if args.jobs_forms:
         places = args.batch_dir or [tempfile.gettempdir(), *(["/dev/shm"] if os.path.isdir("/dev/shm") else [])]
