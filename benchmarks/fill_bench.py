@@ -179,6 +179,32 @@ def timed(fill: Fill, recs: list[dict[str, str]], n: int, rounds: int = 3) -> fl
     return statistics.median(per_round)
 
 
+def cold_words(recs: list[dict[str, str]], n: int, rounds: int = 5) -> tuple[float, float]:
+    """``Template.fill``'s CPU ms per form with the fonts' per-word width caches emptied
+    before every form, and with them kept, in turns (medians of ``rounds``)."""
+    import gc
+
+    from oppforms.fonts import FontMetrics
+
+    fill = oppforms_fill()
+    for rec in recs:
+        fill(rec)
+    metrics = [o for o in gc.get_objects() if isinstance(o, FontMetrics)]
+    cold, warm = [], []
+    for _ in range(rounds):
+        spent = 0.0
+        for i in range(n):
+            for m in metrics:
+                m._words.clear()
+                m._spaced.clear()
+            t0 = time.process_time()
+            fill(recs[i % len(recs)])
+            spent += time.process_time() - t0
+        cold.append(spent / n * 1000)
+        warm.append(timed(fill, recs, n, rounds=1))
+    return statistics.median(cold), statistics.median(warm)
+
+
 def children_cpu() -> float:
     """CPU seconds used so far by finished child processes (user and system)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -520,6 +546,10 @@ def main() -> None:
             print(f"{name:<46} {version:<10} {result:11.2f} {result / base:11.1f}x")
         else:
             print(f"{name:<46} {version:<10} {'':>11} {'':>12}  cannot fill this form: {result}")
+    cold, warm = cold_words(recs, args.forms)
+    print(f"\noppforms with its per-word width caches emptied before every form (every word new to it, the worst "
+          f"case; the rows above cycle twelve records, so after the first twelve forms every word is known): "
+          f"{cold:.2f} ms/form against {warm:.2f} ms/form in turns ({cold / warm:.2f}x)")
     print()
     print_pages(recs)
 
