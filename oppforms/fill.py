@@ -159,40 +159,49 @@ def _dict_prefix(d: DictionaryObject, drop: set[str]) -> bytes:
     return body[:-2]
 
 
-#: Deflate level of every stream written when filling. Measured on the sample records
+#: Deflate level of the streams written when filling. Measured on the sample records
 #: (about 28 streams, 21 KB of operators per form): zlib's level 1 took 0.57 ms per form
 #: and level 6 0.75-1.0 ms for 5 % smaller streams; ISA-L's level 1 took 0.3 ms for
-#: streams 2 % smaller than zlib's level 1 (its levels 2 and 3: the same time and size);
-#: ISA-L's level 0 took 0.1 ms but its streams were 50 % larger (about 5 % of a form).
+#: streams 2 % smaller than zlib's level 1 (its levels 2 and 3: the same time and size).
 COMPRESSION_LEVEL = 1
+#: Streams shorter than this (a value's appearance of a few lines; most of a form's
+#: streams) take ISA-L's level 0: each call to its level 1 costs about 5 µs however short
+#: the stream, its level 0 about 1.5 µs. Measured on the sample records, in turns: level 1
+#: throughout 99.9 KB per form, level 0 below 1 KB 102.4 KB (2.4 % larger) for 7-10 % less
+#: time per form, level 0 throughout 104.7 KB for 11-15 % less. Where zlib stands in for
+#: ISA-L, its level 1 (zlib's level 0 does not compress at all).
+SHORT_STREAM = 1024
 #: Shorter streams are written uncompressed: deflate does not make them smaller (measured
 #: on the sample records: the one-line values' appearance streams, about 100 bytes, came
 #: out larger, and before the filter's name is counted), and each call has a fixed cost.
 MIN_COMPRESSED = 128
 
 
-def deflater(prefer_isal: bool = True) -> Callable[[bytes], bytes]:
-    """The zlib-format compressor of filled streams: ISA-L's (python-isal, a dependency),
-    twice as fast as zlib's at a smaller size; zlib's from the standard library only
-    where isal cannot be imported (a platform without its wheel). Both write the zlib
-    format that /FlateDecode means."""
+def deflater(prefer_isal: bool = True, *, short: bool = False) -> Callable[[bytes], bytes]:
+    """The zlib-format compressor of filled streams (``short``: of those shorter than
+    :data:`SHORT_STREAM`): ISA-L's (python-isal, a dependency), twice as fast as zlib's
+    at a smaller size; zlib's from the standard library only where isal cannot be
+    imported (a platform without its wheel). Both write the zlib format that
+    /FlateDecode means."""
     if prefer_isal:
         try:
             from isal import isal_zlib
         except ImportError:
             pass
         else:
-            return partial(isal_zlib.compress, level=COMPRESSION_LEVEL)  # no Python frame per call
+            # no Python frame per call
+            return partial(isal_zlib.compress, level=0 if short else COMPRESSION_LEVEL)
     return partial(zlib.compress, level=COMPRESSION_LEVEL)
 
 
 _deflate = deflater()
+_deflate_short = deflater(short=True)
 
 
 def _stream(dictionary: bytes, data: bytes) -> bytes:
     if len(data) < MIN_COMPRESSED:
         return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(data), data)
-    packed = _deflate(data)
+    packed = _deflate_short(data) if len(data) < SHORT_STREAM else _deflate(data)
     return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(packed), packed)
 
 
