@@ -98,6 +98,8 @@ class _JsonBase(SourceReader):
                 self._extract_notice = True
                 self.notices.append(N_("{source}: extract records: only their fields are filled in").format(source=self.source))
             return flat
+        if not any(isinstance(v, dict) for v in obj.values()):
+            return dict(obj)  # already flat (the usual record): the same as _flatten, in one copy
         flat = {}
         _flatten(obj, flat, "")
         return flat
@@ -165,7 +167,9 @@ class _JsonReader(_JsonBase):
         super().__init__(path, spec, "json", mapping=mapping, ignore_unknown=ignore_unknown)
         enc = self._detect(encoding)
         try:
-            data = json.loads(path.read_text(encoding=enc), object_pairs_hook=_object_pairs)
+            # bytes decoded as they are: JSON takes any line ends as whitespace, and the text
+            # mode's newline translation was a fifth of reading the file
+            data = json.loads(path.read_bytes().decode(enc), object_pairs_hook=_object_pairs)
         except OSError as exc:
             raise self._unreadable(exc) from exc
         except _DuplicateKey as exc:
