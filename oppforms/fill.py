@@ -7,7 +7,9 @@ embedded font, so every viewer and every printer shows the same thing, and text
 extraction finds the words), the marks stream of every page (running header with the
 pupil's name, footer with the document id and the page count), and, when a text does not
 fit its box even at the minimum size, continuation pages and the new page tree.
-Everything that is the same for every record is serialised once, in :class:`Template`.
+Everything that is the same for every record is serialised once, in :class:`Template`;
+the update is written out (streams deflated, xref, trailer, hash) by
+:mod:`oppforms._pdfupdate`.
 
 Values come in already checked and normalised (:mod:`oppforms.values`): dates as ISO
 ``YYYY-MM-DD`` (shown as ``DD-MM-YYYY`` on the form and in ``/V``), text as NFC with
@@ -19,13 +21,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import zlib
-from collections.abc import Callable
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from functools import lru_cache, partial
-from itertools import accumulate
+from functools import lru_cache
 from typing import Any, cast
 
 from pypdf import PdfReader
@@ -33,12 +32,12 @@ from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
     IndirectObject,
-    NameObject,
     PdfObject,
 )
 
 from .i18n import N_
 from ._pdfsyntax import pdf_text
+from ._pdfupdate import Update, dict_prefix, serialise, stream
 from .draw import FONT_RESOURCE, Canvas, EmbeddedFont, marks_content, marks_contents
 from .errors import InputError, RecordError
 from .fonts import FontMetrics
@@ -144,67 +143,6 @@ def _appearance_frame(w: float, h: float, font_resource: str, font_resources: by
 # PDF syntax
 
 
-def _serialise(obj: PdfObject) -> bytes:
-    buf = io.BytesIO()
-    obj.write_to_stream(buf)
-    return buf.getvalue()
-
-
-def _dict_prefix(d: DictionaryObject, drop: set[str]) -> bytes:
-    """``d`` serialised without the keys in ``drop`` and without its closing ``>>``, so
-    more entries can be appended per record."""
-    kept = DictionaryObject({NameObject(k): v for k, v in d.items() if k not in drop})
-    body = _serialise(kept).rstrip()
-    assert body.endswith(b">>")
-    return body[:-2]
-
-
-#: Deflate level of the streams written when filling. Measured on the sample records
-#: (about 28 streams, 21 KB of operators per form): zlib's level 1 took 0.57 ms per form
-#: and level 6 0.75-1.0 ms for 5 % smaller streams; ISA-L's level 1 took 0.3 ms for
-#: streams 2 % smaller than zlib's level 1 (its levels 2 and 3: the same time and size).
-COMPRESSION_LEVEL = 1
-#: Streams shorter than this (a value's appearance of a few lines; most of a form's
-#: streams) take ISA-L's level 0: each call to its level 1 costs about 5 µs however short
-#: the stream, its level 0 about 1.5 µs. Measured on the sample records, in turns: level 1
-#: throughout 99.9 KB per form, level 0 below 1 KB 102.4 KB (2.4 % larger) for 7-10 % less
-#: time per form, level 0 throughout 104.7 KB for 11-15 % less. Where zlib stands in for
-#: ISA-L, its level 1 (zlib's level 0 does not compress at all).
-SHORT_STREAM = 1024
-#: Shorter streams are written uncompressed: deflate does not make them smaller (measured
-#: on the sample records: the one-line values' appearance streams, about 100 bytes, came
-#: out larger, and before the filter's name is counted), and each call has a fixed cost.
-MIN_COMPRESSED = 128
-
-
-def deflater(prefer_isal: bool = True, *, short: bool = False) -> Callable[[bytes], bytes]:
-    """The zlib-format compressor of filled streams (``short``: of those shorter than
-    :data:`SHORT_STREAM`): ISA-L's (python-isal, a dependency), twice as fast as zlib's
-    at a smaller size; zlib's from the standard library only where isal cannot be
-    imported (a platform without its wheel). Both write the zlib format that
-    /FlateDecode means."""
-    if prefer_isal:
-        try:
-            from isal import isal_zlib
-        except ImportError:
-            pass
-        else:
-            # no Python frame per call
-            return partial(isal_zlib.compress, level=0 if short else COMPRESSION_LEVEL)
-    return partial(zlib.compress, level=COMPRESSION_LEVEL)
-
-
-_deflate = deflater()
-_deflate_short = deflater(short=True)
-
-
-def _stream(dictionary: bytes, data: bytes) -> bytes:
-    if len(data) < MIN_COMPRESSED:
-        return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(data), data)
-    packed = _deflate_short(data) if len(data) < SHORT_STREAM else _deflate(data)
-    return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (dictionary, len(packed), packed)
-
-
 # ---------------------------------------------------------------------------------------
 # The template
 
@@ -277,10 +215,10 @@ class Template:
         self.info_ref = cast(IndirectObject, info).idnum if info is not None else None
         self.first_id = bytes(cast(Any, trailer["/ID"])[0])
         catalog = cast(DictionaryObject, trailer["/Root"])
-        self.catalog_prefix = _dict_prefix(catalog, {"/AcroForm"})
+        self.catalog_prefix = dict_prefix(catalog, {"/AcroForm"})
         self.pages_ref = cast(IndirectObject, catalog.raw_get("/Pages")).idnum
         pages_tree = cast(DictionaryObject, catalog["/Pages"])
-        self.pages_prefix = _dict_prefix(pages_tree, {"/Kids", "/Count"})
+        self.pages_prefix = dict_prefix(pages_tree, {"/Kids", "/Count"})
 
         acroform = cast(DictionaryObject, catalog["/AcroForm"])
         dr_fonts = cast(DictionaryObject, cast(DictionaryObject, acroform["/DR"])["/Font"])
@@ -306,10 +244,10 @@ class Template:
             self.pages.append(
                 _Page(
                     ref=page_ref,
-                    prefix=_dict_prefix(page, {"/Contents", "/Annots", "/Resources"}),
+                    prefix=dict_prefix(page, {"/Contents", "/Annots", "/Resources"}),
                     contents=contents,
-                    annots=_serialise(cast(PdfObject, page.raw_get("/Annots"))) if "/Annots" in page else b"[]",
-                    resources=_serialise(cast(PdfObject, page.raw_get("/Resources"))),
+                    annots=serialise(cast(PdfObject, page.raw_get("/Annots"))) if "/Annots" in page else b"[]",
+                    resources=serialise(cast(PdfObject, page.raw_get("/Resources"))),
                 )
             )
         page_index_of = {p.ref: i for i, p in enumerate(self.pages)}
@@ -332,13 +270,13 @@ class Template:
         for f in self.spec.fields:
             ref, node = terminals[f.name]
             merged = "/Kids" not in node
-            slot = _Slot(f, ref.idnum, _dict_prefix(node, {"/V", "/AP"} if merged else {"/V"}), merged)
+            slot = _Slot(f, ref.idnum, dict_prefix(node, {"/V", "/AP"} if merged else {"/V"}), merged)
             widget_refs = [ref] if merged else [cast(IndirectObject, k) for k in cast(ArrayObject, node["/Kids"])]
             for wref, spec_widget in zip(widget_refs, f.widgets, strict=True):
                 w = cast(DictionaryObject, wref.get_object())
                 rect = PdfRect(*(float(cast(Any, v)) for v in cast(ArrayObject, w["/Rect"])))
                 page_ref = cast(IndirectObject, w.raw_get("/P")).idnum
-                slot.widgets.append(_Widget(wref.idnum, rect, page_index_of[page_ref], _dict_prefix(w, {"/AP"})))
+                slot.widgets.append(_Widget(wref.idnum, rect, page_index_of[page_ref], dict_prefix(w, {"/AP"})))
                 if page_index_of[page_ref] != spec_widget.page_no - 1:
                     raise ValueError(f"{f.name} is on another page than the spec says")
             self.slots.append(slot)
@@ -386,7 +324,7 @@ class Template:
         field, as forms were filled before packing; kept to test that such forms still read).
         """
         spec = self.spec
-        out = _Update(self.size)
+        out = Update(self.size)
         get = values.get
         objects = out.objects
         metrics = self.value_metrics
@@ -458,7 +396,7 @@ class Template:
         person = values.get(spec.records.person, "")
         marks = marks_contents(spec, range(1, page_count + 1), fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
         for page, content in zip(self.pages, marks):
-            objects[page.contents[1]] = _stream(b"", content)
+            objects[page.contents[1]] = stream(b"", content)
         new_page_refs = [self._add_continuation_page(out, cp, total_pages, doc_id, person) for cp in continuation_pages]
         if flatten:
             self._flatten(out, appearances)
@@ -478,12 +416,12 @@ class Template:
             field=f.name,
         )
 
-    def _add_continuation_page(self, out: _Update, page: ContPage, total_pages: int, doc_id: str, person: str) -> int:
+    def _add_continuation_page(self, out: Update, page: ContPage, total_pages: int, doc_id: str, person: str) -> int:
         spec = self.spec
         content = self._continuation_content(page, person)
         marks = marks_content(spec, page.page_no, fonts=self.fonts, pages=total_pages, document=doc_id, person=person)
-        c_ref = out.add(_stream(b"", content))
-        m_ref = out.add(_stream(b"", marks))
+        c_ref = out.add(stream(b"", content))
+        m_ref = out.add(stream(b"", marks))
         return out.add(
             b"<</Type/Page/Parent %d 0 R/MediaBox[0 0 %s %s]/Resources%s/Contents[%d 0 R %d 0 R]>>"
             % (
@@ -508,7 +446,7 @@ class Template:
         else:
             vs = self.spec.values
             ops = _line_ops(self.value_metrics, lines, fitted.paras, size * vs.leading, size * vs.paragraph, marker)
-        return _stream(dictionary, head + ops + b" ET Q EMC")
+        return stream(dictionary, head + ops + b" ET Q EMC")
 
     def _appearance_head(self, w: float, h: float, size: float, multiline: bool) -> tuple[bytes, bytes]:
         """What an appearance stream of a ``w`` x ``h`` box at ``size`` starts with, up to
@@ -546,7 +484,7 @@ class Template:
             ops.append(b" ET\n")
         return canvas.bytes() + b"".join(ops)
 
-    def _flatten(self, out: _Update, appearances: list[tuple[_Widget, int]]) -> None:
+    def _flatten(self, out: Update, appearances: list[tuple[_Widget, int]]) -> None:
         """Draw every appearance into its page and drop the form fields."""
         by_page: dict[int, list[tuple[_Widget, int]]] = {}
         for widget, ap in appearances:
@@ -560,67 +498,11 @@ class Template:
                     b"q 1 0 0 1 %s %s cm /V%d Do Q\n" % (fmt(w.rect.x0).encode(), fmt(w.rect.y0).encode(), w.ref)
                     for w, _ in items
                 )
-                contents += b" %d 0 R" % out.add(_stream(b"", ops))
+                contents += b" %d 0 R" % out.add(stream(b"", ops))
                 xobjects = b"/XObject<<" + b"".join(b"/V%d %d 0 R" % (w.ref, ap) for w, ap in items) + b">>"
                 resources = self.font_resources[:-2] + xobjects + b">>"
             out.set(page.ref, page.prefix + b"/Resources" + resources + b"/Contents[" + contents + b"]>>")
         out.set(self.root_ref, self.catalog_prefix + b">>")
-
-
-class _Update:
-    """The objects of one incremental update, and its xref section and trailer."""
-
-    __slots__ = ("objects", "next_num")
-
-    def __init__(self, size: int) -> None:
-        self.objects: dict[int, bytes] = {}
-        self.next_num = size
-
-    def add(self, body: bytes) -> int:
-        num = self.next_num
-        self.next_num += 1
-        self.objects[num] = body
-        return num
-
-    def set(self, num: int, body: bytes) -> None:
-        self.objects[num] = body
-
-    def finish(self, template: Template) -> tuple[bytes, str]:
-        """The filled PDF (the template and this update) and its SHA-256 (hex)."""
-        objects = self.objects
-        nums = sorted(objects)
-        chunks = [b"%d 0 obj\n%s\nendobj\n" % (num, objects[num]) for num in nums]
-        offsets = list(accumulate(map(len, chunks), initial=len(template.pdf)))  # each chunk's, then the end
-        offset = offsets.pop()
-        body = b"".join(chunks)
-        # one hash over the file as it is written: its state after the update's objects
-        # gives the second /ID (SHA-256: 3x quicker than MD5 here), its end the file's hash
-        state = template.pdf_hash.copy()
-        state.update(body)
-        digest = state.hexdigest()[:32]
-        entries = [b"%010d 00000 n \n" % o for o in offsets]
-        xref = [b"xref\n"]
-        # a subsection per run of consecutive object numbers
-        starts = [0, *(i for i in range(1, len(nums)) if nums[i] != nums[i - 1] + 1), len(nums)] if nums else []
-        for i, j in zip(starts, starts[1:]):
-            xref.append(b"%d %d\n" % (nums[i], j - i))
-            xref += entries[i:j]
-        info = b"/Info %d 0 R" % template.info_ref if template.info_ref is not None else b""
-        trailer = (
-            b"trailer\n<</Size %d/Root %d 0 R%s/ID[<%s><%s>]/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"
-            % (
-                self.next_num,
-                template.root_ref,
-                info,
-                template.first_id.hex().encode(),
-                digest.encode(),
-                template.prev_xref,
-                offset,
-            )
-        )
-        tail = b"".join((*xref, trailer))
-        state.update(tail)
-        return b"".join((template.pdf, body, tail)), state.hexdigest()
 
 
 _TEMPLATES: dict[tuple[str, str], Template] = {}

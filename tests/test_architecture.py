@@ -14,7 +14,7 @@ from .conftest import ROOT
 PACKAGE = ROOT / "oppforms"
 LAYERS: list[set[str]] = [
     {"errors", "geometry", "_version", "i18n"},
-    {"spec", "_spec_loader", "fonts", "_io", "pagecode", "qr", "issued", "_pdfsyntax", "executor", "_dask_worker"},
+    {"spec", "_spec_loader", "fonts", "_io", "pagecode", "qr", "issued", "_pdfsyntax", "_pdfupdate", "executor", "_dask_worker"},
     {"typeset", "records", "values", "naming", "continuation", "smart"},
     {"draw"},
     {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive", "review", "signatures"},

@@ -213,19 +213,19 @@ def test_both_deflaters_write_flate_streams_that_pypdf_and_pikepdf_decode_and_th
 
     import pikepdf
 
-    from oppforms import fill as fill_module
+    from oppforms import _pdfupdate as pdfupdate
     from oppforms.extract import read_pdf_bytes
 
-    deflate = fill_module.deflater(prefer_isal)
+    deflate = pdfupdate.deflater(prefer_isal)
     sample = bytes(range(256)) * 64
     assert zlib.decompress(deflate(sample)) == sample
     # the isal path really is isal (its output is not zlib's), the fallback really is zlib
-    assert (deflate(sample) == zlib.compress(sample, fill_module.COMPRESSION_LEVEL)) is not prefer_isal
-    short = fill_module.deflater(prefer_isal, short=True)
+    assert (deflate(sample) == zlib.compress(sample, pdfupdate.COMPRESSION_LEVEL)) is not prefer_isal
+    short = pdfupdate.deflater(prefer_isal, short=True)
     assert zlib.decompress(short(sample[:600])) == sample[:600]
-    assert (short(sample[:600]) == zlib.compress(sample[:600], fill_module.COMPRESSION_LEVEL)) is not prefer_isal
-    monkeypatch.setattr(fill_module, "_deflate", deflate)
-    monkeypatch.setattr(fill_module, "_deflate_short", short)
+    assert (short(sample[:600]) == zlib.compress(sample[:600], pdfupdate.COMPRESSION_LEVEL)) is not prefer_isal
+    monkeypatch.setattr(pdfupdate, "_deflate", deflate)
+    monkeypatch.setattr(pdfupdate, "_deflate_short", short)
     record = dict(SAMPLES[0])
     record["doelen.school"] = ("Aan het eind van periode 2 leest Zoë zelfstandig een tekst en vat die samen. " * 50).strip()
     data = fill(record)
