@@ -204,19 +204,11 @@ def print_copy_path(out_dir: Path, doc_id: str) -> Path:
 
 def _template_for(spec_source: str) -> Template:
     """The template of a shipped spec, by its file name (worker processes get names, not
-    objects, and parse each template once); the current spec's template as long as the
-    current spec is the same object."""
+    objects, and parse each template once)."""
     spec = current_spec()
-    last = _LAST_TEMPLATE.get(spec_source)
-    if last is not None and last[0] is spec:
-        return last[1]
-    template = Template.for_spec(spec if spec.source == spec_source else _load_shipped(spec_source))
-    _LAST_TEMPLATE[spec_source] = (spec, template)
-    return template
-
-
-#: spec file name → (the current spec when looked up, its template): one lookup per job
-_LAST_TEMPLATE: dict[str, tuple[FormSpec, Template]] = {}
+    if spec.source != spec_source:
+        spec = _load_shipped(spec_source)
+    return Template.for_spec(spec)
 
 
 _SPECS: dict[str, FormSpec] = {}
