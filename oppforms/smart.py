@@ -289,20 +289,54 @@ class SmartWarning:
         return f"{where}: {what}"
 
 
+def _items(text: str) -> list[tuple[int, int]]:
+    """The spans of the item markers in ``text``, as ``_ITEM.finditer`` finds them: tried
+    only where a line starts (``^`` holds nowhere else), from where the last one ended."""
+    spans: list[tuple[int, int]] = []
+    start = until = 0
+    while True:
+        if start >= until and (m := _ITEM.match(text, start)) is not None:
+            spans.append(m.span())
+            until = m.end()
+        newline = text.find("\n", start)
+        if newline < 0:
+            return spans
+        start = newline + 1
+
+
 def split_goals(text: str) -> list[str]:
     """The goals of one cell: its numbered (or bulleted) items, or the whole text when it
     has none. Text before the first item is an introduction and is left out."""
     text = text.strip()
     if not text:
         return []
-    starts = [m.start() for m in _ITEM.finditer(text)]
+    starts = [a for a, _ in _items(text)]
     if not starts:
         return [text]
     return [text[a:b].strip() for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
-def _missing(goal: str) -> list[Missing]:
-    body = _fold(_ITEM.sub("", goal, count=1))
+def _bodies(value: str) -> list[str]:
+    """What :func:`_missing_folded` looks at in each goal of a cell, folded:
+    ``[_fold(_ITEM.sub("", goal, count=1)) for goal in split_goals(value)]``, with the
+    cell folded once and each goal's text after its marker taken from it (the marker's
+    trailing whitespace runs to the goal's text, so that is the same text; a marker with
+    nothing after it is the one case it is not, and is done as written)."""
+    text = value.strip()
+    if not text:
+        return []
+    items = _items(text)
+    if not items:
+        return [_fold(text)]  # no marker anywhere: the substitution changes nothing
+    folded = _fold(text)
+    out = []
+    for (start, end), stop in zip(items, [*(a for a, _ in items[1:]), len(text)], strict=True):
+        body = folded[end:stop].rstrip()
+        out.append(body or _fold(_ITEM.sub("", text[start:stop].strip(), count=1)))
+    return out
+
+
+def _missing_folded(body: str) -> list[Missing]:
     out: list[Missing] = []
     without_time = _TIME_FOLDED.sub(" ", body)
     if not _MEASURE_FOLDED.search(without_time):
@@ -321,9 +355,12 @@ def check_smart(values: Mapping[str, object], spec: FormSpec | None = None) -> l
     warnings: list[SmartWarning] = []
     for name in goal_fields:
         value = values.get(name)
-        goals = [str(v) for v in value if str(v).strip()] if isinstance(value, list) else split_goals(str(value or ""))
-        for i, goal in enumerate(goals, 1):
-            warnings.extend(SmartWarning(name, i, m) for m in _missing(goal))
+        if isinstance(value, list):
+            bodies = [_fold(_ITEM.sub("", str(v), count=1)) for v in value if str(v).strip()]
+        else:
+            bodies = _bodies(str(value or ""))
+        for i, body in enumerate(bodies, 1):
+            warnings.extend(SmartWarning(name, i, m) for m in _missing_folded(body))
     for name, frequency_field in action_fields:
         if not str(values.get(name) or "").strip():
             continue

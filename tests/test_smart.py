@@ -153,7 +153,8 @@ def test_the_grouped_patterns_find_what_the_patterns_as_written_find(which: str)
         "measure": (smart._MEASURE_PARTS, smart._MEASURE, smart._MEASURE_FOLDED),
         "frequency": (smart._FREQUENCY_PARTS, smart._FREQUENCY, smart._FREQUENCY_FOLDED),
     }[which]
-    alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyzAEKNPTVóëÓİıſ\u212a0123456789 \n-/.–,%()")
+    # letters and signs beyond ASCII too (curly quotes, a no-break space, an Arabic-Indic digit)
+    alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyzAEKNPTVóëÓİıſ\u212a0123456789 \n-/.–,%()’…\xa0“\u0663_")
     piece = st.one_of(
         *(st.from_regex(re.compile(p, re.IGNORECASE), fullmatch=True, alphabet=alphabet) for p in parts),
         st.sampled_from(_VOCABULARY),
@@ -169,5 +170,31 @@ def test_the_grouped_patterns_find_what_the_patterns_as_written_find(which: str)
             assert folded.sub(" ", smart._fold(text)) == smart._fold(written.sub(" ", text)), text
         else:
             assert bool(folded.search(smart._fold(text))) == bool(written.search(text)), text
+
+    check()
+
+
+def test_goals_are_found_as_the_item_pattern_finds_them() -> None:
+    """Markers are looked for only at line starts; the spans, the goals and the text
+    after each marker are what the pattern run over the whole cell gives."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from oppforms import smart
+
+    piece = st.sampled_from(["1.", "2)", "12.", "123.", "-", "•", "*", "–", " ", "  ", "\n", "\n\n", "\t", "\r\n", "\xa0",
+                             "Ik", "haal", "een 6", "in periode 2", ".", "x", "Zoë"])
+
+    @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(piece, max_size=14))
+    def check(pieces: list[str]) -> None:
+        text = "".join(pieces)
+        stripped = text.strip()
+        assert smart._items(stripped) == [m.span() for m in smart._ITEM.finditer(stripped)]
+        starts = [m.start() for m in smart._ITEM.finditer(stripped)]
+        goals = ([stripped[a:b].strip() for a, b in zip(starts, [*starts[1:], len(stripped)])] if starts
+                 else [stripped] if stripped else [])
+        assert smart.split_goals(text) == goals
+        assert smart._bodies(text) == [smart._fold(smart._ITEM.sub("", g, count=1)) for g in goals]
 
     check()
