@@ -46,6 +46,12 @@ from .naming import Namer
 from .smart import check_smart
 from .values import coercer_for
 
+try:  # the values' canonical JSON, written per record (see _values_json)
+    from orjson import JSONEncodeError as _OrjsonError
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - orjson is a dependency; json gives the same bytes
+    _orjson_dumps = None
+
 Status = Literal["ok", "skipped", "failed"]
 
 
@@ -113,13 +119,21 @@ def document_id(secret: bytes, identity: str) -> str:
 def record_hash(values: Mapping[str, str], *, flatten: bool, version: str, encrypted: bool) -> str:
     """SHA-256 of the record's canonical JSON: the values and what else shapes the PDF.
     Earlier runs' registries are resumed by it, so it never changes for the same record."""
-    return _record_hash(_values_json(values).encode("utf-8"), flatten=flatten, version=version, encrypted=encrypted)
+    return _record_hash(_values_json(values), flatten=flatten, version=version, encrypted=encrypted)
 
 
-def _values_json(values: Mapping[str, str]) -> str:
-    """The values as canonical JSON (keys sorted), made once per record: it is both in the
-    record hash and, as it stands, the registry line's ``values``."""
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+def _values_json(values: Mapping[str, str]) -> bytes:
+    """The values as canonical JSON (keys sorted), in UTF-8, made once per record: it is
+    both in the record hash and, as it stands, the registry line's ``values``. The bytes
+    of ``json.dumps(values, ensure_ascii=False, sort_keys=True)``: with orjson each text
+    is escaped by it (the same escapes as json's, for every character: tested) and the
+    members are joined with json's separators, in about a fifth of json's time."""
+    if _orjson_dumps is not None and set(map(type, values.values())) <= {str}:
+        try:
+            return b"{" + b", ".join([_orjson_dumps(k) + b": " + _orjson_dumps(v) for k, v in sorted(values.items())]) + b"}"
+        except (_OrjsonError, TypeError):  # a key that is no text, a lone surrogate: as json does it
+            pass
+    return json.dumps(values, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def _record_hash(values_json: bytes, *, flatten: bool, version: str, encrypted: bool) -> str:
@@ -228,7 +242,7 @@ def _run_job(job: _Job) -> FillResult:
     values, errors = coercer_for(template.spec).check(job.raw, row=job.row, source=job.source)
     if values is None:
         return FillResult(job.source, job.row, "failed", reason="; ".join(str(e) for e in errors))
-    values_json = _values_json(values).encode("utf-8")
+    values_json = _values_json(values)
     digest = _record_hash(values_json, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
     out_dir = job.out_dir
     if job.print_copy:

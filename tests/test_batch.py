@@ -269,11 +269,21 @@ def _old_record_hash(values: dict[str, str], *, flatten: bool, version: str, enc
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def test_the_record_hash_is_the_one_earlier_versions_wrote() -> None:
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_the_record_hash_is_the_one_earlier_versions_wrote(with_orjson: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With orjson escaping the texts (each character as json escapes it: checked for
+    every character below) and without it (json alone)."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
+    from oppforms import batch
     from oppforms.batch import record_hash
+
+    if with_orjson:
+        pytest.importorskip("orjson", reason="orjson is a dependency; this checks its path")
+        assert batch._orjson_dumps is not None
+    else:
+        monkeypatch.setattr(batch, "_orjson_dumps", None)
 
     text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 
@@ -285,6 +295,24 @@ def test_the_record_hash_is_the_one_earlier_versions_wrote() -> None:
         )
 
     check()
+
+
+def test_orjson_escapes_every_character_as_json_does() -> None:
+    """The values' canonical JSON is json's bytes only if orjson escapes every character
+    the way ``json.dumps(…, ensure_ascii=False)`` does (a text is escaped character by
+    character); a lone surrogate, which UTF-8 cannot hold, falls back to json."""
+    import sys
+
+    orjson = pytest.importorskip("orjson", reason="orjson is a dependency; this checks its escapes")
+    from oppforms.batch import _values_json
+
+    differ = [c for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF
+              and orjson.dumps(chr(c)) != json.dumps(chr(c), ensure_ascii=False).encode("utf-8")]
+    assert differ == []
+    assert _values_json({"b": "x\n\"y\"", "a": "é\x00"}) == json.dumps({"b": "x\n\"y\"", "a": "é\x00"}, ensure_ascii=False, sort_keys=True).encode()
+    assert _values_json({"a": 1, "b": None}) == b'{"a": 1, "b": null}'  # not all texts: json as it was
+    with pytest.raises(UnicodeEncodeError):  # as before: a lone surrogate cannot be written
+        _values_json({"a": "\ud800"})
 
 
 def test_a_registry_line_holds_the_values_and_an_earlier_versions_registry_is_resumed(tmp_path: Path) -> None:
