@@ -61,7 +61,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (source / name).write_text("", encoding="utf-8")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work / "dist"), str(source)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env=_own_env(),
     )
     assert built.returncode == 0, built.stderr[-2000:]
     assert "warning" not in built.stderr.lower(), built.stderr[-2000:]
@@ -75,11 +75,11 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = env_dir / "bin" / "python"
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env=_own_env(),
     )
     assert installed.returncode == 0, installed.stderr[-2000:]
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+                               capture_output=True, text=True, check=True, env=_own_env()).stdout.strip())
     borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "zz_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n", encoding="utf-8")
     return env_dir
@@ -101,19 +101,19 @@ def test_an_editable_install_as_the_readme_sets_up_says_nothing_that_reads_as_a_
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+                               capture_output=True, text=True, check=True, env=_own_env()).stdout.strip())
     # the build runs in the new environment (no build isolation, offline): setuptools and
     # the rest borrowed from the test environment, as the fixture does
     borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "zz_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-build-isolation", "-q", "-e", str(source)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env=_own_env(),
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "warning" not in done.stderr.lower() and "!!" not in done.stderr, done.stderr[-2000:]
     where = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('oppforms').origin)"],
-                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
+                           capture_output=True, text=True, check=True, cwd=tmp_path, env=_own_env()).stdout.strip()
     assert Path(where) == source / "oppforms" / "__init__.py"
 
 
@@ -134,8 +134,14 @@ def _requirement(text: str) -> str:
     return f"{req.name.lower()}{sorted(req.extras)}{sorted(str(s) for s in req.specifier)}"
 
 
+def _own_env() -> dict[str, str]:
+    """This environment without what would point a fresh environment's Python at a checkout
+    (a PYTHONPATH set by whoever runs the tests)."""
+    return {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+
+
 def _run(env_dir: Path, cwd: Path, *args: str, block_scan: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+    env = _own_env()
     if block_scan:
         env["PYTHONPATH"] = str(cwd / "blocker")
         (cwd / "blocker").mkdir(exist_ok=True)
@@ -154,7 +160,7 @@ def _samples(cwd: Path, n: int) -> list[dict[str, str]]:
 
 def test_the_wheel_fills_and_reads_forms_back_from_another_folder(fresh: Path, tmp_path: Path) -> None:
     where = subprocess.run([str(fresh / "bin" / "python"), "-c", "import oppforms; print(oppforms.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+                           cwd=tmp_path, capture_output=True, text=True, check=True, env=_own_env()).stdout.strip()
     assert Path(where).is_relative_to(fresh), where  # not the checkout's
     records = _samples(tmp_path, 3)
     blank = _run(fresh, tmp_path, "blank", "-o", "leeg.pdf")
