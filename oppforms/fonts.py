@@ -22,7 +22,6 @@ from functools import cache
 from itertools import accumulate, repeat
 from importlib import resources
 
-from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 
 #: Characters drawn with another character's glyph (the font has none of their own).
@@ -244,6 +243,10 @@ def _escaped(code: bytes) -> bytes:
 def subset_font(data: bytes, chars: Iterable[str]) -> bytes:
     """A TrueType subset of ``data`` holding the glyphs of ``chars`` (plus .notdef),
     with hinting dropped and a cmap kept so the subset can be measured again."""
+    # imported here: building a form and the archive subset fonts, filling never does, and
+    # fontTools.subset is about a fifth of the fill command's start
+    from fontTools import subset as ft_subset
+
     options = ft_subset.Options()
     options.hinting = False
     options.desubroutinize = True
