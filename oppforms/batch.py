@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .i18n import N_
-from ._io import atomic_write_bytes
+from ._io import atomic_write_bytes, sync_folder
 from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import Template
 from .issued import STATE_DIR, read_issued
@@ -430,7 +430,7 @@ def fill_many(
             yield from _parallel(planned(), jobs, report)
     finally:
         _close_registry()
-        os.sync()  # the batch's files reach the disk once, not one fsync per file
+        sync_folder(out_dir)  # the batch's files reach the disk once, not one fsync per file
 
 
 def _parallel(

@@ -348,3 +348,36 @@ def test_an_atomic_write_goes_on_after_short_writes_and_never_replaces_unless_as
     _io.atomic_write_bytes(tmp_path / "new" / "a.pdf", b"other")
     assert (tmp_path / "new" / "a.pdf").read_bytes() == b"other"
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["a.pdf"]  # no temporary file stays
+
+
+def test_a_batch_brings_its_files_to_disk_by_syncing_its_own_folders_filesystem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the end of a batch the output folder is synced once: on Linux its filesystem alone
+    (syncfs), so a USB stick or share being written elsewhere does not hold the batch up."""
+    from oppforms import _io, batch
+
+    synced: list[str] = []
+    monkeypatch.setattr(batch, "sync_folder", lambda folder: synced.append(str(folder)) or "syncfs")
+    [result] = fill_many(SAMPLES[:1], tmp_path / "uit")
+    assert result.status == "ok" and synced == [str(tmp_path / "uit")]
+    if sys.platform.startswith("linux"):
+        assert _io.sync_folder(tmp_path) == "syncfs"
+
+
+def test_without_syncfs_every_filesystem_is_synced_and_without_any_sync_call_the_batch_still_ends_well(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other Unix systems (no syncfs, or it fails): os.sync. Windows has no os.sync at all: the
+    batch ends without a sync call (its cache manager writes the files out) and every file is
+    there."""
+    from oppforms import _io
+
+    monkeypatch.setattr(_io, "_syncfs", lambda: None)
+    assert _io.sync_folder(tmp_path) == "sync"
+    monkeypatch.setattr(_io, "_syncfs", lambda: (lambda fd: -1))  # syncfs refused: sync everything
+    assert _io.sync_folder(tmp_path) == "sync"
+    monkeypatch.setattr(_io.sys, "platform", "win32")
+    monkeypatch.delattr(_io.os, "sync")
+    assert _io.sync_folder(tmp_path) == "none"
+    results = list(fill_many(SAMPLES[:2], tmp_path / "uit"))
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert all((tmp_path / "uit" / r.file).read_bytes().startswith(b"%PDF") for r in results)
