@@ -7,6 +7,7 @@ half-written one; the temporary file is removed on every failure path.
 from __future__ import annotations
 
 import ctypes
+import errno
 import itertools
 import os
 import secrets
@@ -67,17 +68,44 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
             os.replace(tmp, target)
             placed = True
         else:
-            try:
-                os.link(tmp, target)  # fails if path exists: no race with another writer
-            except FileExistsError:
-                raise OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=target)) from None
-            os.unlink(tmp)
+            _place_new(tmp, target)
             placed = True
     except OSError as exc:
         raise OutputError(N_("{file}: cannot write ({error})").format(file=target, error=exc.strerror)) from exc
     finally:
         if not placed and os.path.lexists(tmp):  # a failure on the way: no temporary file stays
             os.unlink(tmp)
+
+
+#: link(2)'s answers on a filesystem without hard links (FAT and exFAT USB sticks, some shares)
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
+
+
+def _place_new(tmp: str, target: str) -> None:
+    """Move ``tmp`` to ``target``, which must not exist: by a hard link, which fails if the
+    path exists (no race with another writer), then the temporary name removed. Where the
+    filesystem has no hard links: a rename after a check (on Windows the rename itself refuses
+    an existing target; elsewhere a writer in between the two would be overwritten, a window
+    the linked way does not have)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise _exists(target) from None
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        if os.path.lexists(target):
+            raise _exists(target) from None
+        try:
+            os.rename(tmp, target)
+        except FileExistsError:
+            raise _exists(target) from None
+        return
+    os.unlink(tmp)
+
+
+def _exists(target: str) -> OutputError:
+    return OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=target))
 
 
 @cache

@@ -381,3 +381,35 @@ def test_without_syncfs_every_filesystem_is_synced_and_without_any_sync_call_the
     results = list(fill_many(SAMPLES[:2], tmp_path / "uit"))
     assert [r.status for r in results] == ["ok", "ok"]
     assert all((tmp_path / "uit" / r.file).read_bytes().startswith(b"%PDF") for r in results)
+
+
+def test_files_are_placed_without_overwriting_on_a_filesystem_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FAT or exFAT USB stick has no hard links (link(2) answers EPERM): a new file is then
+    renamed into place after a check, an existing one is still refused, and no temporary file
+    stays; a whole batch onto such a disk fills every record."""
+    import errno
+
+    from oppforms import _io
+    from oppforms.errors import OutputError
+
+    def no_links(src: str, dst: str) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(_io.os, "link", no_links)
+    _io.atomic_write_bytes(tmp_path / "a.pdf", b"first", overwrite=False, durable=False)
+    assert (tmp_path / "a.pdf").read_bytes() == b"first"
+    with pytest.raises(OutputError, match="exists already"):
+        _io.atomic_write_bytes(tmp_path / "a.pdf", b"second", overwrite=False)
+    assert (tmp_path / "a.pdf").read_bytes() == b"first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
+    results = list(fill_many(SAMPLES[:3], tmp_path / "stick"))
+    assert [r.status for r in results] == ["ok"] * 3
+    assert not list((tmp_path / "stick").rglob("*.part"))
+
+    def other_failure(src: str, dst: str) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(_io.os, "link", other_failure)  # any other failure is still a failure
+    with pytest.raises(OutputError, match="cannot write"):
+        _io.atomic_write_bytes(tmp_path / "b.pdf", b"x", overwrite=False)
+    assert not (tmp_path / "b.pdf").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "stick"]
