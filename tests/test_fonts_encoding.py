@@ -62,3 +62,45 @@ def test_glyph_encodings_give_what_one_character_at_a_time_gives(metrics: FontMe
 def test_widths_summed_per_word_are_the_sums_per_character(metrics: FontMetrics, text: str, size: float) -> None:
     expected = sum(map(metrics.char_width.get, text, repeat(metrics.char_width.get(" ", 250.0)))) * size / 1000.0
     assert metrics.width(text, size) == expected
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [],  # no PostScript name
+        [(3, 1, 0x409, "Carlito-Bold")],
+        [(1, 0, 0, "MacName"), (3, 1, 0x409, "WinName")],  # Windows English before Macintosh English
+        [(3, 1, 0x413, "Dutch"), (1, 0, 0, "MacName"), (0, 3, 0, "Last")],  # then Macintosh English
+        [(3, 1, 0x413, "Dutch"), (0, 3, 0, "UnicodeLast")],  # no English one: the last that decodes
+        [(3, 1, 0x413, "Één-Naam"), (1, 0, 5, "Other")],
+        [(3, 10, 0x409, "Full-Unicode")],
+    ],
+)
+def test_the_postscript_name_is_read_from_the_raw_name_table_as_fonttools_reads_it(records: list[tuple[int, int, int, str]]) -> None:
+    """The fill reads name ID 6 itself (fontTools' name table class imports its layout tables,
+    a quarter of the template's load); it gives what fontTools' getDebugName(6) gives."""
+    from fontTools.ttLib import newTable
+
+    from oppforms.fonts import _postscript_name
+
+    table = newTable("name")
+    table.names = []
+    table.setName("Some Family", 1, 3, 1, 0x409)  # another name ID, not read
+    for platform, encoding, language, text in records:
+        table.setName(text, 6, platform, encoding, language)
+    data = table.compile(None)
+    assert _postscript_name(data) == table.getDebugName(6)
+    assert _postscript_name(b"\x00") is None  # a truncated table: no name, the font's default stands
+
+
+def test_the_shipped_fonts_keep_their_postscript_names() -> None:
+    from fontTools.ttLib import TTFont
+
+    from oppforms.fonts import FontMetrics, _postscript_name, font_file_bytes
+
+    for filename in ("Carlito-Regular.ttf", "Carlito-Bold.ttf"):
+        import io
+
+        tt = TTFont(io.BytesIO(font_file_bytes(filename)))
+        assert _postscript_name(tt.getTableData("name")) == tt["name"].getDebugName(6)
+        assert FontMetrics.shipped(filename).postscript_name == tt["name"].getDebugName(6)
