@@ -127,7 +127,8 @@ def _values_json(values: Mapping[str, str]) -> bytes:
     both in the record hash and, as it stands, the registry line's ``values``. The bytes
     of ``json.dumps(values, ensure_ascii=False, sort_keys=True)``: with orjson each text
     is escaped by it (the same escapes as json's, for every character: tested) and the
-    members are joined with json's separators, in about a fifth of json's time."""
+    members are joined with json's separators, in less than half of json's time (20 µs
+    against 48 on the sample records)."""
     if _orjson_dumps is not None and set(map(type, values.values())) <= {str}:
         try:
             return b"{" + b", ".join([_orjson_dumps(k) + b": " + _orjson_dumps(v) for k, v in sorted(values.items())]) + b"}"

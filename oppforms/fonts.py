@@ -279,7 +279,7 @@ def subset_font(data: bytes, chars: Iterable[str]) -> bytes:
     """A TrueType subset of ``data`` holding the glyphs of ``chars`` (plus .notdef),
     with hinting dropped and a cmap kept so the subset can be measured again."""
     # imported here: building a form and the archive subset fonts, filling never does, and
-    # fontTools.subset is about a fifth of the fill command's start
+    # importing fontTools.subset was about a tenth of the fill command's start (0.89 s → 0.80 s)
     from fontTools import subset as ft_subset
 
     options = ft_subset.Options()

@@ -101,7 +101,7 @@ class _JsonBase(SourceReader):
                 self._extract_notice = True
                 self.notices.append(N_("{source}: extract records: only their fields are filled in").format(source=self.source))
             return flat
-        # the values come from json (or the interchange readers), whose objects are dicts
+        # the values come from json (JSON and JSON Lines files), whose objects are dicts
         # exactly, so a type test finds a nested object (in one step, in C)
         if dict not in map(type, obj.values()):
             return dict(obj)  # already flat (the usual record): the same as _flatten, in one copy
