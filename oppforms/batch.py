@@ -316,7 +316,7 @@ class _Plan:
         if record.error is not None:
             return FillResult(record.source, record.row, "failed", reason=str(record.error))
         needed = {k: record.raw.get(k) for k in self.name_fields}
-        values, errors = coercer_for(self.spec).check(needed, row=record.row, source=record.source)
+        values, errors = coercer_for(self.spec).check(needed, row=record.row, source=record.source, given_only=True)
         if values is None:
             return FillResult(record.source, record.row, "failed", reason="; ".join(str(e) for e in errors))
         key_field = self.spec.records.key

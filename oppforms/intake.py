@@ -83,7 +83,7 @@ def duplicate_verdicts(
             count += 1
             if row.raw is None:
                 continue
-            values, _ = coercer.check({key_field: row.raw.get(key_field)}, row=row.row, source=row.source)
+            values, _ = coercer.check({key_field: row.raw.get(key_field)}, row=row.row, source=row.source, given_only=True)
             key = values.get(key_field, "") if values else ""
             if key:
                 rows_of.setdefault(key, []).append((row.source, row.row))

@@ -61,16 +61,16 @@ class Namer:
                 if spec_ or conv:
                     raise UsageError(N_("--name {pattern}: format specs are not supported").format(pattern=repr(pattern)))
         self.parts = parts
-        self.fields = tuple(
-            ref for part in parts for _, ref, _, _ in string.Formatter().parse(part) if ref and ref != "row"
-        )
+        # each part parsed once: (literal, field or None) pairs, as string.Formatter gives them
+        self._parsed = [[(literal, ref) for literal, ref, _, _ in string.Formatter().parse(part)] for part in parts]
+        self.fields = tuple(ref for parsed in self._parsed for _, ref in parsed if ref and ref != "row")
         self.taken: set[str] = set()
 
     def name(self, values: Mapping[str, str], row: int) -> str:
         components = []
-        for part in self.parts:
+        for parsed in self._parsed:
             filled = ""
-            for literal, ref, _, _ in string.Formatter().parse(part):
+            for literal, ref in parsed:
                 filled += literal
                 if ref is not None:
                     filled += str(row) if ref == "row" else values.get(ref, "")

@@ -44,7 +44,7 @@ def check_value(field: str, value: str, spec: FormSpec | None = None) -> tuple[s
     f = spec.field(field)
     if f.kind is FieldKind.SIGNATURE:
         return None, f"{field} is a signature box: it is signed or not"
-    values, errors = coercer_for(spec).check({field: value}, row=1, source="review")
+    values, errors = coercer_for(spec).check({field: value}, row=1, source="review", given_only=True)
     if values is None:
         reason = str(errors[0]).split(f"{field}: ", 1)[-1] if errors else "not a valid value"
         return None, reason

@@ -126,7 +126,7 @@ class Coercer:
     fields) or ``None``. Missing keys are empty fields.
     """
 
-    __slots__ = ("_ascii_drawable", "_drawable", "_names", "_rules", "_signatures", "_undrawable")
+    __slots__ = ("_ascii_drawable", "_drawable", "_names", "_order", "_rules", "_signatures", "_undrawable")
 
     def __init__(self, spec: FormSpec) -> None:
         rules: dict[str, _Rule] = {}
@@ -137,6 +137,7 @@ class Coercer:
                 rules[f.name] = _TextRule(f.name, f.multiline, f.max_length)
         self._rules = rules
         self._names = tuple(rules)
+        self._order = {name: i for i, name in enumerate(rules)}
         self._signatures = frozenset(f.name for f in spec.signature_fields)
         drawable = set(spec.coverage) | set(GLYPH_STAND_INS) | set(INVISIBLE) | {"\n"}
         self._drawable = frozenset(drawable)
@@ -165,13 +166,18 @@ class Coercer:
         return values
 
     def check(
-        self, raw: Mapping[str, object], *, row: int, source: str, first_only: bool = False
+        self, raw: Mapping[str, object], *, row: int, source: str, first_only: bool = False, given_only: bool = False
     ) -> tuple[dict[str, str] | None, list[RecordError]]:
         """Like :meth:`coerce`, but collects every bad field (one error per field, in form
-        order, unknown keys last): ``(values, [])`` or ``(None, errors)``."""
+        order, unknown keys last): ``(values, [])`` or ``(None, errors)``.
+
+        ``given_only`` checks only the fields that are keys of ``raw`` and returns only
+        those (in form order): for a record's key or file-name fields, looked at before the
+        record is filled, without going over every field of the form."""
         errors: list[RecordError] = []
         values: dict[str, str] = {}
-        for name, rule in self._rules.items():
+        rules = self._rules
+        for name, rule in (self._given(raw) if given_only else rules.items()):
             value = raw.get(name)
             if value is None or value == "":
                 values[name] = ""
@@ -182,9 +188,17 @@ class Coercer:
                 errors.append(_error(source, row, name, str(exc)))
                 if first_only:
                     return None, errors
-        if any(k not in self._rules for k in raw):
+        if any(k not in rules for k in raw):
             errors.extend(self._extra_keys(raw, row=row, source=source))
         return (None, errors) if errors else (values, [])
+
+    def _given(self, raw: Mapping[str, object]) -> list[tuple[str, _Rule]]:
+        """The (name, rule) pairs of the fields that are keys of ``raw``, in form order."""
+        rules = self._rules
+        given = [name for name in raw if name in rules]
+        if len(given) > 1:
+            given.sort(key=self._order.__getitem__)
+        return [(name, rules[name]) for name in given]
 
     def _extra_keys(self, raw: Mapping[str, object], *, row: int, source: str) -> list[RecordError]:
         errors = []

@@ -279,3 +279,31 @@ def test_every_date_reads_back_the_same_in_each_input_form(day: dt.date) -> None
     serial = (day - dt.date(1899, 12, 30)).days
     forms: list[object] = [iso, day.strftime("%d-%m-%Y"), f"{day.day}-{day.month}-{day.year}", day, serial]
     assert {to_iso_date(v) for v in forms} == {iso}
+
+
+_SOME_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.integers(-5, 100_000),
+    st.sampled_from(["15-1-2027", "2027-02-30", "a\nb", "x" * 5000, "\u0000", "Zoë", "  "]),
+    st.lists(st.text(max_size=8), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*(f.name for f in SPEC.value_fields), SIGNATURE.name, "onbekend.veld"]), _SOME_VALUES, max_size=4
+    )
+)
+def test_checking_only_the_given_fields_is_the_full_check_restricted_to_them(raw: dict[str, object]) -> None:
+    coercer = coercer_for(SPEC)
+    full_values, full_errors = coercer.check(raw, row=3, source="klas.csv")
+    values, errors = coercer.check(raw, row=3, source="klas.csv", given_only=True)
+    assert [str(e) for e in errors] == [str(e) for e in full_errors]
+    assert [(e.row, e.field) for e in errors] == [(e.row, e.field) for e in full_errors]
+    if full_values is None:
+        assert values is None
+    else:
+        assert values == {name: v for name, v in full_values.items() if name in raw}
+        assert list(values) == [name for name in full_values if name in raw]  # in form order
