@@ -29,6 +29,7 @@ number is an introduction and is not checked. A cell without numbers is one goal
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -202,6 +203,35 @@ def _first(alternative: str) -> str | None:
     return alternative[0]
 
 
+_DIGITS = re.compile(r"\\d(?:\{(\d+)(?:,(\d+))?\}|(\+)|(\*))?")
+
+
+def _after_digit(alternative: str) -> str:
+    """An alternative that starts with ``\\d`` (and a greedy count) less one digit:
+    ``\\d{1,2}x`` is ``\\d\\d?x``, ``\\d{4}x`` is ``\\d\\d{3}x``, ``\\d+x`` is ``\\d\\d*x``, tried
+    the same way. So the group of the alternatives that start with a digit can start with
+    ``\\d`` itself, which the engine checks before it enters the group: a word that starts
+    with a letter then costs one look at its first character, not four tries."""
+    m = _DIGITS.match(alternative)
+    if m is None or alternative[m.end() : m.end() + 1] in {"?", "+"}:  # not greedy, or possessive
+        raise ValueError(alternative)
+    low, high, plus, star = m.groups()
+    rest = alternative[m.end() :]
+    if star:
+        raise ValueError(alternative)  # "\\d*" may match no digit at all
+    if plus:
+        return r"\d*" + rest
+    if low is None:
+        return rest
+    lo = int(low) - 1
+    if lo < 0:
+        raise ValueError(alternative)
+    hi = lo if high is None else int(high) - 1
+    if hi == lo:
+        return (r"\d" * lo if lo < 2 else rf"\d{{{lo}}}") + rest
+    return (r"\d?" if (lo, hi) == (0, 1) else rf"\d{{{lo},{hi}}}") + rest
+
+
 def _tree(alternatives: list[str], depth: int) -> str:
     """``a1|a2|…`` grouped on the first character, ``x(?:…)|y(?:…)``, to ``depth``
     levels. At a given place only the alternatives starting with the character there can
@@ -218,7 +248,7 @@ def _tree(alternatives: list[str], depth: int) -> str:
     out = []
     for first, members in groups.items():
         if first == r"\d":
-            out.append("(?:" + "|".join(members) + ")")
+            out.append(r"\d(?:" + "|".join(_after_digit(m) for m in members) + ")")
         else:
             out.append(first + "(?:" + _tree([m[1:] for m in members], depth - 1) + ")")
     return "|".join(out)
@@ -247,6 +277,120 @@ class _Presence:
 _TIME_FOLDED = _folded(_TIME_PARTS)
 _MEASURE_FOLDED = _Presence(_MEASURE_PARTS)
 _FREQUENCY_FOLDED = _Presence(_FREQUENCY_PARTS)
+
+
+# The check runs the folded patterns on bytes. Most of its time went to the regex engine
+# trying the patterns at every character and asking the Unicode database of each whether
+# it is a letter, a digit or a space. So every character of the folded text becomes one
+# byte that the patterns compiled for bytes (where \w, \d and \s are ASCII classes, looked
+# up in a table) see as the str patterns see the character: ASCII as it is, each
+# character the patterns name (é, ó, –) a byte of its own, any other its class ("0" a
+# digit, "X" another word character, " " white space, DEL anything else). And a pattern
+# is tried only after a byte that is no word character (the engine finds those with a
+# table), not at every character. The same spans and answers as the str patterns (tested
+# against the patterns as written), in well under half their time on the sample goals.
+
+_WORD_CHAR, _DIGIT_CHAR, _SPACE_CHAR = re.compile(r"\w"), re.compile(r"\d"), re.compile(r"\s")
+
+
+def _named_bytes() -> dict[str, str]:
+    """The characters beyond ASCII the patterns name, each with its byte: a letter an
+    upper-case ASCII letter (folded text has none; "X" is kept for other letters), any
+    other a control character."""
+    named = sorted({ch for p in (*_TIME_PARTS, *_MEASURE_PARTS, *_FREQUENCY_PARTS) for ch in p if not ch.isascii()})
+    letters, controls = iter("ABCDEFGHIJKLMNOPQRSTUVW"), iter(map(chr, range(1, 9)))
+    return {ch: next(letters) if _WORD_CHAR.match(ch) else next(controls) for ch in named}
+
+
+_NAMED = _named_bytes()
+_PLACEHOLDERS = tuple(b for b in _NAMED.values() if not b.isalpha())  # control bytes standing for named signs
+
+
+def _class_byte(ch: str, *, placeholders: str) -> str:
+    """The byte for one folded character. ``placeholders`` is what a control byte that
+    stands for a named sign becomes: itself where it comes from :func:`_wide_bytes`, DEL
+    where it is the text's own (a sign the patterns do not name, like DEL)."""
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if ch in _PLACEHOLDERS:
+        return ch if placeholders == "keep" else "\x7f"
+    if ch.isascii():  # as it is, but for \x1c-\x1f: white space to str patterns, not to bytes ones
+        return " " if _SPACE_CHAR.match(ch) else ch
+    if _DIGIT_CHAR.match(ch):
+        return "0"
+    if _WORD_CHAR.match(ch):
+        return "X"
+    return " " if _SPACE_CHAR.match(ch) else "\x7f"
+
+
+#: Latin-1 text (the usual goal) as the patterns read it, folded and classed in one step
+_FOLD_TABLE = bytes(ord(_class_byte(_fold(chr(b)), placeholders="mask")) for b in range(256))
+#: folded text whose characters beyond Latin-1 :func:`_wide_bytes` has made bytes already
+_CLASS_TABLE = bytes(ord(_class_byte(chr(b), placeholders="keep")) for b in range(256))
+_WIDE: dict[str, bytes] = {}
+
+
+def _wide_bytes(error: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler: the bytes for folded characters beyond Latin-1."""
+    assert isinstance(error, UnicodeEncodeError)
+    out = []
+    for ch in error.object[error.start : error.end]:
+        byte = _WIDE.get(ch)
+        if byte is None:
+            byte = _WIDE[ch] = _class_byte(ch, placeholders="keep").encode("latin-1")
+        out.append(byte)
+    return b"".join(out), error.end
+
+
+codecs.register_error("oppforms.smart", _wide_bytes)
+
+
+def _to_bytes(text: str) -> bytes:
+    """``_fold(text)`` as the bytes patterns read it, one byte for one character."""
+    try:
+        return text.encode("latin-1").translate(_FOLD_TABLE)
+    except UnicodeEncodeError:
+        pass
+    folded = _fold(text)
+    for placeholder in _PLACEHOLDERS:  # the text's own control bytes are not the named signs
+        if placeholder in folded:
+            folded = folded.replace(placeholder, "\x7f")
+    return folded.encode("latin-1", "oppforms.smart").translate(_CLASS_TABLE)
+
+
+def _on_bytes(pattern: re.Pattern[str]) -> re.Pattern[bytes]:
+    """A grouped pattern of :func:`_folded` (all of whose parts start at a word) for the
+    bytes of :func:`_to_bytes`, starting with the byte before the word: searched in the
+    text with a space in front, it finds the same words, one byte earlier."""
+    head = r"(?<!\w)(?=\w)(?:"
+    if not pattern.pattern.startswith(head):
+        raise ValueError("only a pattern whose every part starts at a word")
+    body = pattern.pattern[len(head) :]
+    for ch, byte in _NAMED.items():
+        body = body.replace(ch, byte)
+    return re.compile(rb"[^0-9A-Za-z_](?:" + body.encode("ascii"))
+
+
+class _BytesPresence:
+    """:class:`_Presence` on bytes with a space in front: the one-character parts as a
+    class, the others after a byte that is no word character."""
+
+    __slots__ = ("chars", "words")
+
+    def __init__(self, presence: _Presence) -> None:
+        chars = presence.chars.pattern if presence.chars is not None else None
+        if chars not in (None, r"[\d%]", r"[\d]"):
+            raise ValueError(chars)
+        self.chars = None if chars is None else re.compile(b"[0-9%]" if "%" in chars else b"[0-9]")
+        self.words = _on_bytes(presence.words)
+
+    def search(self, data: bytes) -> bool:
+        return (self.chars is not None and self.chars.search(data) is not None) or self.words.search(data) is not None
+
+
+_TIME_BYTES = _on_bytes(_TIME_FOLDED)
+_MEASURE_BYTES = _BytesPresence(_MEASURE_FOLDED)
+_FREQUENCY_BYTES = _BytesPresence(_FREQUENCY_FOLDED)
 
 
 _FIELDS: dict[int, tuple[FormSpec, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
@@ -316,32 +460,39 @@ def split_goals(text: str) -> list[str]:
     return [text[a:b].strip() for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
-def _bodies(value: str) -> list[str]:
-    """What :func:`_missing_folded` looks at in each goal of a cell, folded:
-    ``[_fold(_ITEM.sub("", goal, count=1)) for goal in split_goals(value)]``, with the
-    cell folded once and each goal's text after its marker taken from it (the marker's
-    trailing whitespace runs to the goal's text, so that is the same text; a marker with
-    nothing after it is the one case it is not, and is done as written)."""
+def _bodies(value: str) -> list[bytes]:
+    """What :func:`_missing` looks at in each goal of a cell, as the bytes patterns read it:
+    ``[_to_bytes(_ITEM.sub("", goal, count=1)) for goal in split_goals(value)]``, with the
+    cell made bytes once and each goal's text after its marker taken from them (the
+    marker's trailing whitespace runs to the goal's text, so that is the same text; a
+    marker with nothing after it is the one case it is not, and is done as written)."""
     text = value.strip()
     if not text:
         return []
     items = _items(text)
+    data = _to_bytes(text)  # one byte for each character: the same places
     if not items:
-        return [_fold(text)]  # no marker anywhere: the substitution changes nothing
-    folded = _fold(text)
+        return [data]  # no marker anywhere: the substitution changes nothing
     out = []
     for (start, end), stop in zip(items, [*(a for a, _ in items[1:]), len(text)], strict=True):
-        body = folded[end:stop].rstrip()
-        out.append(body or _fold(_ITEM.sub("", text[start:stop].strip(), count=1)))
+        body = data[end:stop].rstrip()  # white space is white space in bytes too (" " or as it was)
+        out.append(body or _to_bytes(_ITEM.sub("", text[start:stop].strip(), count=1)))
     return out
 
 
-def _missing_folded(body: str) -> list[Missing]:
+def _missing(body: bytes) -> list[Missing]:
+    """What one goal (from :func:`_bodies`) lacks: each time frame is taken out (as
+    ``_TIME_FOLDED.sub(" ", …)`` does) before a measure is looked for."""
+    data = b" " + body
+    pieces, last = [], 0
+    for m in _TIME_BYTES.finditer(data):  # each match starts with the byte before the time frame
+        start = m.start() + 1
+        pieces.append(data[last:start])
+        last = m.end()
     out: list[Missing] = []
-    without_time = _TIME_FOLDED.sub(" ", body)
-    if not _MEASURE_FOLDED.search(without_time):
+    if not _MEASURE_BYTES.search(b" ".join([*pieces, data[last:]]) if pieces else data):
         out.append("measure")
-    if without_time == body:
+    if not pieces:
         out.append("time")
     return out
 
@@ -356,16 +507,16 @@ def check_smart(values: Mapping[str, object], spec: FormSpec | None = None) -> l
     for name in goal_fields:
         value = values.get(name)
         if isinstance(value, list):
-            bodies = [_fold(_ITEM.sub("", str(v), count=1)) for v in value if str(v).strip()]
+            bodies = [_to_bytes(_ITEM.sub("", str(v), count=1)) for v in value if str(v).strip()]
         else:
             bodies = _bodies(str(value or ""))
         for i, body in enumerate(bodies, 1):
-            warnings.extend(SmartWarning(name, i, m) for m in _missing_folded(body))
+            warnings.extend(SmartWarning(name, i, m) for m in _missing(body))
     for name, frequency_field in action_fields:
         if not str(values.get(name) or "").strip():
             continue
         frequency = values.get(frequency_field)
         text = " ".join(map(str, frequency)) if isinstance(frequency, list) else str(frequency or "")
-        if not _FREQUENCY_FOLDED.search(_fold(text)):
+        if not _FREQUENCY_BYTES.search(b" " + _to_bytes(text)):
             warnings.append(SmartWarning(frequency_field, 0, "frequency"))
     return warnings

@@ -132,7 +132,7 @@ def test_a_group_in_front_is_spread_over_its_alternatives_in_the_order_they_are_
     assert smart._expand(r"(?:a|b)+c") == [r"(?:a|b)+c"]  # a repeated group stays as it is
     assert smart._expand(r"(?:[|)]|b)c") == [r"[|)]c", "bc"]  # "|" and ")" in a class split nothing
     # grouped on the first characters, each group in the order given
-    assert smart._tree(["jan", "jaar", "feb", r"\d+", "juni"], 2) == r"j(?:a(?:n|ar)|u(?:ni))|f(?:eb)|(?:\d+)"
+    assert smart._tree(["jan", "jaar", "feb", r"\d+", "juni"], 2) == r"j(?:a(?:n|ar)|u(?:ni))|f(?:eb)|\d(?:\d*)"
     assert smart._tree(["jan", r"\w+", "feb"], 2) == r"jan|\w+|feb"  # anything may match at \w: left as it is
 
 
@@ -195,6 +195,101 @@ def test_goals_are_found_as_the_item_pattern_finds_them() -> None:
         goals = ([stripped[a:b].strip() for a, b in zip(starts, [*starts[1:], len(stripped)])] if starts
                  else [stripped] if stripped else [])
         assert smart.split_goals(text) == goals
-        assert smart._bodies(text) == [smart._fold(smart._ITEM.sub("", g, count=1)) for g in goals]
+        assert smart._bodies(text) == [smart._to_bytes(smart._ITEM.sub("", g, count=1)) for g in goals]
 
     check()
+
+
+# The check runs the folded patterns on bytes (smart._to_bytes): the same time frames, the
+# same measures and frequencies as the patterns as written, on any text.
+
+_BYTES_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyzAEKNPTVóëÓÉéİıſ\u212a0123456789 \n\t-/.–—,%()’…\xa0“\u0663_"
+    "\x01\x02\x1c\x1f\x7f\x85\xb5²½×ßÿ\u2009\U0001d7ce\U0001f600"
+)
+
+
+def _reference_missing(goal: str) -> list[str]:
+    """What a goal lacks by the patterns as written (case-insensitive, on the text itself)."""
+    from oppforms import smart
+
+    without = smart._TIME.sub(" ", goal)
+    return [*(["measure"] if not smart._MEASURE.search(without) else []), *(["time"] if without == goal else [])]
+
+
+def test_the_bytes_stand_for_the_folded_characters_one_for_one() -> None:
+    """Every character becomes one byte that the bytes patterns' classes (\\w, \\d, \\s)
+    take as the str patterns take the folded character; the named ones a byte of their own."""
+    import re
+    import sys
+
+    from oppforms import smart
+
+    named_bytes = set(smart._NAMED.values())
+    assert len(named_bytes) == len(smart._NAMED) and "X" not in named_bytes
+    classes = [(re.compile(p), re.compile(p.encode())) for p in (r"\w", r"\d", r"\s")]
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        if 0xD800 <= code < 0xE000:
+            continue
+        folded = smart._fold(ch)
+        data = smart._to_bytes(ch)
+        assert len(data) == 1, hex(code)
+        for text_class, bytes_class in classes:
+            assert bool(text_class.match(folded)) == bool(bytes_class.match(data)), (hex(code), data)
+        if folded in smart._NAMED:
+            assert data == smart._NAMED[folded].encode()
+        elif folded.isascii() and data.isascii() and folded.isalnum():
+            assert data == folded.encode()  # letters and digits of the patterns stay themselves
+        else:
+            assert data.decode("latin-1") not in smart._NAMED.values() or folded in smart._NAMED, hex(code)
+
+
+@pytest.mark.parametrize("which", ["time", "measure", "frequency"])
+def test_the_patterns_on_bytes_find_what_the_patterns_as_written_find(which: str) -> None:
+    import re
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from oppforms import smart
+
+    parts = {"time": smart._TIME_PARTS, "measure": smart._MEASURE_PARTS, "frequency": smart._FREQUENCY_PARTS}[which]
+    alphabet = st.sampled_from(_BYTES_ALPHABET)
+    piece = st.one_of(
+        *(st.from_regex(re.compile(p, re.IGNORECASE), fullmatch=True, alphabet=alphabet) for p in parts),
+        st.sampled_from(_VOCABULARY),
+        st.text(alphabet, max_size=4),
+    )
+    glue = st.sampled_from([" ", "", "\n", ", ", "(", "-", "–", "\x01", "\xa0", "%"])
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(piece, glue), min_size=1, max_size=8))
+    def check(pieces: list[tuple[str, str]]) -> None:
+        text = "".join(p + g for p, g in pieces)
+        data = smart._to_bytes(text)
+        assert len(data) == len(text)
+        if which == "time":
+            assert smart._missing(data) == _reference_missing(text), text
+        elif which == "measure":
+            assert smart._MEASURE_BYTES.search(b" " + data) == bool(smart._MEASURE.search(text)), text
+        else:
+            assert smart._FREQUENCY_BYTES.search(b" " + data) == bool(smart._FREQUENCY.search(text)), text
+
+    check()
+
+
+def test_the_time_frames_on_bytes_are_the_spans_of_the_patterns_as_written() -> None:
+    """Not only whether there is one: every time frame the check takes out is the one
+    the written pattern takes out (a measure left beside it counts)."""
+    import random
+
+    from oppforms import smart
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        words = [rng.choice(_VOCABULARY) for _ in range(rng.randint(1, 10))]
+        text = "".join(w + rng.choice([" ", "", "\n", ", ", "%", "\x01", "–"]) for w in words)
+        data = b" " + smart._to_bytes(text)
+        spans = [(m.start(), m.end() - 1) for m in smart._TIME_BYTES.finditer(data)]
+        assert spans == [m.span() for m in smart._TIME.finditer(text)], text
