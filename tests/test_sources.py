@@ -536,3 +536,47 @@ def test_rows_read_from_every_format_coerce_to_the_same_values(tmp_path: Path) -
         results.append([coerce_record(raw, SPEC, row=1, source=str(path)) for raw in raws(read(path))])
     assert results[0] == results[1] == results[2] == results[3]
     assert results[0][0][MULTILINE.name] == EXPECTED[0][MULTILINE.name]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "cp1252"])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_the_line_of_the_first_undecodable_byte_is_counted_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str, chunk: int
+) -> None:
+    """Lines are counted only once a bad byte is found, from the file itself: the same
+    line as decoding it whole gives, wherever the reads break the file."""
+    import codecs
+
+    from oppforms.sources import encodings
+
+    monkeypatch.setattr(encodings, "_CHUNK", chunk)
+    good = "Zoë\nNoël\r\nÇa –\n’\nt\n\n".encode(encoding)
+    bad = {"utf-8": b"\xff", "utf-16": b"\x00\xdc", "cp1252": b"\x81"}[encoding]  # a lone low surrogate in UTF-16
+    for cut in range(0, len(good) + 1, 2 if encoding == "utf-16" else 1):
+        data = good[:cut] + bad + good[cut:]
+        path = tmp_path / "kapot.txt"
+        path.write_bytes(data)
+        try:  # the reference: the whole file decoded at once
+            codecs.getincrementaldecoder(encoding)("strict").decode(data, final=True)
+            expected = None
+        except UnicodeDecodeError as exc:
+            expected = 1 + data[: exc.start].count(b"\n")
+        assert encodings._first_bad_line(path, "kapot.txt", encoding) == expected, (cut, data)
+
+
+def test_a_json_file_read_whole_is_decoded_once_with_the_detected_encoding(tmp_path: Path) -> None:
+    from oppforms.sources.encodings import _detect_encoding, utf8_text
+
+    samples = [b'[{"a": "Zo\xc3\xab"}]', b"\xef\xbb\xbf[]", b"[\x00]", b'["Zo\xeb"]', b"\xff\xfe[\x00]\x00", b"[]", b""]
+    for i, data in enumerate(samples):
+        path = tmp_path / f"{i}.json"
+        path.write_bytes(data)
+        text = utf8_text(data)
+        try:
+            detected = _detect_encoding(path, path.name, None)
+        except InputError:
+            detected = None
+        if text is not None:
+            assert detected == ("utf-8", None) and text == data.decode("utf-8")
+        else:
+            assert detected != ("utf-8", None)

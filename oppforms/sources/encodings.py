@@ -19,6 +19,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 #: Well-formed multi-byte UTF-8 sequences: found in a file that is not valid UTF-8, they
 #: mean the file mixes UTF-8 with another encoding (reading it as Windows-1252 would turn
 #: every ë into Ã«).
@@ -86,9 +87,11 @@ def _detect_encoding(path: Path, source: str, encoding: str | None) -> tuple[str
 
 
 def _first_bad_line(path: Path, source: str, encoding: str, *, nul: bool = False) -> int | None:
-    """The 1-based line of the first byte ``encoding`` cannot decode, or None."""
+    """The 1-based line of the first byte ``encoding`` cannot decode, or None. Lines are
+    counted only when there is such a byte (counting them in every file was as much work
+    as decoding it)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    line = 1
+    offset = 0  # the bytes of the file before this chunk
     try:
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
@@ -96,15 +99,38 @@ def _first_bad_line(path: Path, source: str, encoding: str, *, nul: bool = False
                     raise InputError(N_("{source}: holds NUL bytes (UTF-16 without a byte order mark?); save it as UTF-8").format(source=source))
                 try:
                     decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    return line + exc.object[: exc.start].count(b"\n")
-                line += chunk.count(b"\n")
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return line
+                except UnicodeDecodeError as exc:  # exc.object: the bytes held over from the chunk before, then this one
+                    return _line_at(path, offset - (len(exc.object) - len(chunk)) + exc.start)
+                offset += len(chunk)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                return _line_at(path, offset)
     except OSError as exc:
         raise InputError(N_("{source}: cannot read the file ({error})").format(source=source, error=exc.strerror)) from exc
     return None
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line of the byte at ``offset``."""
+    line = 1
+    with open(path, "rb") as fh:
+        while offset > 0 and (chunk := fh.read(min(_CHUNK, offset))):
+            line += chunk.count(b"\n")
+            offset -= len(chunk)
+    return line
+
+
+def utf8_text(data: bytes) -> str | None:
+    """``data`` as text when :func:`_detect_encoding` would find it UTF-8 without a word
+    (no byte order mark, no NUL byte, valid UTF-8), else None: for a reader that has the
+    whole file in memory anyway, one decoding instead of two."""
+    if data.startswith(_BOM_PREFIXES) or b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _has_utf8_sequences(path: Path) -> bool:

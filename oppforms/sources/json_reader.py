@@ -16,6 +16,7 @@ from typing import Any
 from ..i18n import N_
 from ..spec import FormSpec
 from .base import SourceReader
+from .encodings import utf8_text
 from .headers import (
     SourceRow,
     _HeaderProblem,
@@ -170,11 +171,16 @@ class _JsonReader(_JsonBase):
         self, path: Path, spec: FormSpec, *, encoding: str | None, mapping: _Mapping, ignore_unknown: bool
     ) -> None:
         super().__init__(path, spec, "json", mapping=mapping, ignore_unknown=ignore_unknown)
-        enc = self._detect(encoding)
         try:
             # bytes decoded as they are: JSON takes any line ends as whitespace, and the text
             # mode's newline translation was a fifth of reading the file
-            data = json.loads(path.read_bytes().decode(enc), object_pairs_hook=_object_pairs)
+            text = utf8_text(path.read_bytes()) if encoding is None else None
+        except OSError:
+            text = None  # the encoding's detection below says what is wrong with the file
+        try:
+            if text is None:
+                text = path.read_bytes().decode(self._detect(encoding))
+            data = json.loads(text, object_pairs_hook=_object_pairs)
         except OSError as exc:
             raise self._unreadable(exc) from exc
         except _DuplicateKey as exc:
