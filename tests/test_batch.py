@@ -297,6 +297,29 @@ def test_the_record_hash_is_the_one_earlier_versions_wrote(with_orjson: bool, mo
     check()
 
 
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_the_registry_line_reads_back_as_the_entry_and_its_values(
+    with_orjson: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oppforms import batch
+    from oppforms.issued import read_issued
+
+    if not with_orjson:
+        monkeypatch.setattr(batch, "_orjson_dumps", None)
+    values = {"leerling.naam": 'Zoë "Z" van Dijk\u2028', "doelen.leerling": "1. Na 6 weken\n2. Een 7"}
+    entry = {"document": "K7Q2-M9XD", "file": "klas/900001.pdf", "source": "C:\\data\\klas.csv", "row": 3, "pages": 2}
+    batch._append_issued(str(tmp_path), dict(entry), batch._values_json(values))
+    batch._close_registry()
+    assert list(read_issued(tmp_path)) == [dict(entry, values=values)]
+
+
+def test_values_with_keys_that_are_no_text_are_jsons_canonical_json() -> None:
+    from oppforms.batch import _values_json
+
+    for values in ({1: "a", 2: "b"}, {"b": "x", "a": "y"}, {"b": "x", "a": "y"}, {}, {"a": 1}):
+        assert _values_json(values) == json.dumps(values, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
 def test_orjson_escapes_every_character_as_json_does() -> None:
     """The values' canonical JSON is json's bytes only if orjson escapes every character
     the way ``json.dumps(…, ensure_ascii=False)`` does (a text is escaped character by
