@@ -297,6 +297,61 @@ def test_the_record_hash_is_the_one_earlier_versions_wrote(with_orjson: bool, mo
     check()
 
 
+@pytest.mark.skipif(not getattr(os, "O_TMPFILE", 0) or not Path("/proc/self/fd").is_dir(),
+                    reason="unnamed files (O_TMPFILE) and /proc are Linux's")
+def test_a_new_file_is_written_unnamed_and_named_when_whole_also_in_a_forked_child(tmp_path: Path) -> None:
+    """On Linux a new file has no name until it is whole (nothing is left by a kill, not
+    even a temporary name); an existing name is refused; a forked worker names its own
+    files (not its parent's, whose /proc/self/fd it inherited)."""
+    import multiprocessing
+
+    from oppforms import _io
+    from oppforms.errors import OutputError
+
+    seen: list[str] = []
+    real_open = os.open
+
+    def watching_open(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if flags & _io._ANONYMOUS == _io._ANONYMOUS:
+            seen.append(os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_io.os, "open", watching_open)
+        _io.atomic_write_bytes(tmp_path / "sub" / "a.pdf", b"first", overwrite=False, durable=True)
+    assert set(seen) == {str(tmp_path / "sub")}  # unnamed, in the target's folder (made when missing)
+    assert (tmp_path / "sub" / "a.pdf").read_bytes() == b"first"
+    assert oct((tmp_path / "sub" / "a.pdf").stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(OutputError, match="exists already"):
+        _io.atomic_write_bytes(tmp_path / "sub" / "a.pdf", b"second", overwrite=False)
+    assert (tmp_path / "sub" / "a.pdf").read_bytes() == b"first" and os.listdir(tmp_path / "sub") == ["a.pdf"]
+    _io._proc_fds()  # the parent's /proc/self/fd is open before the fork
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        named = pool.starmap(_io._write_unnamed, [(str(tmp_path / f"{i}.pdf"), bytes([i]) * 1000, False) for i in range(8)])
+    assert named == [True] * 8  # each child named its own unnamed file (no fallback)
+    assert all((tmp_path / f"{i}.pdf").read_bytes() == bytes([i]) * 1000 for i in range(8))
+
+
+def test_where_a_filesystem_has_no_unnamed_files_a_temporary_file_is_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from oppforms import _io
+
+    real_open = os.open
+
+    def no_unnamed(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if _io._ANONYMOUS and flags & _io._ANONYMOUS == _io._ANONYMOUS:
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(_io.os, "open", no_unnamed)
+    _io.atomic_write_bytes(tmp_path / "a.pdf", b"first", overwrite=False, durable=False)
+    assert (tmp_path / "a.pdf").read_bytes() == b"first" and os.listdir(tmp_path) == ["a.pdf"]
+
+
 @pytest.mark.parametrize("with_orjson", [True, False])
 def test_the_registry_line_reads_back_as_the_entry_and_its_values(
     with_orjson: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -415,7 +470,7 @@ def test_files_are_placed_without_overwriting_on_a_filesystem_without_hard_links
     from oppforms import _io
     from oppforms.errors import OutputError
 
-    def no_links(src: str, dst: str) -> None:
+    def no_links(src: str, dst: str, **kwargs: object) -> None:
         raise PermissionError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(_io.os, "link", no_links)
@@ -429,7 +484,7 @@ def test_files_are_placed_without_overwriting_on_a_filesystem_without_hard_links
     assert [r.status for r in results] == ["ok"] * 3
     assert not list((tmp_path / "stick").rglob("*.part"))
 
-    def other_failure(src: str, dst: str) -> None:
+    def other_failure(src: str, dst: str, **kwargs: object) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(_io.os, "link", other_failure)  # any other failure is still a failure
