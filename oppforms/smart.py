@@ -288,7 +288,9 @@ _FREQUENCY_FOLDED = _Presence(_FREQUENCY_PARTS)
 # digit, "X" another word character, " " white space, DEL anything else). And a pattern
 # is tried only after a byte that is no word character (the engine finds those with a
 # table), not at every character. The same spans and answers as the str patterns (tested
-# against the patterns as written), in well under half their time on the sample goals.
+# against the patterns as written). With the digit alternatives grouped (_after_digit), a third
+# fewer instructions on the sample goals (0.81 million a record against 1.26, valgrind), a fifth
+# less time.
 
 _WORD_CHAR, _DIGIT_CHAR, _SPACE_CHAR = re.compile(r"\w"), re.compile(r"\d"), re.compile(r"\s")
 
