@@ -179,7 +179,8 @@ class _JsonReader(_JsonBase):
             text = None  # the encoding's detection below says what is wrong with the file
         try:
             if text is None:
-                text = path.read_bytes().decode(self._detect(encoding))
+                enc = self._detect(encoding)  # first: it names what is wrong with a missing file
+                text = path.read_bytes().decode(enc)
             data = json.loads(text, object_pairs_hook=_object_pairs)
         except OSError as exc:
             raise self._unreadable(exc) from exc
