@@ -201,3 +201,15 @@ def sync_folder(folder: str | os.PathLike[str]) -> str:
         os.sync()
         return "sync"
     return "none"
+
+
+def shown_name(path: str | os.PathLike[str]) -> str:
+    """A file's name as text that can be written anywhere (a report, a registry line, a
+    record's ``source``): bytes of the name that are not UTF-8, which Python keeps as lone
+    surrogates that no UTF-8 text can hold, become U+FFFD."""
+    name = os.fspath(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return name

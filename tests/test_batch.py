@@ -490,3 +490,26 @@ def test_files_are_placed_without_overwriting_on_a_filesystem_without_hard_links
     with pytest.raises(OutputError, match="cannot write"):
         _io.atomic_write_bytes(tmp_path / "b.pdf", b"x", overwrite=False)
     assert not (tmp_path / "b.pdf").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "stick"]
+
+
+def test_a_data_file_and_a_returned_pdf_whose_names_are_not_utf8_are_filled_and_read(tmp_path: Path) -> None:
+    """Linux keeps any bytes in a file name; Python holds those that are not UTF-8 as lone
+    surrogates, which no report, registry line or record can hold. Such a name is shown with
+    U+FFFD, and its file is filled from and read like any other."""
+    data = tmp_path / os.fsdecode(b"klas-\xe9.json")
+    try:
+        data.write_bytes(json.dumps(SAMPLES[:2], ensure_ascii=False).encode("utf-8"))
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this filesystem keeps only UTF-8 file names")
+    out = tmp_path / "out"
+    result = run("fill", str(data), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    report = (out / "oppforms-report.csv").read_text(encoding="utf-8")
+    assert "klas-\ufffd.json,1," in report and "klas-\ufffd.json,2," in report
+    assert [e["source"] for e in read_issued(out)] == [str(tmp_path / "klas-\ufffd.json")] * 2
+    returned = tmp_path / os.fsdecode(b"terug-\xe9.pdf")
+    returned.write_bytes(next(out.glob("*.pdf")).read_bytes())
+    result = run("extract", str(returned), "-o", str(tmp_path / "terug.jsonl"))
+    assert result.returncode == 0, result.stderr
+    [record] = [json.loads(x) for x in (tmp_path / "terug.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["source"].endswith("terug-\ufffd.pdf") and record["fields"]["leerling.naam"] in {s["leerling.naam"] for s in SAMPLES[:2]}

@@ -26,6 +26,7 @@ from pathlib import Path
 import pikepdf
 
 from ..i18n import N_
+from .._io import shown_name
 from ..records import FileStatus, PageOrigin, Record
 from ..spec import FormSpec, current_spec
 from .acroform import FieldTree, field_tree
@@ -94,8 +95,9 @@ class _Input:
         return self._data
 
     def open(self, password: str) -> pikepdf.Pdf:
-        if self.path is not None:
+        if self.path is not None and shown_name(self.path) == str(self.path):
             return pikepdf.open(self.path, password=password)
+        # in memory, as is a file whose name is not UTF-8: pikepdf cannot pass such a name on
         return pikepdf.open(io.BytesIO(self.data()), password=password)
 
 

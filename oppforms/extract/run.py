@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from ..i18n import N_
+from .._io import shown_name
 from ..errors import MissingDependencyError, NotThisFormError, OppformsError
 from ..executor import Executor
 from ..records import FileStatus, Record, ScanRun
@@ -83,9 +84,9 @@ def find_inputs(paths: Iterable[Path]) -> list[Input]:
                     if suffix in PDF_SUFFIXES or suffix in IMAGE_SUFFIXES:
                         found.append(Path(folder) / name)
             for p in sorted(found):
-                out.append(Input(p, str(p), "pdf" if p.suffix.lower() in PDF_SUFFIXES else "image"))
+                out.append(Input(p, shown_name(p), "pdf" if p.suffix.lower() in PDF_SUFFIXES else "image"))
         else:
-            out.append(Input(path, str(path), _kind(path)))
+            out.append(Input(path, shown_name(path), _kind(path)))
     return out
 
 

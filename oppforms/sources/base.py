@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from ..i18n import N_
+from .._io import shown_name
 from ..errors import InputError, RecordError
 from ..spec import FormSpec
 from .encodings import _detect_encoding
@@ -40,8 +41,10 @@ class SourceReader:
 
     def __init__(self, path: Path, spec: FormSpec, fmt: str) -> None:
         self.path = path
-        #: The file as named by the caller: in messages and in ``SourceRow.source``.
-        self.source = str(path)
+        #: The file as named by the caller: in messages and in ``SourceRow.source``. A name
+        #: whose bytes are not UTF-8 (Python keeps those as lone surrogates, which no text
+        #: file, registry line or report can hold) shows them as U+FFFD.
+        self.source = shown_name(path)
         self.format = fmt
         self.fields: tuple[str, ...] = ()
         #: The extra columns found (``"@" + header``), see ``read_records(extra_columns=…)``.
@@ -105,3 +108,4 @@ class SourceReader:
         self.fields = plan.fields
         self.extras = tuple(f for _, f in plan.direct if f.startswith(EXTRA))
         self.notices.extend(f"{self.source}: {n}" for n in plan.notices)
+
