@@ -54,7 +54,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
             os.makedirs(os.path.dirname(target) or ".", exist_ok=True)  # only when the folder is missing
             fd = os.open(tmp, _OPEN_FLAGS, 0o600)
     except OSError as exc:
-        raise OutputError(N_("{file}: cannot write ({error})").format(file=target, error=exc.strerror)) from exc
+        raise _cannot_write(target, exc) from exc
     placed = False
     try:
         try:
@@ -68,7 +68,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
             _place_new(tmp, target)
             placed = True
     except OSError as exc:
-        raise OutputError(N_("{file}: cannot write ({error})").format(file=target, error=exc.strerror)) from exc
+        raise _cannot_write(target, exc) from exc
     finally:
         if not placed and os.path.lexists(tmp):  # a failure on the way: no temporary file stays
             os.unlink(tmp)
@@ -125,7 +125,7 @@ def _write_unnamed(target: str, data: bytes, durable: bool) -> bool:
     except OSError as exc:
         if exc.errno in _NO_UNNAMED:
             return False
-        raise OutputError(N_("{file}: cannot write ({error})").format(file=target, error=exc.strerror)) from exc
+        raise _cannot_write(target, exc) from exc
     try:
         _write_all(fd, data, durable)
         os.link(str(fd), target, src_dir_fd=procs, follow_symlinks=True)
@@ -134,7 +134,7 @@ def _write_unnamed(target: str, data: bytes, durable: bool) -> bool:
     except OSError as exc:
         if exc.errno in _NO_LINKS or exc.errno in {errno.EXDEV, errno.ENOENT}:
             return False  # no hard links here, or no /proc to name the file by: the written file goes
-        raise OutputError(N_("{file}: cannot write ({error})").format(file=target, error=exc.strerror)) from exc
+        raise _cannot_write(target, exc) from exc
     finally:
         os.close(fd)
     return True
@@ -169,6 +169,10 @@ def _place_new(tmp: str, target: str) -> None:
 
 def _exists(target: str) -> OutputError:
     return OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=target))
+
+
+def _cannot_write(target: str, exc: OSError) -> OutputError:
+    return OutputError(N_("{file}: cannot write ({error})").format(file=target, error=exc.strerror))
 
 
 @cache

@@ -131,7 +131,6 @@ def _member_heads(keys: tuple[object, ...]) -> list[tuple[object, bytes]] | None
     values all have the form's fields in form order), for a few such orders."""
     heads = _MEMBER_HEADS.get(keys)
     if heads is None and keys not in _MEMBER_HEADS:
-        heads = None
         if all(type(k) is str for k in keys):
             try:
                 heads = [(k, _orjson_dumps(k) + b": ") for k in sorted(keys)]  # type: ignore[misc]

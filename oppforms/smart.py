@@ -260,8 +260,8 @@ class _Presence:
     engine finds by its quick scan for a class; the other parts, as :func:`_folded` groups
     them, are looked for only when none of those characters is there. The same answer as
     one pattern of all the parts (a text holds one of several alternatives when it holds
-    one of them); on the sample goals, where a number is often left after the time frames,
-    about half the time."""
+    one of them). The check runs its bytes form (:class:`_BytesPresence`), made from this
+    one; this one is what the tests hold to the patterns as written."""
 
     __slots__ = ("chars", "words")
 
@@ -308,14 +308,14 @@ _NAMED = _named_bytes()
 _PLACEHOLDERS = tuple(b for b in _NAMED.values() if not b.isalpha())  # control bytes standing for named signs
 
 
-def _class_byte(ch: str, *, placeholders: str) -> str:
-    """The byte for one folded character. ``placeholders`` is what a control byte that
-    stands for a named sign becomes: itself where it comes from :func:`_wide_bytes`, DEL
-    where it is the text's own (a sign the patterns do not name, like DEL)."""
+def _class_byte(ch: str, *, keep_placeholders: bool) -> str:
+    """The byte for one folded character. A control byte that stands for a named sign
+    stays itself where it comes from :func:`_wide_bytes` (``keep_placeholders``) and is
+    DEL where it is the text's own (a sign the patterns do not name, like DEL)."""
     if ch in _NAMED:
         return _NAMED[ch]
     if ch in _PLACEHOLDERS:
-        return ch if placeholders == "keep" else "\x7f"
+        return ch if keep_placeholders else "\x7f"
     if ch.isascii():  # as it is, but for \x1c-\x1f: white space to str patterns, not to bytes ones
         return " " if _SPACE_CHAR.match(ch) else ch
     if _DIGIT_CHAR.match(ch):
@@ -326,9 +326,9 @@ def _class_byte(ch: str, *, placeholders: str) -> str:
 
 
 #: Latin-1 text (the usual goal) as the patterns read it, folded and classed in one step
-_FOLD_TABLE = bytes(ord(_class_byte(_fold(chr(b)), placeholders="mask")) for b in range(256))
+_FOLD_TABLE = bytes(ord(_class_byte(_fold(chr(b)), keep_placeholders=False)) for b in range(256))
 #: folded text whose characters beyond Latin-1 :func:`_wide_bytes` has made bytes already
-_CLASS_TABLE = bytes(ord(_class_byte(chr(b), placeholders="keep")) for b in range(256))
+_CLASS_TABLE = bytes(ord(_class_byte(chr(b), keep_placeholders=True)) for b in range(256))
 _WIDE: dict[str, bytes] = {}
 
 
@@ -339,7 +339,7 @@ def _wide_bytes(error: UnicodeError) -> tuple[bytes, int]:
     for ch in error.object[error.start : error.end]:
         byte = _WIDE.get(ch)
         if byte is None:
-            byte = _WIDE[ch] = _class_byte(ch, placeholders="keep").encode("latin-1")
+            byte = _WIDE[ch] = _class_byte(ch, keep_placeholders=True).encode("latin-1")
         out.append(byte)
     return b"".join(out), error.end
 

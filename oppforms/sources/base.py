@@ -108,4 +108,3 @@ class SourceReader:
         self.fields = plan.fields
         self.extras = tuple(f for _, f in plan.direct if f.startswith(EXTRA))
         self.notices.extend(f"{self.source}: {n}" for n in plan.notices)
-
