@@ -29,6 +29,7 @@ from oppforms.archive import (
     verify,
 )
 from oppforms.archive.listing import INDEX_COLUMNS
+from oppforms.archive.originals import locate_inputs
 from oppforms.cli import main
 from oppforms.extract import read_pdf
 from oppforms.issued import read_issued
@@ -364,6 +365,69 @@ def test_original_uses_the_records_pages_across_several_files(archive: Path, iss
     prov = json.loads((pkg / "data" / "provenance.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in prov["sources"]] == [p.name for p in parts]
     original = pkg / "data" / "original.pdf"
+    assert [page_content(original, i) for i in range(count)] == [page_content(source, i) for i in range(count)]
+
+
+def _non_utf8(folder: Path, name: bytes) -> Path:
+    """A path in ``folder`` whose name is these bytes (Linux keeps any), or a skip."""
+    path = folder / os.fsdecode(name)
+    try:
+        path.write_bytes(b"")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this filesystem keeps only UTF-8 file names")
+    return path
+
+
+def test_a_returned_form_whose_file_name_is_not_utf8_is_archived_bit_for_bit(archive: Path, issued: Path, tmp_path: Path) -> None:
+    """Records show such a name with U+FFFD (it no longer opens the file); add finds the
+    file by its inputs, keeps it bit for bit and names it as shown. Two files whose names
+    show alike cannot be told apart: each fails, saying so, and nothing is archived."""
+    folder = tmp_path / "terug"
+    folder.mkdir()
+    returned = _non_utf8(folder, b"terug-\xe9.pdf")
+    returned.write_bytes(forms(issued)[0].read_bytes())
+    [result] = list(add(archive, [folder], issued=issued))
+    assert result.status == "added", result.reason
+    pkg = archive / "packages" / result.package
+    assert (pkg / "data" / "original.pdf").read_bytes() == returned.read_bytes()
+    prov = json.loads((pkg / "data" / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["source"] == {"name": "terug-\ufffd.pdf", "sha256": hashlib.sha256(returned.read_bytes()).hexdigest()}
+    assert verify(archive).ok
+
+    twins = tmp_path / "twee"
+    twins.mkdir()
+    for name, form in zip((b"x-\xe9.pdf", b"x-\xe8.pdf"), forms(issued)[1:], strict=True):
+        _non_utf8(twins, name).write_bytes(form.read_bytes())
+    results = list(add(archive, [twins], issued=issued))
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert all("x-\ufffd.pdf: more than one file has this name" in r.reason for r in results)
+    assert len(list((archive / "packages").iterdir())) == 1
+
+
+def test_a_form_whose_pages_came_in_files_with_names_that_are_not_utf8(archive: Path, issued: Path, tmp_path: Path) -> None:
+    """The pages of one form in several files whose names are not UTF-8 (as records show
+    them, with U+FFFD): the original holds them in form order, read from memory (pikepdf
+    cannot open such a name)."""
+    source = forms(issued)[1]
+    record = read_pdf(source).records[0].to_json()
+    parts = []
+    with pikepdf.open(source) as pdf:
+        count = len(pdf.pages)
+        for i in range(count):
+            one = pikepdf.new()
+            one.add_pages_from(pdf, [i])
+            buf = io.BytesIO()
+            one.save(buf)
+            path = _non_utf8(tmp_path, b"foto-\xe9-%d.pdf" % (9 - i))
+            path.write_bytes(buf.getvalue())
+            parts.append(path)
+    shown = [str(p).encode("utf-8", "surrogateescape").decode("utf-8", "replace") for p in parts]
+    record["source"] = shown[0]
+    record["pages"] = [{"page": i + 1, "source": shown[i], "source_page": 1} for i in range(count)]
+    assert add_record(archive, record).status == "failed"  # the names as shown open nothing
+    result = add_record(archive, record, paths=locate_inputs(parts))
+    assert result.status == "added", result.reason
+    original = archive / "packages" / result.package / "data" / "original.pdf"
     assert [page_content(original, i) for i in range(count)] == [page_content(source, i) for i in range(count)]
 
 

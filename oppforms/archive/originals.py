@@ -16,11 +16,12 @@ for a scan without it, the pages of the scanner file are identified by their QR 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._io import shown_name
 from ..errors import InputError, MissingDependencyError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
@@ -92,48 +93,80 @@ def page_origins(record: Any) -> tuple[PageFrom, ...]:
     return tuple(out)
 
 
+#: The files of names that are not the files' own: a name whose bytes are not UTF-8 is shown
+#: in records with U+FFFD (:func:`oppforms._io.shown_name`), so the record's name no longer
+#: opens its file. Name as shown → the file, or None when several files show as that name.
+Located = Mapping[str, Path | None]
+
+
+def source_file(name: str, paths: Located | None = None) -> Path:
+    """The file a record's source name stands for (see :data:`Located`)."""
+    if paths and name in paths:
+        path = paths[name]
+        if path is None:
+            raise InputError(f"{Path(name).name}: more than one file has this name as it is shown (bytes of the "
+                             "names that are not UTF-8 are shown as \ufffd): rename them")
+        return path
+    return Path(name)
+
+
+def locate_inputs(paths: Sequence[Path]) -> dict[str, Path | None]:
+    """:data:`Located` for input files whose names are not UTF-8 (none for the others)."""
+    out: dict[str, Path | None] = {}
+    for path in paths:
+        shown = shown_name(path)
+        if shown != str(path):
+            out[shown] = None if shown in out and out[shown] != path else path
+    return out
+
+
 def build_original(
     record: Any, *, method: str, source: str, document: str, form_id: str,
-    passwords: Sequence[str] = (), scans: ScanIndex | None = None,
+    passwords: Sequence[str] = (), scans: ScanIndex | None = None, paths: Located | None = None,
 ) -> Original:
     """The original of one record (see the module's docstring). ``source`` is the record's
-    source file; ``passwords`` open encrypted PDFs whose pages must be copied."""
+    source file; ``passwords`` open encrypted PDFs whose pages must be copied; ``paths``
+    finds the files of names that are not their own (:data:`Located`)."""
     pages = page_origins(record)
     if not pages and method == "scan" and document and Path(source).suffix.lower() != "" :
-        found = (scans or ScanIndex()).pages_of(Path(source), document, form_id)
+        found = (scans or ScanIndex()).pages_of(source_file(source, paths), document, form_id)
         pages = tuple(PageFrom(page_no, source, sp) for page_no, sp in found)
-    src = Path(source)
     if not pages:
-        return Original(_read(src), True, (), (source,))
+        return Original(_read(source_file(source, paths)), True, (), (source,))
     sources = tuple(dict.fromkeys(p.source for p in pages))
-    if len(sources) == 1 and src.suffix.lower() == ".pdf" and Path(sources[0]) == src:
+    if len(sources) == 1 and Path(source).suffix.lower() == ".pdf" and Path(sources[0]) == Path(source):
+        src = source_file(source, paths)
         count = _pdf_page_count(src, passwords)
         if [p.source_page for p in pages] == list(range(1, count + 1)):
             return Original(_read(src), True, pages, sources)
     if len(sources) == 1 and len(pages) == 1 and Path(sources[0]).suffix.lower() == ".pdf":
-        if _pdf_page_count(Path(sources[0]), passwords) == 1:
-            return Original(_read(Path(sources[0])), True, pages, sources)
-    return Original(_assemble(pages, passwords), False, pages, sources)
+        only = source_file(sources[0], paths)
+        if _pdf_page_count(only, passwords) == 1:
+            return Original(_read(only), True, pages, sources)
+    return Original(_assemble(pages, passwords, paths), False, pages, sources)
 
 
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        raise InputError(f"{shown_name(path.name)}: cannot be read ({exc.strerror})") from exc
 
 
 def _open_pdf(path: Path, passwords: Sequence[str]) -> Any:
     import pikepdf
 
+    name = shown_name(path.name)
+    # pikepdf cannot pass a name that is not UTF-8 on to qpdf: such a file is read from memory
+    source: Any = path if name == path.name else io.BytesIO(_read(path))
     for pw in ("", *passwords):
         try:
-            return pikepdf.open(path, password=pw)
+            return pikepdf.open(source, password=pw)
         except pikepdf.PasswordError:
             continue
         except (pikepdf.PdfError, OSError) as exc:
-            raise InputError(f"{path.name}: not a readable PDF") from exc
-    raise InputError(f"{path.name}: encrypted, and no password given opens it")
+            raise InputError(f"{name}: not a readable PDF") from exc
+    raise InputError(f"{name}: encrypted, and no password given opens it")
 
 
 def _pdf_page_count(path: Path, passwords: Sequence[str]) -> int:
@@ -141,14 +174,14 @@ def _pdf_page_count(path: Path, passwords: Sequence[str]) -> int:
         return len(pdf.pages)
 
 
-def _assemble(pages: Sequence[PageFrom], passwords: Sequence[str]) -> bytes:
+def _assemble(pages: Sequence[PageFrom], passwords: Sequence[str], paths: Located | None = None) -> bytes:
     import pikepdf
 
     out = pikepdf.new()
     opened: dict[str, Any] = {}
     try:
         for p in pages:
-            path = Path(p.source)
+            path = source_file(p.source, paths)
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 out.pages.append(image_page(out, path, p.source_page - 1))
                 continue
@@ -156,7 +189,7 @@ def _assemble(pages: Sequence[PageFrom], passwords: Sequence[str]) -> bytes:
             if pdf is None:
                 pdf = opened[p.source] = _open_pdf(path, passwords)
             if not 1 <= p.source_page <= len(pdf.pages):
-                raise InputError(f"{path.name}: has no page {p.source_page}")
+                raise InputError(f"{Path(p.source).name}: has no page {p.source_page}")
             if hasattr(out, "add_pages_from"):  # pikepdf >= 10.18: carries the page's form fields along
                 out.add_pages_from(pdf, [p.source_page - 1])
             else:  # pragma: no cover - older pikepdf
@@ -203,7 +236,7 @@ def image_page(pdf: Any, path: Path, frame: int, *, dpi: float | None = None) ->
                 image = pikepdf.Stream(pdf, zlib.compress(raw, 6))
                 image.Filter = pikepdf.Name.FlateDecode
     except OSError as exc:
-        raise InputError(f"{path.name}: not a readable image") from exc
+        raise InputError(f"{shown_name(path.name)}: not a readable image") from exc
     image.Type = pikepdf.Name.XObject
     image.Subtype = pikepdf.Name.Image
     image.Width, image.Height = w, h

@@ -33,7 +33,7 @@ from ..issued import read_issued
 from ..records import Record
 from ..spec import FormSpec, current_spec
 from . import store as _store
-from .originals import ScanIndex, build_original
+from .originals import Located, ScanIndex, build_original, locate_inputs, source_file
 from .preservation import make_pdfa
 from .state import PackageState, current, pupil_of, read_record
 from .store import Store, file_sha256, new_package_id, utc_now
@@ -69,33 +69,39 @@ def add(
     result per form (and one per input file that gave no form), in input order.
     ``executor`` reads elsewhere (a cluster, :func:`oppforms.executor.connect`) instead of in
     ``jobs`` local processes; the packages are written here."""
-    from ..extract import extract_many
+    from ..extract import extract_many, find_inputs
 
     store = Store.open(archive)
     spec = current_spec()
     scans = ScanIndex()
     read_at = utc_now()
-    for result in extract_many(list(inputs), jobs=jobs, passwords=passwords, issued=issued, spec=spec, executor=executor):
+    found = find_inputs(inputs)
+    paths = locate_inputs([i.path for i in found])  # records show names that are not UTF-8 otherwise
+    for result in extract_many(found, jobs=jobs, passwords=passwords, issued=issued, spec=spec, executor=executor):
         if not result.records:
             yield AddResult(result.source, "failed", reason=f"{result.status}: {result.reason}" if result.reason else str(result.status))
             continue
         for record in result.records:
-            yield add_record(store.root, record, issued=issued, passwords=passwords, read_at=read_at, scans=scans, spec=spec)
+            yield add_record(store.root, record, issued=issued, passwords=passwords, read_at=read_at, scans=scans, spec=spec,
+                             paths=paths)
         read_at = utc_now()
 
 
 def add_record(
     archive: Path, record: Record | Mapping[str, Any], *, issued: Path | None = None, passwords: Sequence[str] = (),
-    read_at: str = "", scans: ScanIndex | None = None, spec: FormSpec | None = None,
+    read_at: str = "", scans: ScanIndex | None = None, spec: FormSpec | None = None, paths: Located | None = None,
 ) -> AddResult:
     """Archive one record (a :class:`~oppforms.records.Record`, or its JSON with the
     review decisions applied, as the web app keeps it); its source file(s) must still be
-    where the record says. Never raises for a problem of this record: the result says."""
+    where the record says, or, for names that are not UTF-8, where ``paths`` says
+    (:data:`~oppforms.archive.originals.Located`). Never raises for a problem of this
+    record: the result says."""
     data = record.to_json() if isinstance(record, Record) else dict(record)
     source = str(data.get("source", ""))
     document = str(data.get("document", ""))
     try:
-        return _add(Store.open(archive), data, record, issued, passwords, read_at or utc_now(), scans, spec or current_spec())
+        return _add(Store.open(archive), data, record, issued, passwords, read_at or utc_now(), scans, spec or current_spec(),
+                    paths or {})
     except OppformsError as exc:
         return AddResult(source, "failed", document=document, reason=str(exc))
 
@@ -109,7 +115,7 @@ def fingerprint(record: Mapping[str, Any]) -> str:
 
 def _add(
     store: Store, data: dict[str, Any], record: Any, issued: Path | None, passwords: Sequence[str], read_at: str,
-    scans: ScanIndex | None, spec: FormSpec,
+    scans: ScanIndex | None, spec: FormSpec, paths: Located,
 ) -> AddResult:
     source = str(data.get("source", ""))
     document = str(data.get("document", ""))
@@ -117,6 +123,7 @@ def _add(
     version = str(data.get("version", spec.version))
     original = build_original(
         record, method=method, source=source, document=document, form_id=spec.form_id, passwords=passwords, scans=scans,
+        paths=paths,
     )
     numbers = [p.page for p in original.pages]
     pdfa = make_pdfa(
@@ -126,8 +133,8 @@ def _add(
     import pikepdf
 
     provenance = {
-        "source": {"name": Path(source).name, "sha256": _sha_of(source)},
-        "sources": [{"name": Path(s).name, "sha256": _sha_of(s)} for s in original.sources],
+        "source": {"name": Path(source).name, "sha256": _sha_of(source, paths)},
+        "sources": [{"name": Path(s).name, "sha256": _sha_of(s, paths)} for s in original.sources],
         "original": {
             "whole_file": original.whole_file,
             "sha256": hashlib.sha256(original.data).hexdigest(),
@@ -169,10 +176,10 @@ def _rename_in(stage: Path, target: Path) -> None:
     os.replace(stage, target)
 
 
-def _sha_of(path: str) -> str:
+def _sha_of(name: str, paths: Located) -> str:
     try:
-        return file_sha256(Path(path))
-    except OSError:
+        return file_sha256(source_file(name, paths))
+    except (OSError, InputError):
         return ""
 
 
