@@ -193,14 +193,19 @@ def sync_folder(folder: str | os.PathLike[str]) -> str:
     filesystem only, so a USB stick or a network share being written elsewhere does not keep
     the batch waiting), ``"sync"`` (other Unix systems: every filesystem), or ``"none"``
     (Windows, which has no call for it: its cache manager writes the files out within seconds,
-    and an fsync per file is what the batch avoids)."""
+    and an fsync per file is what the batch avoids). Never raises: a folder that cannot be
+    opened any more is synced with everything else."""
     if sys.platform.startswith("linux") and (syncfs := _syncfs()) is not None:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            if syncfs(fd) == 0:
-                return "syncfs"
-        finally:
-            os.close(fd)
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            fd = -1  # gone or unreadable since (it runs in a batch's ``finally``: it must not raise)
+        if fd >= 0:
+            try:
+                if syncfs(fd) == 0:
+                    return "syncfs"
+            finally:
+                os.close(fd)
     if hasattr(os, "sync"):
         os.sync()
         return "sync"

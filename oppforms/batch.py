@@ -191,9 +191,19 @@ def _append_issued(out_dir: str, entry: dict[str, object], values_json: bytes) -
 
 
 def _close_registry() -> None:
-    for fh in _REGISTRY.values():
-        fh.close()
+    """Close every open registry file (all of them, even when one fails to: the first
+    failure is raised after, as the registry may then lack its last lines)."""
+    failed: tuple[str, OSError] | None = None
+    for out_dir, fh in _REGISTRY.items():
+        try:
+            fh.close()
+        except OSError as exc:
+            failed = failed or (out_dir, exc)
     _REGISTRY.clear()
+    if failed is not None:
+        folder, exc = failed
+        raise OutputError(N_("{folder}: cannot write the record of filled forms ({error})").format(
+            folder=folder, error=exc.strerror)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,8 +463,10 @@ def fill_many(
         else:
             yield from _parallel(planned(), jobs, report)
     finally:
-        _close_registry()
-        sync_folder(out_dir)  # the batch's files reach the disk once, not one fsync per file
+        try:
+            _close_registry()
+        finally:
+            sync_folder(out_dir)  # the batch's files reach the disk once, not one fsync per file
 
 
 def _parallel(

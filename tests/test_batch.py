@@ -513,3 +513,26 @@ def test_a_data_file_and_a_returned_pdf_whose_names_are_not_utf8_are_filled_and_
     assert result.returncode == 0, result.stderr
     [record] = [json.loads(x) for x in (tmp_path / "terug.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["source"].endswith("terug-\ufffd.pdf") and record["fields"]["leerling.naam"] in {s["leerling.naam"] for s in SAMPLES[:2]}
+
+
+def test_the_batchs_own_error_is_not_hidden_by_its_final_sync(tmp_path: Path) -> None:
+    """The batch syncs its folder once, at the end, also when it stops on an error: a
+    folder that cannot be opened then (removed meanwhile) must not put its own error in
+    the place of the batch's, nor fail a batch that went well."""
+    import shutil
+
+    out = tmp_path / "out"
+
+    def records():
+        yield SAMPLES[0]
+        shutil.rmtree(out)
+        raise RuntimeError("the data source broke")
+
+    with pytest.raises(RuntimeError, match="the data source broke"):
+        list(fill_many(records(), out))
+
+    def quietly_gone():
+        yield SAMPLES[0]
+        shutil.rmtree(out)
+
+    assert [r.status for r in fill_many(quietly_gone(), out)] == ["ok"]
