@@ -425,6 +425,8 @@ def test_a_form_whose_pages_came_in_files_with_names_that_are_not_utf8(archive: 
     record["source"] = shown[0]
     record["pages"] = [{"page": i + 1, "source": shown[i], "source_page": 1} for i in range(count)]
     assert add_record(archive, record).status == "failed"  # the names as shown open nothing
+    (tmp_path / "foto-\ufffd-9.pdf").write_bytes(b"")  # a file bearing a shown name as its own
+    assert locate_inputs([*parts, tmp_path / "foto-\ufffd-9.pdf"])[shown[0]] is None
     result = add_record(archive, record, paths=locate_inputs(parts))
     assert result.status == "added", result.reason
     original = archive / "packages" / result.package / "data" / "original.pdf"

@@ -113,10 +113,11 @@ def source_file(name: str, paths: Located | None = None) -> Path:
 def locate_inputs(paths: Sequence[Path]) -> dict[str, Path | None]:
     """:data:`Located` for input files whose names are not UTF-8 (none for the others)."""
     out: dict[str, Path | None] = {}
+    own = {str(path) for path in paths}  # a file may bear the shown name as its own
     for path in paths:
         shown = shown_name(path)
         if shown != str(path):
-            out[shown] = None if shown in out and out[shown] != path else path
+            out[shown] = None if shown in own or (shown in out and out[shown] != path) else path
     return out
 
 
@@ -158,10 +159,10 @@ def _open_pdf(path: Path, passwords: Sequence[str]) -> Any:
 
     name = shown_name(path.name)
     # pikepdf cannot pass a name that is not UTF-8 on to qpdf: such a file is read from memory
-    source: Any = path if name == path.name else io.BytesIO(_read(path))
+    data = None if name == path.name else _read(path)
     for pw in ("", *passwords):
         try:
-            return pikepdf.open(source, password=pw)
+            return pikepdf.open(path if data is None else io.BytesIO(data), password=pw)
         except pikepdf.PasswordError:
             continue
         except (pikepdf.PdfError, OSError) as exc:
