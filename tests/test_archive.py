@@ -335,6 +335,19 @@ def test_the_pdfa_copy_of_a_scan_has_the_values_read_as_invisible_text(archive: 
     assert b"3 Tr" in page_content(pdfa, 0)  # rendering mode 3: neither filled nor stroked
 
 
+def one_page_pdfs(source: Path) -> list[bytes]:
+    """Each page of ``source`` as a PDF of its own (as pages come back in several files)."""
+    out = []
+    with pikepdf.open(source) as pdf:
+        for i in range(len(pdf.pages)):
+            one = pikepdf.new()
+            one.add_pages_from(pdf, [i])
+            buf = io.BytesIO()
+            one.save(buf)
+            out.append(buf.getvalue())
+    return out
+
+
 def page_content(path: Path, index: int) -> bytes:
     with pikepdf.open(path) as pdf:
         contents = pdf.pages[index].obj.Contents
@@ -348,14 +361,11 @@ def test_original_uses_the_records_pages_across_several_files(archive: Path, iss
     source = forms(issued)[1]
     record = read_pdf(source).records[0].to_json()
     parts = []
-    with pikepdf.open(source) as pdf:
-        count = len(pdf.pages)
-        for i in range(count):
-            one = pikepdf.new()
-            one.add_pages_from(pdf, [i])
-            path = tmp_path / f"IMG_{9000 - i}.pdf"  # file names in another order than the pages
-            one.save(path)
-            parts.append(path)
+    for i, page in enumerate(one_page_pdfs(source)):
+        path = tmp_path / f"IMG_{9000 - i}.pdf"  # file names in another order than the pages
+        path.write_bytes(page)
+        parts.append(path)
+    count = len(parts)
     record["source"] = str(parts[0])
     record["pages"] = [{"page": i + 1, "source": str(parts[i]), "source_page": 1} for i in reversed(range(count))]
     record["pages"].sort(key=lambda p: p["page"])
@@ -411,16 +421,11 @@ def test_a_form_whose_pages_came_in_files_with_names_that_are_not_utf8(archive: 
     source = forms(issued)[1]
     record = read_pdf(source).records[0].to_json()
     parts = []
-    with pikepdf.open(source) as pdf:
-        count = len(pdf.pages)
-        for i in range(count):
-            one = pikepdf.new()
-            one.add_pages_from(pdf, [i])
-            buf = io.BytesIO()
-            one.save(buf)
-            path = _non_utf8(tmp_path, b"foto-\xe9-%d.pdf" % (9 - i))
-            path.write_bytes(buf.getvalue())
-            parts.append(path)
+    for i, page in enumerate(one_page_pdfs(source)):
+        path = _non_utf8(tmp_path, b"foto-\xe9-%d.pdf" % (9 - i))
+        path.write_bytes(page)
+        parts.append(path)
+    count = len(parts)
     shown = [str(p).encode("utf-8", "surrogateescape").decode("utf-8", "replace") for p in parts]
     record["source"] = shown[0]
     record["pages"] = [{"page": i + 1, "source": shown[i], "source_page": 1} for i in range(count)]
