@@ -288,3 +288,33 @@ def test_review_items_of_scans_go_to_a_dutch_html_report_with_their_crops_linked
     record = json.loads(out.read_text(encoding="utf-8"))[0]
     assert record["review"][0]["crop"].endswith(".png")
     assert record["review"][0]["reason"] == "handwriting or marks added on paper"  # records keep English
+
+
+def test_photos_whose_file_names_are_not_utf8_are_read_and_their_review_crops_saved(tmp_path: Path) -> None:
+    """A form photographed page by page into files whose names are not UTF-8 (Linux keeps
+    any bytes): read as one form, its records and review crops written (a crop's name hashed
+    the file's name as UTF-8, which such a name is not: the whole run stopped)."""
+    import os
+    import shutil
+
+    from oppforms.scan.ocr import tessdata_dir
+
+    if tessdata_dir() is None or shutil.which("pdftoppm") is None:
+        pytest.skip("needs tesseract with the Dutch model and pdftoppm (poppler-utils)")
+    form = tmp_path / "form.pdf"
+    form.write_bytes(fill_pdf(SAMPLES[0]))
+    photos = tmp_path / "fotos"
+    photos.mkdir()
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(form), str(tmp_path / "p")], check=True, timeout=120)
+    try:
+        for i, page in enumerate(sorted(tmp_path.glob("p-*.png")), 1):
+            page.rename(photos / os.fsdecode(b"foto-\xe9-%d.png" % i))
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this filesystem keeps only UTF-8 file names")
+    result = oppforms("extract", str(photos), "-o", str(tmp_path / "terug.jsonl"))
+    assert result.returncode in (0, 1), result.stderr  # 1: a box to review
+    [record] = [json.loads(line) for line in (tmp_path / "terug.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["method"] == "scan" and record["fields"]["leerling.nummer"] == SAMPLES[0]["leerling.nummer"]
+    assert record["source"].endswith("foto-\ufffd-1.png") and len(record["pages"]) == 5
+    crops = [item["crop"] for item in record["review"] if item.get("crop")]
+    assert crops and all((tmp_path / crop).is_file() or Path(crop).is_file() for crop in crops)

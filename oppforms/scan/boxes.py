@@ -117,7 +117,7 @@ class PageReader:
         part = for_people(part)
         self.crops += 1
         doc = (self.code.document if self.code and self.code.document else "onbekend").replace("-", "")
-        tag = hashlib.sha1(f"{self.ref.path}:{self.ref.page_index}".encode()).hexdigest()[:6]
+        tag = hashlib.sha1(f"{self.ref.path}:{self.ref.page_index}".encode("utf-8", "surrogateescape")).hexdigest()[:6]
         name = f"{doc}-p{self.page_no}-{what}-{tag}-{self.crops}.png"
         folder = Path(self.settings.review_dir)
         folder.mkdir(parents=True, exist_ok=True)
