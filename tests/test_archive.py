@@ -863,6 +863,39 @@ def test_archive_add_reads_a_scanner_file_with_the_real_engine_and_makes_one_pac
     assert verify(archive).ok
 
 
+def test_a_form_photographed_page_by_page_is_one_package_and_its_other_files_are_part_of_it(
+    archive: Path, scanned: tuple[Path, Path, list[Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each page in a file of its own (as a phone's photos come): one package per form,
+    holding all its pages; the files of its other pages are "part of" it, not failures."""
+    from oppforms.scan.ocr import tessdata_dir
+
+    if tessdata_dir() is None:
+        pytest.skip("tesseract with the Dutch model (tesseract-ocr-nld) is not installed")
+    stack, issued_dir, records = scanned
+    folder = tmp_path / "fotos"
+    folder.mkdir()
+    for i, page in enumerate(one_page_pdfs(stack), 1):
+        (folder / f"IMG_{i:04d}.pdf").write_bytes(page)
+    code, out, err = cli(capsys, "archive", "add", str(archive), str(folder), "--issued", str(issued_dir), "--json")
+    results = [json.loads(line) for line in out.splitlines()]
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        by_status.setdefault(r["status"], []).append(r)
+    archived = by_status.get("added", []) + by_status.get("new version", [])  # the two forms are one pupil's
+    assert sorted(r["document"] for r in archived) == sorted(r.document for r in records), results
+    for r in archived:
+        with pikepdf.open(archive / "packages" / r["package"] / "data" / "original.pdf") as original:
+            assert len(original.pages) == 5
+    firsts = {r["source"] for r in archived}
+    assert len(by_status["part of"]) == 2 * 5 - 2
+    assert all(r["reason"].endswith(tuple(f"first page is in {f}" for f in firsts)) for r in by_status["part of"])
+    # what is left failed for its own reason (the stack's blank backs), and only that
+    assert all("blank page(s) dropped" in r["reason"] for r in by_status.get("failed", [])), by_status.get("failed")
+    assert code == (1 if by_status.get("failed") else 0), err
+    assert verify(archive).ok
+
+
 def test_a_page_whose_font_is_not_embedded_gets_a_rendered_pdfa_copy_that_passes(spec: FormSpec) -> None:
     from oppforms.archive.preservation import make_pdfa
 

@@ -46,7 +46,9 @@ TAG_MANIFESTS = tuple(f"tagmanifest-{a}.txt" for a in CHECKSUMS)
 class AddResult:
     """What became of one form (or of an input file that gave none). ``status``:
     ``added``, ``new version`` (a new package following ``previous``), ``duplicate``
-    (already archived as ``package``), or ``failed`` (``reason`` says why, without values)."""
+    (already archived as ``package``), ``part of`` (a file whose pages all went into a form
+    whose first page is in another file, as phone photos do: that form's result is its
+    outcome; ``reason`` names the file), or ``failed`` (``reason`` says why, without values)."""
 
     source: str
     status: str
@@ -79,7 +81,10 @@ def add(
     paths = locate_inputs([i.path for i in found])  # records show names that are not UTF-8 otherwise
     for result in extract_many(found, jobs=jobs, passwords=passwords, issued=issued, spec=spec, executor=executor):
         if not result.records:
-            yield AddResult(result.source, "failed", reason=f"{result.status}: {result.reason}" if result.reason else str(result.status))
+            if result.part_of:  # its pages went into a form another file's result holds: archived with that one
+                yield AddResult(result.source, "part of", reason=result.reason)
+            else:
+                yield AddResult(result.source, "failed", reason=f"{result.status}: {result.reason}" if result.reason else str(result.status))
             continue
         for record in result.records:
             yield add_record(store.root, record, issued=issued, passwords=passwords, read_at=read_at, scans=scans, spec=spec,
