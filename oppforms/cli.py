@@ -267,7 +267,8 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
     """
     import logging
 
-    from .errors import UsageError
+    from .cli_extract import _status_line
+    from .errors import BatchIncomplete, UsageError
     from .signatures import load_records, signature_overview, write_signatures_xlsx
     from .spec import current_spec
 
@@ -275,12 +276,17 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
         raise UsageError(f"{output}: the list is written as .xlsx")
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     spec = current_spec()
-    rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs), spec)
+    unread: list[object] = []
+    rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs, unread=unread), spec)
     if incomplete:
         rows = [r for r in rows if not r.complete]
     write_signatures_xlsx(rows, output, spec)
+    for result in unread:  # a pupil whose form was not read must not just be missing from the list
+        click.echo(_status_line(result), err=True)
     complete = sum(r.complete for r in rows)
     click.echo(f"{len(rows)} pupil(s), {complete} with every box signed; wrote {output}", err=True)
+    if unread:
+        raise BatchIncomplete(f"{len(unread)} file(s) gave no form (see above): their pupils are not in the list")
 
 
 EPILOG_SERVE = """Examples:

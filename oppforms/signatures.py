@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import InputError
 from .records import Record, record_from_json
@@ -135,15 +135,30 @@ def signature_overview(records: Iterable[Record], spec: FormSpec | None = None) 
     return sorted(out, key=lambda p: (p.nummer == "", p.nummer, p.naam.casefold(), p.key))
 
 
+#: Spreadsheets, which may well be an extract's export, but whose review column cannot say
+#: again which box a person must check: refused, with the way to the records
+_SHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv"})
+
+
 def load_records(
-    paths: Sequence[Path], spec: FormSpec | None = None, *, issued: Path | None = None, jobs: int = 1
+    paths: Sequence[Path], spec: FormSpec | None = None, *, issued: Path | None = None, jobs: int = 1,
+    unread: list[Any] | None = None,
 ) -> Iterator[Record]:
     """Records from ``oppforms extract`` output (``.json``: an array or one record;
     ``.jsonl``) and from returned forms (PDFs, images, folders: read with
-    :func:`oppforms.extract.extract_many`). A JSON file that is not records raises
-    :class:`InputError` naming the file and the record's position."""
+    :func:`oppforms.extract.extract_many`). A JSON file that is not records, or a
+    spreadsheet, raises :class:`InputError` naming the file (and the record's position).
+    A returned file that gave no form (unreadable, not this form, needing OCR) is added to
+    ``unread`` as its :class:`~oppforms.extract.FileResult`, so the caller can say whose
+    boxes are missing from the list; a file whose pages went into a form another file
+    holds is not."""
     spec = spec or current_spec()
     forms: list[Path] = []
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix in _SHEETS:
+            raise InputError(f"{path}: a spreadsheet; give the records of 'oppforms extract' as .json or .jsonl "
+                             "(extract … -o terug.jsonl), or the returned forms themselves")
     for path in paths:
         suffix = path.suffix.lower()
         if suffix in (".json", ".jsonl", ".ndjson"):
@@ -154,6 +169,8 @@ def load_records(
         from .extract import extract_many
 
         for result in extract_many(forms, jobs=jobs, issued=issued, spec=spec):
+            if not result.records and not result.part_of and unread is not None:
+                unread.append(result)
             yield from result.records
 
 

@@ -82,3 +82,29 @@ def test_a_records_file_that_is_not_records_is_named_with_its_position(tmp_path:
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 3
     assert "x.json, record 2: not a record" in run.stderr
+
+
+def test_a_returned_file_that_gave_no_form_is_named_and_a_spreadsheet_is_refused(spec: FormSpec, tmp_path: Path) -> None:
+    """A pupil whose form was not read must not just be missing from the list: each file
+    that gave no form is named with its status, the list is written for the rest, and the
+    exit code is 1. An extract's spreadsheet cannot say which box to check: refused (3)."""
+    import pikepdf
+
+    out = tmp_path / "out"
+    list(fill_many([{"leerling.naam": "Anna Test", "leerling.nummer": "000009", "leerling.klas": "1B"}], out, spec=spec))
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(out / "brief.pdf")
+    (out / "kapot.pdf").write_bytes(b"%PDF-1.7\nniets\n")
+    target = tmp_path / "lijst.xlsx"
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(out), "-o", str(target)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert "brief.pdf" in run.stderr and "kapot.pdf" in run.stderr and "2 file(s) gave no form" in run.stderr
+    assert "1 pupil(s)" in run.stderr
+    assert [r[0].value for r in load_workbook(target).active.iter_rows(min_row=2)] == ["000009"]
+    sheet = tmp_path / "terug.xlsx"
+    sheet.write_bytes(b"")
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(sheet), "-o", str(tmp_path / "x.xlsx")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 3 and "terug.xlsx: a spreadsheet" in run.stderr and ".jsonl" in run.stderr
