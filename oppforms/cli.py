@@ -9,6 +9,7 @@ and that code. Anything else is a bug: exit 70 with the traceback.
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -206,9 +207,12 @@ def fill(
                 bar.update(pending)
                 pending, next_draw = 0, now + 0.1
             if result.status == "failed" and not show_bar:
+                # a row's own error names its file and row already ("a.csv, row 4, …"): not twice
+                reason = re.sub(rf"^{re.escape(result.source)}, \S+ {result.row}(?:, |: )", "", translated(result.reason),
+                                count=1)
                 click.echo(
                     "oppforms: " + _("{file} row {row}: {reason}", file=Path(result.source).name, row=result.row,
-                                     reason=translated(result.reason)),
+                                     reason=reason),
                     err=True,
                 )
         if pending:

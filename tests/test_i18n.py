@@ -315,8 +315,8 @@ def test_fill_speaks_dutch_under_a_dutch_locale_and_keeps_its_exit_code(tmp_path
     result = run_cli("fill", str(data), "-o", str(tmp_path / "uit"), lang="nl_NL.UTF-8")
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
-    assert "oppforms: klas 3b.json rij 3: " in result.stderr
-    assert "een onmogelijke datum (die dag bestaat niet in die maand)" in result.stderr
+    assert "oppforms: klas 3b.json rij 3: akkoord.leerling.start.datum: een onmogelijke datum (die dag bestaat niet in die maand)" in result.stderr
+    assert ", rij 3, " not in result.stderr
     assert "3 rijen: 2 ingevuld, 0 al gedaan, 1 mislukt; verslag: " in result.stderr
     assert "oppforms: fout: 1 rij(en) niet ingevuld; zie " in result.stderr
     # the report keeps the machine values and the English reason (see the README: languages)
@@ -328,8 +328,8 @@ def test_fill_speaks_english_under_any_other_locale(tmp_path: Path) -> None:
     data = three_rows_one_bad(tmp_path)
     result = run_cli("fill", str(data), "-o", str(tmp_path / "out"), lang="en_US.UTF-8")
     assert result.returncode == 1, result.stderr
-    assert "oppforms: klas 3b.json row 3: " in result.stderr
-    assert "an impossible date (no such day in that month)" in result.stderr
+    assert "oppforms: klas 3b.json row 3: akkoord.leerling.start.datum: an impossible date (no such day in that month)" in result.stderr
+    assert ", row 3, " not in result.stderr  # the row's own error named its file and row a second time
     assert "3 rows: 2 filled, 0 already done, 1 failed; report: " in result.stderr
     assert "oppforms: error: 1 row(s) not filled; see " in result.stderr
 
