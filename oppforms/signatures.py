@@ -136,7 +136,7 @@ def signature_overview(records: Iterable[Record], spec: FormSpec | None = None) 
 
 
 #: Spreadsheets, which may well be an extract's export, but whose review column cannot say
-#: again which box a person must check: refused, with the way to the records
+#: again which box a person must check: not read, with the way to the records
 _SHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv"})
 
 
@@ -146,23 +146,27 @@ def load_records(
 ) -> Iterator[Record]:
     """Records from ``oppforms extract`` output (``.json``: an array or one record;
     ``.jsonl``) and from returned forms (PDFs, images, folders: read with
-    :func:`oppforms.extract.extract_many`). A JSON file that is not records, or a
-    spreadsheet, raises :class:`InputError` naming the file (and the record's position).
-    A returned file that gave no form (unreadable, not this form, needing OCR) is added to
-    ``unread`` as its :class:`~oppforms.extract.FileResult`, so the caller can say whose
+    :func:`oppforms.extract.extract_many`). A JSON file that is not records raises
+    :class:`InputError` naming the file and the record's position. A returned file that
+    gave no form (unreadable, not this form, needing OCR), and a spreadsheet (perhaps an
+    extract's export, whose review column cannot say again which box to check), are added
+    to ``unread`` as a :class:`~oppforms.extract.FileResult`, so the caller can say whose
     boxes are missing from the list; a file whose pages went into a form another file
     holds is not."""
     spec = spec or current_spec()
     forms: list[Path] = []
     for path in paths:
         suffix = path.suffix.lower()
-        if suffix in _SHEETS:
-            raise InputError(f"{path}: a spreadsheet; give the records of 'oppforms extract' as .json or .jsonl "
-                             "(extract … -o terug.jsonl), or the returned forms themselves")
-    for path in paths:
-        suffix = path.suffix.lower()
         if suffix in (".json", ".jsonl", ".ndjson"):
             yield from _json_records(path, spec)
+        elif suffix in _SHEETS:
+            if unread is not None:
+                from .extract import FileResult
+                from .records import FileStatus
+
+                unread.append(FileResult(str(path), FileStatus.NOT_THIS_FORM, reason=(
+                    "a spreadsheet, not read: give the records of 'oppforms extract' as .json or .jsonl "
+                    "(extract … -o terug.jsonl), or the returned forms themselves")))
         else:
             forms.append(path)
     if forms:

@@ -84,10 +84,11 @@ def test_a_records_file_that_is_not_records_is_named_with_its_position(tmp_path:
     assert "x.json, record 2: not a record" in run.stderr
 
 
-def test_a_returned_file_that_gave_no_form_is_named_and_a_spreadsheet_is_refused(spec: FormSpec, tmp_path: Path) -> None:
+def test_a_returned_file_that_gave_no_form_is_named_and_so_is_a_spreadsheet(spec: FormSpec, tmp_path: Path) -> None:
     """A pupil whose form was not read must not just be missing from the list: each file
     that gave no form is named with its status, the list is written for the rest, and the
-    exit code is 1. An extract's spreadsheet cannot say which box to check: refused (3)."""
+    exit code is 1. An extract's spreadsheet cannot say which box to check: not read, and
+    said so, with the way to the records."""
     import pikepdf
 
     out = tmp_path / "out"
@@ -105,6 +106,7 @@ def test_a_returned_file_that_gave_no_form_is_named_and_a_spreadsheet_is_refused
     assert [r[0].value for r in load_workbook(target).active.iter_rows(min_row=2)] == ["000009"]
     sheet = tmp_path / "terug.xlsx"
     sheet.write_bytes(b"")
-    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(sheet), "-o", str(tmp_path / "x.xlsx")],
-                         capture_output=True, text=True, timeout=60)
-    assert run.returncode == 3 and "terug.xlsx: a spreadsheet" in run.stderr and ".jsonl" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(sheet), *map(str, out.glob("0*.pdf")),
+                          "-o", str(tmp_path / "x.xlsx")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "terug.xlsx: a spreadsheet, not read" in run.stderr and ".jsonl" in run.stderr
+    assert [r[0].value for r in load_workbook(tmp_path / "x.xlsx").active.iter_rows(min_row=2)] == ["000009"]
