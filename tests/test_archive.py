@@ -597,6 +597,13 @@ def test_left_from_an_xlsx_export_with_date_cells(filled_archive: Path, tmp_path
     res = left_from_file(filled_archive, path)
     assert res.pupils == 1 and not res.problems
     assert {s.due for s in packages(filled_archive).values()} == {"", "2030-07-01"}
+    # a number column that shows the leading zeros by its format (004512 held as 4512)
+    ws.append([int(PUPILS[0]["leerling.nummer"]), dt.date(2028, 8, 1)])
+    ws["A3"].number_format = "0" * len(PUPILS[0]["leerling.nummer"])
+    wb.save(path)
+    res = left_from_file(filled_archive, path)
+    assert res.pupils == 2 and not res.problems, res.problems
+    assert {s.due for s in packages(filled_archive).values()} == {"", "2030-07-01", "2030-08-01"}
 
 
 def test_a_dry_run_purge_changes_nothing(filled_archive: Path, capsys: pytest.CaptureFixture[str]) -> None:

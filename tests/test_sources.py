@@ -242,6 +242,28 @@ def test_xlsx_keeps_text_numbers_and_date_cells_with_excel_row_numbers(tmp_path:
     assert [v[NAME] for v in values] == ["Zoë van der Berg", "Şahin Yıldız", "İlayda Çelik"]
 
 
+def test_xlsx_numbers_formatted_with_leading_zeros_read_as_excel_shows_them(tmp_path: Path) -> None:
+    """A number column keeps a leerlingnummer's leading zeros in Excel by its format
+    (``000000``): the cell holds 4512 and shows 004512. The form, the file name and the
+    archive's matching take what Excel shows; other numbers stay as they are."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([FIELD[KEY].label, FIELD[NAME].label, CLASS.label])
+    ws.append([4512, "Anna", 2])
+    ws["A2"].number_format = "000000"
+    ws["C2"].number_format = "00"
+    ws.append([4513.0, "Bram", 2.5])
+    ws["A3"].number_format = "000000"
+    ws["C3"].number_format = "00"  # not a whole number: as it is
+    ws.append([77, "Cees", -3])
+    ws["C4"].number_format = "00"  # negative: as it is
+    wb.save(tmp_path / "nummers.xlsx")
+    values = [coerce_record(r, SPEC, row=1, source="nummers.xlsx") for r in raws(read(tmp_path / "nummers.xlsx"))]
+    assert [v[KEY] for v in values] == ["004512", "004513", "77"]
+    assert [v[CLASS.name] for v in values] == ["02", "2.5", "-3"]
+
+
 def test_xlsx_reads_a_sheet_by_name(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "klas.xlsx")
     assert raws(read(path, sheet="Klas 3C")) == [{NAME: "Łukasz Özdemir"}]

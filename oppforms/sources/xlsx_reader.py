@@ -60,7 +60,7 @@ class _XlsxReader(SourceReader):
         try:
             sheet = self._pick_sheet(workbook)
             sheet.reset_dimensions()  # some writers store a wrong size; read what is there
-            rows: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
+            rows: Iterator[tuple[object, ...]] = (tuple(map(_shown, cells)) for cells in sheet.iter_rows())
         except BaseException:
             workbook.close()
             raise
@@ -113,6 +113,18 @@ def _header_text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _shown(cell: Any) -> object:
+    """A cell's value, but a whole number whose format is only zeros (``000000``: how a
+    number column keeps the leading zeros of a leerlingnummer in Excel) as the text Excel
+    shows (``004512``), not the number (4512)."""
+    value = cell.value
+    if type(value) in (int, float) and value >= 0 and float(value).is_integer():
+        number_format = getattr(cell, "number_format", "General")
+        if len(number_format) > 1 and not number_format.strip("0"):
+            return str(int(value)).zfill(len(number_format))
+    return value
 
 
 def _cell_value(value: object) -> object:
