@@ -13,6 +13,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,9 +21,12 @@ from ._version import __version__
 from .cli_archive import archive as archive_commands
 from .cli_extract import cluster as cluster_commands
 from .cli_extract import extract as extract_command
-from .cli_text import NoBar, _, _n, print_json, translated
+from .cli_text import NoBar, _, _n, print_json, status_line, translated
 from .errors import OppformsError
 from .i18n import N_
+
+if TYPE_CHECKING:
+    from .extract import FileResult
 
 EPILOG_BLANK = "Example: oppforms blank -o opp-leeg.pdf"
 EPILOG_FIELDS = "Example: oppforms fields --json > velden.json"
@@ -271,7 +275,6 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
     """
     import logging
 
-    from .cli_extract import _status_line
     from .errors import BatchIncomplete, UsageError
     from .signatures import load_records, signature_overview, write_signatures_xlsx
     from .spec import current_spec
@@ -280,13 +283,13 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
         raise UsageError(f"{output}: the list is written as .xlsx")
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     spec = current_spec()
-    unread: list[object] = []
+    unread: list[FileResult] = []
     rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs, unread=unread), spec)
     if incomplete:
         rows = [r for r in rows if not r.complete]
     write_signatures_xlsx(rows, output, spec)
     for result in unread:  # a pupil whose form was not read must not just be missing from the list
-        click.echo(_status_line(result), err=True)
+        click.echo(status_line(result), err=True)
     complete = sum(r.complete for r in rows)
     click.echo(f"{len(rows)} pupil(s), {complete} with every box signed; wrote {output}", err=True)
     if unread:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .cli_text import NoBar, _, _n, status_text, status_width, translated
+from .cli_text import NoBar, _, _n, status_line, status_text
 from .i18n import N_
 
 
@@ -159,9 +159,9 @@ def extract(
                     continue
                 if show_bar:  # said after the bar, which owns the line meanwhile
                     if result.status is not FileStatus.OK:
-                        later.append(_status_line(result))
+                        later.append(status_line(result))
                 else:
-                    click.echo(_status_line(result), err=True)
+                    click.echo(status_line(result), err=True)
         for line in later:
             click.echo(line, err=True)
         if stdout_json:
@@ -279,26 +279,6 @@ class _FileLine:
         self.source, self.status, self.forms, self.reason, self.notes, self.dependency = (
             source, status, forms, reason, notes, dependency,
         )
-
-
-def _status_line(result: Any) -> str:
-    """One file's status on stderr: never values, only counts, reasons and notes."""
-    parts = [f"{status_text(result.status):<{status_width()}} {result.source}"]
-    details = []
-    if result.reason:
-        details.append(translated(result.reason))
-    review = sum(len(r.review) for r in result.records)
-    warnings = sum(len(r.warnings) for r in result.records) - result.notices
-    if len(result.records) > 1:
-        details.append(_("{n} forms", n=len(result.records)))
-    if review:
-        details.append(_("{n} to review", n=review))
-    if warnings:
-        details.append(_n("{n} warning", "{n} warnings", warnings))
-    details.extend(translated(note) for note in result.notes)
-    if details:
-        parts.append(": " + "; ".join(details))
-    return "".join(parts)
 
 
 def _write_extract_report(lines: list[_FileLine], path: Path) -> None:

@@ -58,5 +58,26 @@ def status_width() -> int:
     return max(17, *(len(status_label(s, cli_language())) for s in FileStatus))
 
 
+def status_line(result: Any) -> str:
+    """One file's status on stderr (``extract``, ``signatures``): never values, only counts,
+    reasons and notes."""
+    parts = [f"{status_text(result.status):<{status_width()}} {result.source}"]
+    details = []
+    if result.reason:
+        details.append(translated(result.reason))
+    review = sum(len(r.review) for r in result.records)
+    warnings = sum(len(r.warnings) for r in result.records) - result.notices
+    if len(result.records) > 1:
+        details.append(_("{n} forms", n=len(result.records)))
+    if review:
+        details.append(_("{n} to review", n=review))
+    if warnings:
+        details.append(_n("{n} warning", "{n} warnings", warnings))
+    details.extend(translated(note) for note in result.notes)
+    if details:
+        parts.append(": " + "; ".join(details))
+    return "".join(parts)
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))

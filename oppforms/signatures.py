@@ -18,11 +18,14 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .errors import InputError
 from .records import Record, record_from_json
 from .spec import FormSpec, current_spec
+
+if TYPE_CHECKING:
+    from .extract import FileResult
 
 __all__ = [
     "SIGNED",
@@ -142,7 +145,7 @@ _SHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv"})
 
 def load_records(
     paths: Sequence[Path], spec: FormSpec | None = None, *, issued: Path | None = None, jobs: int = 1,
-    unread: list[Any] | None = None,
+    unread: list[FileResult] | None = None,
 ) -> Iterator[Record]:
     """Records from ``oppforms extract`` output (``.json``: an array or one record;
     ``.jsonl``) and from returned forms (PDFs, images, folders: read with
