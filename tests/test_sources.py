@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -262,6 +262,65 @@ def test_xlsx_numbers_formatted_with_leading_zeros_read_as_excel_shows_them(tmp_
     values = [coerce_record(r, SPEC, row=1, source="nummers.xlsx") for r in raws(read(tmp_path / "nummers.xlsx"))]
     assert [v[KEY] for v in values] == ["004512", "004513", "77"]
     assert [v[CLASS.name] for v in values] == ["02", "2.5", "-3"]
+
+
+def with_sheet_xml(path: Path, edit: Callable[[str], str]) -> Path:
+    """``path`` with its first sheet's XML changed by ``edit`` (as other programs write it)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    name = "xl/worksheets/sheet1.xml"
+    parts[name] = edit(parts[name].decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(path, "w") as out:
+        for member, data in parts.items():
+            out.writestr(member, data)
+    return path
+
+
+def formula_sheet(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([FIELD[KEY].label, FIELD[NAME].label, CLASS.label, "Opmerking"])
+    ws.append(["0001", "Anna", '="3"&"B"', "=1/0"])  # a script's formulas: no result saved
+    ws.append(["0002", "Bram", "3C", "x"])
+    ws.append(["0003", "Cees", "3D", "=NA()"])
+    wb.save(path)
+    return path
+
+
+def test_an_xlsx_formula_without_its_result_fails_its_row_naming_the_cell(tmp_path: Path) -> None:
+    """A workbook written by a program that does not calculate holds formulas without
+    results: read as values those cells would be empty, and the form filled without them."""
+    rows = read(formula_sheet(tmp_path / "script.xlsx"), ignore_unknown=True)
+    assert [r.row for r in rows] == [2, 3, 4]
+    assert rows[0].raw is None and rows[0].error is not None
+    message = str(rows[0].error)
+    assert "script.xlsx, row 2" in message and "cell C2 holds a formula" in message and "LibreOffice" in message
+    assert "D2" not in message  # the column left aside is not read
+    assert rows[1].raw is not None and rows[1].raw[CLASS.name] == "3C"
+    assert rows[2].raw is not None and rows[2].raw[CLASS.name] == "3D"
+
+
+def test_xlsx_formulas_with_their_results_read_as_their_results_and_errors_fail(tmp_path: Path) -> None:
+    """Excel and LibreOffice save each formula's result beside it: that is the value. An
+    empty text result is a value too; an error result (#N/A) is not."""
+    path = formula_sheet(tmp_path / "excel.xlsx")
+
+    def computed(xml: str) -> str:
+        xml = xml.replace('<c r="C2"><f>"3"&amp;"B"</f><v></v></c>', '<c r="C2" t="str"><f>"3"&amp;"B"</f><v>3B</v></c>')
+        xml = xml.replace('<c r="D2"><f>1/0</f><v></v></c>', '<c r="D2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+        xml = xml.replace('<c r="A3" t="inlineStr"><is><t>0002</t></is></c>', '<c r="A3" t="str"><f>"0002"</f><v>0002</v></c>')
+        xml = xml.replace('<c r="C3" t="inlineStr"><is><t>3C</t></is></c>', '<c r="C3" t="str"><f>""</f><v></v></c>')
+        xml = xml.replace('<c r="C4" t="inlineStr"><is><t>3D</t></is></c>', '<c r="C4" t="e"><f>NA()</f><v>#N/A</v></c>')
+        assert xml.count("<v></v>") == 2, xml  # C3's empty text, D4's uncomputed formula (left aside)
+        return xml
+
+    rows = read(with_sheet_xml(path, computed), ignore_unknown=True)
+    assert rows[0].raw is not None and rows[0].raw[CLASS.name] == "3B"  # D2's error is in a column left aside
+    assert rows[1].raw is not None and rows[1].raw[KEY] == "0002" and rows[1].raw[CLASS.name] in (None, "")
+    assert rows[2].raw is None and "cell C4 holds the error #N/A, not a value" in str(rows[2].error)
 
 
 def test_xlsx_reads_a_sheet_by_name(tmp_path: Path) -> None:
