@@ -9,6 +9,7 @@ The real engine is tested in test_scan_tesseract.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -17,13 +18,17 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pikepdf
 import pytest
 
 from benchmarks.scangen import Batch, Scenario, draw_signature, generate, render, write_pdf
 from oppforms.errors import InputError, NotThisFormError
+from oppforms.extract import FileResult, Input, extract_many
+from oppforms.extract import run as extract_run
+from oppforms.extract.reader import EncryptedPdfError
 from oppforms.geometry import Homography, PdfRect, map_rect, pdf_to_image, to_pixels
-from oppforms.records import Record
-from oppforms.scan import read_scanned, write_review_html
+from oppforms.records import FileStatus, Record
+from oppforms.scan import read_scanned, read_scanned_files, write_review_html
 from oppforms.scan.images import PageRefused, check_size
 from oppforms.scan.ink import SignatureVerdict, judge_signature, remove_scanner_streaks, signature_evidence
 from oppforms.scan.ocr import Gray, OcrLine, OcrMode, OcrText, OcrWord, model_alphabet, parse_tsv, tessdata_dir
@@ -369,6 +374,95 @@ def test_a_png_and_a_multipage_tiff_are_read(page_images: list[np.ndarray], spec
     frames = [Image.fromarray(p) for p in page_images[:2]]
     frames[0].save(tif, save_all=True, append_images=frames[1:], compression="tiff_deflate")
     assert len(read_scanned(tif, spec, issued=None, ocr=Reading)) == 1
+
+
+# Encrypted scanner PDFs: copiers encrypt with AES-256 and a password, or set only an owner
+# password (the file opens in any viewer without asking)
+
+PASSWORD = "Geheim-301"
+
+
+@pytest.fixture(scope="module")
+def plain_scan(page_images: list[np.ndarray], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two pages of a form as a scanner's PDF, not encrypted."""
+    path = tmp_path_factory.mktemp("encrypted") / "kopie.pdf"
+    write_pdf(page_images[:2], path, 150, 90)
+    return path
+
+
+def _encrypted(plain: Path, out: Path, *, user: str, owner: str) -> Path:
+    with pikepdf.open(plain) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(user=user, owner=owner, R=6))  # AES-256
+    with pikepdf.open(out, password=owner) as pdf:
+        assert pdf.is_encrypted and (pdf.encryption.R, pdf.encryption.bits) == (6, 256)
+    return out
+
+
+def _extract(path: Path, spec: FormSpec, issued: Path, passwords: tuple[str, ...] = ()) -> FileResult:
+    """``oppforms extract`` of one file, with the fake engine behind the scanned-forms seam."""
+    reader = functools.partial(read_scanned_files, ocr=Reading)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(extract_run, "scanned_reader", lambda: reader)
+        (result,) = extract_many([path], issued=issued, spec=spec, passwords=passwords)
+    return result
+
+
+@pytest.fixture(scope="module")
+def plain_result(plain_scan: Path, spec: FormSpec, batch: Batch) -> FileResult:
+    result = _extract(plain_scan, spec, batch.issued)
+    assert len(result.records) == 1 and result.records[0].fields["schooljaar"] == LINE
+    return result
+
+
+def _same_reading(got: FileResult, want: FileResult) -> None:
+    assert len(got.records) == len(want.records) == 1
+    a, b = got.records[0], want.records[0]
+    assert (a.document, a.fields, a.signed, a.review) == (b.document, b.fields, b.signed, b.review)
+    assert [(p.page, p.source_page) for p in a.pages] == [(p.page, p.source_page) for p in b.pages]
+
+
+def test_an_aes_encrypted_scan_is_read_with_its_password_as_the_scan_itself(
+    plain_scan: Path, plain_result: FileResult, spec: FormSpec, batch: Batch, tmp_path: Path
+) -> None:
+    path = _encrypted(plain_scan, tmp_path / "versleuteld.pdf", user=PASSWORD, owner=PASSWORD)
+    result = _extract(path, spec, batch.issued, passwords=("fout", PASSWORD))
+    _same_reading(result, plain_result)
+    assert (result.status, result.reason) == (plain_result.status, "")
+    assert result.notes == ("encrypted; opened with a password given",)  # as for a form with fields
+
+
+def test_a_scan_with_only_an_owner_password_is_read_without_one(
+    plain_scan: Path, plain_result: FileResult, spec: FormSpec, batch: Batch, tmp_path: Path
+) -> None:
+    path = _encrypted(plain_scan, tmp_path / "kopieerapparaat.pdf", user="", owner="beheerder-7")
+    result = _extract(path, spec, batch.issued)
+    _same_reading(result, plain_result)
+    assert (result.status, result.reason) == (plain_result.status, "")
+    assert result.notes == ("encrypted; opened with no password",)
+
+
+def test_an_encrypted_scan_without_its_password_is_encrypted_as_a_form_with_fields_is(
+    plain_scan: Path, spec: FormSpec, batch: Batch, tmp_path: Path
+) -> None:
+    none_opens = "encrypted, and none of the passwords given opens it"
+    path = _encrypted(plain_scan, tmp_path / "versleuteld.pdf", user=PASSWORD, owner=PASSWORD)
+    wrong = _extract(path, spec, batch.issued, passwords=("fout",))
+    assert (wrong.status, wrong.reason, wrong.records) == (FileStatus.ENCRYPTED, none_opens, ())
+    missing = _extract(path, spec, batch.issued)
+    assert (missing.status, missing.reason) == (FileStatus.ENCRYPTED, "encrypted with a password (give it with --password)")
+    # the scanned-forms reader says the same when it is given the file itself
+    run = read_scanned_files([(path, "versleuteld.pdf")], spec, issued=None, ocr=Reading, passwords=("fout",))
+    error = run.files[0].error
+    assert isinstance(error, EncryptedPdfError) and not run.records
+    assert str(error) == f"versleuteld.pdf: {none_opens}"
+    with pytest.raises(EncryptedPdfError, match=r"^versleuteld.pdf: encrypted with a password \(give it with --password\)$"):
+        read_scanned(path, spec, issued=None, ocr=Reading)
+    # ... and extract reports that as the status "encrypted", its reason without the file's name
+    reader = functools.partial(read_scanned_files, ocr=Reading)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(extract_run, "scanned_reader", lambda: reader)
+        (result,) = extract_run._Scan(spec, None, 1, passwords=("fout",)).read([(Input(path, "versleuteld.pdf", "pdf"), None)])
+    assert (result.status, result.reason, result.notes) == (FileStatus.ENCRYPTED, none_opens, ())
 
 
 # ---------------------------------------------------------------------------------------

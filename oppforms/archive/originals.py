@@ -54,15 +54,17 @@ class ScanIndex:
     path → document id (without dash) → [(page_no, source_page)]."""
 
     files: dict[str, dict[str, list[tuple[int, int]]]] = field(default_factory=dict)
+    #: for encrypted scanner files (tried as extract tries them)
+    passwords: tuple[str, ...] = ()
 
     def pages_of(self, path: Path, document: str, form_id: str) -> list[tuple[int, int]]:
         key = str(path)
         if key not in self.files:
-            self.files[key] = _identify(path, form_id)
+            self.files[key] = _identify(path, form_id, self.passwords)
         return sorted(self.files[key].get(document.replace("-", "").upper(), []))
 
 
-def _identify(path: Path, form_id: str) -> dict[str, list[tuple[int, int]]]:
+def _identify(path: Path, form_id: str, passwords: Sequence[str] = ()) -> dict[str, list[tuple[int, int]]]:
     try:
         from ..scan.images import list_pages, load_page
         from ..scan.locate import find_codes
@@ -70,7 +72,7 @@ def _identify(path: Path, form_id: str) -> dict[str, list[tuple[int, int]]]:
         raise MissingDependencyError("taking a scanned form's pages out of its file needs OpenCV and zxing-cpp: "
                                      "pip install opencv-python-headless zxing-cpp") from exc
     out: dict[str, list[tuple[int, int]]] = {}
-    for ref in list_pages(path):
+    for ref in list_pages(path, passwords):
         try:
             codes = find_codes(load_page(ref), form_id)
         except InputError:
@@ -130,7 +132,7 @@ def build_original(
     finds the files of names that are not their own (:data:`Located`)."""
     pages = page_origins(record)
     if not pages and method == "scan" and document and Path(source).suffix.lower() != "" :
-        found = (scans or ScanIndex()).pages_of(source_file(source, paths), document, form_id)
+        found = (scans or ScanIndex(passwords=tuple(passwords))).pages_of(source_file(source, paths), document, form_id)
         pages = tuple(PageFrom(page_no, source, sp) for page_no, sp in found)
     if not pages:
         return Original(_read(source_file(source, paths)), True, (), (source,))

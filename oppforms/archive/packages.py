@@ -75,7 +75,7 @@ def add(
 
     store = Store.open(archive)
     spec = current_spec()
-    scans = ScanIndex()
+    scans = ScanIndex(passwords=tuple(passwords))
     read_at = utc_now()
     found = find_inputs(inputs)
     paths = locate_inputs([i.path for i in found])  # records show names that are not UTF-8 otherwise

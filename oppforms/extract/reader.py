@@ -27,6 +27,7 @@ import pikepdf
 
 from ..i18n import N_
 from .._io import shown_name
+from ..errors import InputError
 from ..records import FileStatus, PageOrigin, Record
 from ..spec import FormSpec, current_spec
 from .acroform import FieldTree, field_tree
@@ -36,7 +37,7 @@ from .flat import read_text_forms
 from .live import digital_findings, read_live
 from .pages import PageContent, read_pages
 
-__all__ = ["FileResult", "read_pdf", "status_of"]
+__all__ = ["EncryptedPdfError", "FileResult", "encrypted_reason", "passwords_to_try", "read_pdf", "status_of"]
 
 #: Share of the form's fields a field tree must hold to be read as that form.
 FIELD_SHARE = 0.5
@@ -101,9 +102,37 @@ class _Input:
         return pikepdf.open(io.BytesIO(self.data()), password=password)
 
 
+def passwords_to_try(passwords: Sequence[str]) -> list[str]:
+    """The passwords to try on an encrypted PDF, in order: those given, then none (a file
+    with only an owner password, as copiers often set, opens without one). The scanned-forms
+    reader opens its PDFs with the same ones (:func:`oppforms.scan.images.list_pages`)."""
+    return list(dict.fromkeys([*passwords, ""]))
+
+
+def encrypted_reason(passwords: Sequence[str]) -> str:
+    """Why an encrypted PDF that none of :func:`passwords_to_try` opens is not read (its
+    status is ``encrypted``)."""
+    if passwords:
+        return N_("encrypted, and none of the passwords given opens it")
+    return N_("encrypted with a password (give it with --password)")
+
+
+class EncryptedPdfError(InputError):
+    """An encrypted PDF that none of the passwords given opens: its file's status is
+    ``encrypted``, for the ``reason`` :func:`encrypted_reason` gives (the message names
+    the file too)."""
+
+    def __init__(self, file: str, passwords: Sequence[str]) -> None:
+        self.file, self.passwords_given = file, bool(passwords)
+        self.reason = encrypted_reason(passwords)
+        super().__init__(N_("{file}: {reason}").format(file=file, reason=self.reason))
+
+    def __reduce__(self) -> tuple[type, tuple[str, tuple[str, ...]]]:  # never the passwords themselves
+        return type(self), (self.file, ("",) if self.passwords_given else ())
+
+
 def _open(source: _Input, passwords: Sequence[str]) -> pikepdf.Pdf | FileResult:
-    tried = list(dict.fromkeys([*passwords, ""])) if passwords else [""]
-    for password in tried:
+    for password in passwords_to_try(passwords):
         try:
             return source.open(password)
         except pikepdf.PasswordError:
@@ -112,11 +141,7 @@ def _open(source: _Input, passwords: Sequence[str]) -> pikepdf.Pdf | FileResult:
             return FileResult("", FileStatus.MALFORMED, reason=N_("cannot read the file ({error})").format(error=exc.strerror or exc))
         except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
             return FileResult("", FileStatus.MALFORMED, reason=N_("not a readable PDF ({error})").format(error=_short(exc, source.path)))
-    if passwords:
-        reason = N_("encrypted, and none of the passwords given opens it")
-    else:
-        reason = N_("encrypted with a password (give it with --password)")
-    return FileResult("", FileStatus.ENCRYPTED, reason=reason)
+    return FileResult("", FileStatus.ENCRYPTED, reason=encrypted_reason(passwords))
 
 
 _QPDF_INPUT = re.compile(r"^(?:stream\s+)?<[^>]*>\s*(?:\(object \d+ \d+\))?\s*:?\s*|^in-memory file:?\s*")

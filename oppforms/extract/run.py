@@ -6,7 +6,8 @@ PDFs whose pages are only images, and image files (PNG, JPEG, TIFF, HEIC), go to
 scanned-forms reader through one seam: the function ``read_scanned_files([(path, source),
 …], spec, *, issued, jobs, review_dir)`` of the package ``oppforms.scan`` when it is
 installed, called once per run with every scanned input, so that the pages of one form are
-assembled across files. Without it they end with the status "needs OCR".
+assembled across files (and with ``passwords=`` the passwords given, when there are any).
+Without it they end with the status "needs OCR".
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..errors import MissingDependencyError, NotThisFormError, OppformsError
 from ..executor import Executor
 from ..records import FileStatus, Record, ScanRun
 from ..spec import FormSpec, current_spec
-from .reader import FileResult, status_of
+from .reader import EncryptedPdfError, FileResult, status_of
 from .sandbox import Limits, Sandbox
 
 __all__ = ["IMAGE_SUFFIXES", "Input", "documents", "extract_many", "find_inputs", "scanned_reader"]
@@ -115,6 +116,7 @@ class _Scan:
     jobs: int
     review_dir: Path | None = None
     executor: Executor | None = None
+    passwords: tuple[str, ...] = ()
 
     def read(self, items: Sequence[tuple[Input, FileResult | None]]) -> list[FileResult]:
         """One result per item, in order. A form whose pages came in several files is
@@ -124,7 +126,9 @@ class _Scan:
         reader = scanned_reader()
         if reader is None or isinstance(reader, MissingDependencyError):
             return [self._unread(item, earlier, reader) for item, earlier in items]
-        more = {"executor": self.executor} if self.executor is not None else {}
+        more: dict[str, object] = {"executor": self.executor} if self.executor is not None else {}
+        if self.passwords:
+            more["passwords"] = self.passwords
         try:
             run = cast(
                 ScanRun,
@@ -191,6 +195,10 @@ class _Scan:
 
 
 def _failed(item: Input, error: Exception, notes: tuple[str, ...], pages: int) -> FileResult:
+    if isinstance(error, EncryptedPdfError):
+        # the status and reason a form with fields gets (the result names the file); without
+        # the notes, which say the file opened for triage (qpdf did; the scan's reader did not)
+        return FileResult(item.source, FileStatus.ENCRYPTED, reason=error.reason, pages=pages)
     if isinstance(error, MissingDependencyError):
         return FileResult(item.source, FileStatus.NEEDS_OCR, reason=str(error), dependency=str(error), notes=notes)
     if isinstance(error, NotThisFormError):
@@ -227,7 +235,7 @@ def extract_many(
     scanned input; from there they come when the scanned pages have been read. Forms with
     fields (and text) are read per file, as they come."""
     items = [x for p in paths for x in ([p] if isinstance(p, Input) else find_inputs([p]))]
-    scan = _Scan(spec or current_spec(), issued, jobs, review_dir, executor)
+    scan = _Scan(spec or current_spec(), issued, jobs, review_dir, executor, tuple(passwords))
     sandbox = Sandbox(jobs=jobs, limits=limits or Limits(), passwords=passwords, executor=executor)
     pdf_results: Generator[FileResult, None, None] = sandbox.read((i.path, i.source) for i in items if i.kind == "pdf")
     slots: list[FileResult | None] = []  # in input order; None: waits for the scanned pages

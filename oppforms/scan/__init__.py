@@ -4,8 +4,8 @@ verified against what was issued.
 
 The seam for ``oppforms extract``::
 
-    read_scanned_files([(path, source), ...], spec, *, issued=None, jobs=1, review_dir=None) -> ScanRun
-    read_scanned(path, spec, *, issued=None, jobs=1, review_dir=None) -> list[Record]
+    read_scanned_files([(path, source), ...], spec, *, issued=None, jobs=1, review_dir=None, passwords=()) -> ScanRun
+    read_scanned(path, spec, *, issued=None, jobs=1, review_dir=None, passwords=()) -> list[Record]
     write_review_html(records, path, *, lang="nl")
 
 A path is a PDF from a scanner, a (multi-page) TIFF, a PNG, JPEG or HEIC photo, or (for
@@ -50,6 +50,7 @@ def read_scanned(
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
     executor: Executor | None = None,
+    passwords: Sequence[str] = (),
 ) -> list[Record]:
     """One record per form found in the scanned pages of ``path`` (a file, or a folder whose
     files are assembled together as :func:`read_scanned_files` does).
@@ -61,9 +62,12 @@ def read_scanned(
     form lays text out; the rest goes to review. Pages run in ``jobs`` worker processes.
     ``review_dir`` receives the crops the review items point at (PNG). ``executor``
     reads the pages elsewhere instead (a Dask cluster, :func:`oppforms.executor.connect`):
-    the same records; the crops come back to ``review_dir``.
+    the same records; the crops come back to ``review_dir``. ``passwords`` open encrypted
+    PDFs as ``oppforms extract --password`` does for forms with fields: each is tried, then
+    none (a PDF with only an owner password, as copiers set, needs none).
 
-    Raises :class:`~oppforms.errors.InputError` for unreadable input,
+    Raises :class:`~oppforms.errors.InputError` for unreadable input (an
+    :class:`~oppforms.extract.reader.EncryptedPdfError` for an encrypted PDF no password opens),
     :class:`~oppforms.errors.NotThisFormError` when no page of the form is found.
     """
     try:
@@ -79,6 +83,7 @@ def read_scanned(
         ocr=ocr,
         accept_confidence=accept_confidence,
         executor=executor,
+        passwords=passwords,
     )
 
 
@@ -92,6 +97,7 @@ def read_scanned_files(
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
     executor: Executor | None = None,
+    passwords: Sequence[str] = (),
 ) -> ScanRun:
     """The forms on the scanned pages of ``files`` (each a path and the name records give
     it), assembled across all of them by document id and page number: one record per form,
@@ -100,7 +106,9 @@ def read_scanned_files(
     pages scanned twice (a warning; the clearer scan is used) and pages of other forms are
     reported per form, across the files. Per file, in the order given: the records its
     pages went into, its own warnings (blank backs, pages of another form), and the error
-    when it could not be read at all (one bad file never stops the others).
+    when it could not be read at all (one bad file never stops the others; an
+    :class:`~oppforms.extract.reader.EncryptedPdfError` for an encrypted PDF that none of
+    ``passwords`` opens).
 
     Options as for :func:`read_scanned`; raises only for the run as a whole (an unusable
     ``issued`` folder, a missing library)."""
@@ -117,6 +125,7 @@ def read_scanned_files(
         ocr=ocr,
         accept_confidence=accept_confidence,
         executor=executor,
+        passwords=passwords,
     )
 
 

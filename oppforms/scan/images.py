@@ -8,6 +8,12 @@ file, a page with text) is rendered with ``pdftoppm`` at 300 dpi instead.
 Every page is checked before it is decoded: more than :data:`MAX_PIXELS` pixels, or fewer
 than :data:`MIN_PIXELS`, and the page is refused with a message saying why. External
 programs run with a time limit.
+
+An encrypted PDF opens with the passwords ``oppforms extract`` tries on forms with fields
+(:func:`oppforms.extract.reader.passwords_to_try`: those given, then none, which opens a
+file with only an owner password); its pages are decrypted in memory. A page poppler must
+render gets the page alone, decrypted, on its standard input: no password on a command line
+(where other users see it in ``ps``) and no decrypted copy of the file on disk.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import io
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,12 +58,16 @@ class PageRef:
     kind of file (``pdf``, ``image``). ``load_from``: where a process that cannot see
     ``path`` as it is finds the page: another path to the same file (a worker's view of
     shared storage), or the page alone as the bytes of a one-page file (see
-    :func:`page_bytes`). Results and messages always name ``path`` and ``page_index``."""
+    :func:`page_bytes`). Results and messages always name ``path`` and ``page_index``.
+    ``password``: the one that opens an encrypted PDF ("" when it needs none: an owner
+    password only); None for a file that is not encrypted (and for a page's bytes, which
+    :func:`page_bytes` gives decrypted)."""
 
     path: str
     page_index: int
     kind: str
     load_from: str | bytes | None = field(default=None, compare=False, repr=False)
+    password: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -79,9 +89,10 @@ def check_size(width: int, height: int, where: str) -> None:
         )
 
 
-def list_pages(path: Path) -> list[PageRef]:
+def list_pages(path: Path, passwords: Sequence[str] = ()) -> list[PageRef]:
     """The pages of one input file (in file order); :class:`InputError` for a file that
-    is not a readable PDF or image."""
+    is not a readable PDF or image, :class:`~oppforms.extract.reader.EncryptedPdfError`
+    for an encrypted PDF that opens neither with one of ``passwords`` nor without one."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         from pypdf import PdfReader
@@ -89,12 +100,11 @@ def list_pages(path: Path) -> list[PageRef]:
 
         try:
             reader = PdfReader(path)
-            if reader.is_encrypted:
-                raise InputError(N_("{file}: the PDF is encrypted").format(file=path.name))
+            password = _decrypt(reader, path, passwords) if reader.is_encrypted else None
             count = len(reader.pages)
-        except (OSError, PdfReadError, ValueError, KeyError) as exc:
+        except (OSError, PdfReadError, ValueError, KeyError, NotImplementedError) as exc:
             raise InputError(N_("{file}: not a readable PDF").format(file=path.name)) from exc
-        return [PageRef(str(path), i, "pdf") for i in range(count)]
+        return [PageRef(str(path), i, "pdf", password=password) for i in range(count)]
     if suffix in IMAGE_SUFFIXES:
         from PIL import Image, UnidentifiedImageError
 
@@ -107,6 +117,25 @@ def list_pages(path: Path) -> list[PageRef]:
             raise InputError(N_("{file}: not a readable image").format(file=path.name)) from exc
         return [PageRef(str(path), i, "image") for i in range(count)]
     raise InputError(N_("{file}: not a PDF, PNG, JPEG, TIFF or HEIC file").format(file=path.name))
+
+
+def _decrypt(reader: Any, path: Path, passwords: Sequence[str]) -> str:
+    """The password that opens the encrypted PDF ``reader`` reads (now decrypted), tried as
+    ``oppforms extract`` tries them on forms with fields."""
+    from pypdf import PasswordType
+    from pypdf.errors import DependencyError
+
+    from ..extract.reader import EncryptedPdfError, passwords_to_try
+
+    for password in passwords_to_try(passwords):
+        try:
+            if reader.decrypt(password) != PasswordType.NOT_DECRYPTED:
+                return password
+        except DependencyError as exc:  # AES without the cryptography package
+            raise MissingDependencyError(
+                N_("{file}: opening this encrypted PDF needs cryptography: pip install cryptography").format(file=path.name)
+            ) from exc
+    raise EncryptedPdfError(path.name, passwords)
 
 
 def expand_inputs(path: Path) -> list[Path]:
@@ -130,7 +159,7 @@ def load_page(ref: PageRef) -> Gray:
         return _shipped_page(ref, ref.load_from)
     if ref.load_from is not None:
         try:
-            return load_page(_Located(ref.load_from, ref.page_index, ref.kind, label_of=ref))
+            return load_page(_Located(ref.load_from, ref.page_index, ref.kind, label_of=ref, password=ref.password))
         except OSError as exc:  # a worker elsewhere that does not share this storage
             raise PageRefused(
                 N_(
@@ -222,17 +251,19 @@ def _image_frame(ref: PageRef) -> Gray:
         raise PageRefused(N_("{label}: the image cannot be decoded").format(label=ref.label)) from exc
 
 
-_OPEN: list[tuple[tuple[str, int, int], Any, Any]] = []  # this process's open scanner PDF
+_OPEN: list[tuple[tuple[str, int, int, str | None], Any, Any]] = []  # this process's open scanner PDF
 
 
-def _reader(path: str) -> Any:
-    """A reader of the PDF at ``path`` over an open file, kept for the next page: a
-    scanner's PDF is hundreds of megabytes, and a worker reads its pages one by one (pypdf
-    given a path would read the whole file into memory for every page)."""
-    from pypdf import PdfReader
+def _reader(ref: PageRef) -> Any:
+    """A reader of the PDF of ``ref`` over an open file (decrypted with ``ref.password``),
+    kept for the next page: a scanner's PDF is hundreds of megabytes, and a worker reads its
+    pages one by one (pypdf given a path would read the whole file into memory for every
+    page)."""
+    from pypdf import PasswordType, PdfReader
 
+    path = str(ref.path)
     st = os.stat(path)
-    key = (path, st.st_mtime_ns, st.st_size)
+    key = (path, st.st_mtime_ns, st.st_size, ref.password)
     if _OPEN and _OPEN[0][0] == key:
         return _OPEN[0][2]
     while _OPEN:
@@ -240,6 +271,9 @@ def _reader(path: str) -> Any:
     handle = open(path, "rb")  # noqa: SIM115 - kept open for the pages that follow
     try:
         reader = PdfReader(handle)
+        if reader.is_encrypted and reader.decrypt(ref.password or "") == PasswordType.NOT_DECRYPTED:
+            # list_pages found the password: the file has changed since
+            raise PageRefused(N_("{file}: the PDF is encrypted").format(file=ref.label))
     except Exception:
         handle.close()
         raise
@@ -250,7 +284,7 @@ def _reader(path: str) -> Any:
 def _pdf_page(ref: PageRef) -> Gray:
     from pypdf.generic import DictionaryObject
 
-    page = _reader(str(ref.path)).pages[ref.page_index]
+    page = _reader(ref).pages[ref.page_index]
     resources = page.get("/Resources")
     resources = resources.get_object() if resources is not None else DictionaryObject()
     xobjects = resources.get("/XObject")
@@ -287,9 +321,10 @@ def _decode_xobject(img: Any, page: Any) -> Gray:
     return _to_gray(pil)
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run(cmd: list[str], what: str, data: bytes | None = None) -> None:
+    """Run ``cmd`` (with ``data`` on its standard input)."""
     try:
-        subprocess.run(cmd, check=True, capture_output=True, timeout=PROGRAM_TIMEOUT)
+        subprocess.run(cmd, input=data, check=True, capture_output=True, timeout=PROGRAM_TIMEOUT)
     except FileNotFoundError as exc:
         raise MissingDependencyError(N_("{what} needs poppler: sudo apt-get install poppler-utils").format(what=what)) from exc
     except subprocess.TimeoutExpired as exc:
@@ -298,12 +333,21 @@ def _run(cmd: list[str], what: str) -> None:
         raise PageRefused(N_("{what}: cannot be decoded").format(what=what)) from exc
 
 
+def _poppler_input(ref: PageRef) -> tuple[str, str, bytes | None]:
+    """What poppler reads the page of ``ref`` from: the file and the 1-based page number;
+    for an encrypted PDF, the page alone, decrypted, on standard input ("-", page 1), so
+    that no password goes on the command line and no decrypted file on disk."""
+    if ref.password is None:
+        return ref.path, str(ref.page_index + 1), None
+    return "-", "1", page_bytes(ref)
+
+
 def _pdfimages(ref: PageRef) -> Gray:
     from PIL import Image
 
-    n = str(ref.page_index + 1)
+    source, n, data = _poppler_input(ref)
     with tempfile.TemporaryDirectory(prefix="oppforms-") as tmp:
-        _run(["pdfimages", "-f", n, "-l", n, "-png", ref.path, str(Path(tmp) / "img")], ref.label)
+        _run(["pdfimages", "-f", n, "-l", n, "-png", source, str(Path(tmp) / "img")], ref.label, data)
         found = sorted(Path(tmp).glob("img-*.png"))
         if not found:
             raise PageRefused(N_("{label}: no image found").format(label=ref.label))
@@ -315,11 +359,12 @@ def _pdfimages(ref: PageRef) -> Gray:
 def _render(ref: PageRef) -> Gray:
     from PIL import Image
 
-    n = str(ref.page_index + 1)
+    source, n, data = _poppler_input(ref)
     with tempfile.TemporaryDirectory(prefix="oppforms-") as tmp:
         _run(
-            ["pdftoppm", "-f", n, "-l", n, "-r", str(RENDER_DPI), "-gray", ref.path, str(Path(tmp) / "page")],
+            ["pdftoppm", "-f", n, "-l", n, "-r", str(RENDER_DPI), "-gray", source, str(Path(tmp) / "page")],
             ref.label,
+            data,
         )
         found = sorted(Path(tmp).glob("page*"))
         if not found:
@@ -334,8 +379,8 @@ class _Located(PageRef):
     __slots__ = ("_label",)
     _label: str
 
-    def __init__(self, path: str, page_index: int, kind: str, *, label_of: PageRef) -> None:
-        super().__init__(path, page_index, kind)
+    def __init__(self, path: str, page_index: int, kind: str, *, label_of: PageRef, password: str | None = None) -> None:
+        super().__init__(path, page_index, kind, password=password)
         object.__setattr__(self, "_label", label_of.label)
 
     @property
@@ -354,12 +399,13 @@ def _shipped_page(ref: PageRef, data: bytes) -> Gray:
 def page_bytes(ref: PageRef) -> bytes:
     """The page alone, as the bytes of a one-page file a worker can read without the
     whole file: a PDF page copied with its image as it is (never decoded or re-encoded), an
-    image file as it is, one frame of a multi-frame TIFF saved losslessly as a TIFF."""
+    image file as it is, one frame of a multi-frame TIFF saved losslessly as a TIFF. A page
+    of an encrypted PDF comes decrypted (it needs no password)."""
     if ref.kind == "pdf":
         from pypdf import PdfWriter
 
         writer = PdfWriter()
-        writer.add_page(_reader(str(ref.path)).pages[ref.page_index])
+        writer.add_page(_reader(ref).pages[ref.page_index])
         buf = io.BytesIO()
         writer.write(buf)
         return buf.getvalue()

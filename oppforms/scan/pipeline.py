@@ -127,7 +127,7 @@ def _jobs(refs: list[PageRef], ocr: Callable[[], OcrEngine] | None, executor: Ex
     this one)."""
     for ref in refs:
         if executor.ship:
-            ref = replace(ref, load_from=page_bytes(ref))
+            ref = replace(ref, load_from=page_bytes(ref), password=None)  # the page comes decrypted
         elif executor.remote:
             ref = replace(ref, load_from=str(Path(ref.path).resolve()))
         yield _PageJob(ref, ocr, executor.remote)
@@ -189,6 +189,7 @@ def read_scanned(
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
     executor: Executor | None = None,
+    passwords: Sequence[str] = (),
 ) -> list[Record]:
     """See :func:`oppforms.scan.read_scanned`."""
     files = expand_inputs(Path(path))
@@ -203,6 +204,7 @@ def read_scanned(
         ocr=ocr,
         accept_confidence=accept_confidence,
         executor=executor,
+        passwords=passwords,
     )
     for file in run.files:
         if file.error is not None:
@@ -224,6 +226,7 @@ def read_scanned_files(
     ocr: Callable[[], OcrEngine] | None = None,
     accept_confidence: float = 90.0,
     executor: Executor | None = None,
+    passwords: Sequence[str] = (),
 ) -> ScanRun:
     """See :func:`oppforms.scan.read_scanned_files`."""
     return _read_files(
@@ -235,6 +238,7 @@ def read_scanned_files(
         ocr=ocr,
         accept_confidence=accept_confidence,
         executor=executor,
+        passwords=passwords,
     )[0]
 
 
@@ -248,6 +252,7 @@ def _read_files(
     ocr: Callable[[], OcrEngine] | None,
     accept_confidence: float,
     executor: Executor | None = None,
+    passwords: Sequence[str] = (),
 ) -> tuple[ScanRun, list[PageResult]]:
     if jobs < 1:
         raise UsageError("jobs must be 1 or more")
@@ -265,7 +270,7 @@ def _read_files(
     names: dict[str, str] = {}
     for path, name in files:
         try:
-            mine = list_pages(Path(path))
+            mine = list_pages(Path(path), passwords)
         except OppformsError as exc:  # MissingDependencyError too: said for this file
             mine, error = [], exc
         else:
