@@ -82,7 +82,8 @@ def archive_add(archive_dir: Path, inputs: tuple[Path, ...], issued: Path | None
     """Read returned forms as 'extract' does and archive each one: one package per document.
 
     The same document again is recognised (duplicate); a changed one is a new version.
-    Exit code 1 when some form could not be archived.
+    A form whose document was purged when its retention ended is not archived again (purged).
+    Exit code 1 when some form could not be archived (failed or purged).
     """
     import logging
 
@@ -107,8 +108,9 @@ def archive_add(archive_dir: Path, inputs: tuple[Path, ...], issued: Path | None
             line += f": {r.reason}"
         click.echo(line, err=True)
     click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing archived", err=True)
-    if counts.get("failed"):
-        raise BatchIncomplete(f"{counts['failed']} form(s) or file(s) could not be archived")
+    refused = counts.get("failed", 0) + counts.get("purged", 0)
+    if refused:
+        raise BatchIncomplete(f"{refused} form(s) or file(s) could not be archived")
 
 
 @archive.command("verify", epilog="Example: oppforms archive verify archief/")
@@ -255,7 +257,8 @@ def archive_due(archive_dir: Path, on: str | None, as_json: bool) -> None:
   oppforms archive purge archief/ --execute --issued out/
 """)
 @click.argument("archive_dir", metavar="ARCHIVE", type=_ARCHIVE_DIR)
-@click.option("--on", "on", metavar="YYYY-MM-DD", help="The day to purge as of (default: today).")
+@click.option("--on", "on", metavar="YYYY-MM-DD",
+              help="The day to purge as of (default: today); a later day only without --execute, to look ahead.")
 @click.option("--execute", is_flag=True, help="Really delete (without it: a dry run that changes nothing).")
 @click.option("--issued", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A fill output folder: redact its registry entries of purged documents and remove their PDFs.")

@@ -22,6 +22,7 @@ from oppforms.archive import (
     add,
     add_record,
     check_pdfa,
+    due,
     history,
     index_rows,
     init_archive,
@@ -541,19 +542,20 @@ def test_the_index_has_one_row_per_package_and_no_health_data(filled_archive: Pa
 def test_left_due_hold_release_and_purge_follow_the_retention_term(filled_archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = str(filled_archive)
     number = PUPILS[0]["leerling.nummer"]
-    assert cli(capsys, "archive", "left", a, "--pupil", number, "--date", "2027-07-15")[0] == 0
-    code, out, _ = cli(capsys, "archive", "due", a, "--on", "2029-07-14", "--json")
+    # dates in the past: --execute deletes only what is due by today
+    assert cli(capsys, "archive", "left", a, "--pupil", number, "--date", "2021-07-15")[0] == 0
+    code, out, _ = cli(capsys, "archive", "due", a, "--on", "2023-07-14", "--json")
     assert code == 0 and json.loads(out)["due"] == []
-    code, out, _ = cli(capsys, "archive", "due", a, "--on", "2029-07-15", "--json")
+    code, out, _ = cli(capsys, "archive", "due", a, "--on", "2023-07-15", "--json")
     (item,) = json.loads(out)["due"]
-    assert item["leerlingnummer"] == number and item["due"] == "2029-07-15" and item["left"] == "2027-07-15"
+    assert item["leerlingnummer"] == number and item["due"] == "2023-07-15" and item["left"] == "2021-07-15"
     assert cli(capsys, "archive", "hold", a, "--pupil", number, "--reason", "bezwaarprocedure")[0] == 0
-    code, out, _ = cli(capsys, "archive", "purge", a, "--on", "2030-01-01", "--execute", "--json")
+    code, out, _ = cli(capsys, "archive", "purge", a, "--on", "2024-01-01", "--execute", "--json")
     res = json.loads(out)
     assert res["purged"] == [] and len(res["held"]) == 1
     assert len(list((filled_archive / "packages").iterdir())) == 3
     assert cli(capsys, "archive", "release", a, "--pupil", number)[0] == 0
-    code, out, _ = cli(capsys, "archive", "purge", a, "--on", "2030-01-01", "--execute", "--json")
+    code, out, _ = cli(capsys, "archive", "purge", a, "--on", "2024-01-01", "--execute", "--json")
     assert code == 0 and len(json.loads(out)["purged"]) == 1
     assert len(list((filled_archive / "packages").iterdir())) == 2
     assert cli(capsys, "archive", "verify", a)[0] == 0
@@ -625,10 +627,10 @@ def test_after_a_purge_nothing_in_the_archive_holds_the_pupils_data_and_issued_e
     list(add(archive, files, issued=out))
     a = str(archive)
     gone, kept = PUPILS[0], PUPILS[1]
-    cli(capsys, "archive", "left", a, "--pupil", gone["leerling.nummer"], "--date", "2026-01-01")
+    cli(capsys, "archive", "left", a, "--pupil", gone["leerling.nummer"], "--date", "2021-01-01")
     cli(capsys, "archive", "hold", a, "--pupil", kept["leerling.nummer"], "--reason", "klacht van ouders")
-    cli(capsys, "archive", "left", a, "--pupil", kept["leerling.nummer"], "--date", "2026-01-01")
-    code, _, err = cli(capsys, "archive", "purge", a, "--on", "2029-01-01", "--execute", "--issued", str(out))
+    cli(capsys, "archive", "left", a, "--pupil", kept["leerling.nummer"], "--date", "2021-01-01")
+    code, _, err = cli(capsys, "archive", "purge", a, "--on", "2024-01-01", "--execute", "--issued", str(out))
     assert code == 0, err
     everything = all_bytes(archive)
     others = json.dumps(PUPILS[1:], ensure_ascii=False)
@@ -644,13 +646,124 @@ def test_after_a_purge_nothing_in_the_archive_holds_the_pupils_data_and_issued_e
     assert (out / f"{kept['leerling.nummer']}.pdf").exists()
     assert gone["leerling.naam"].encode("utf-8") not in all_bytes(out / ".oppforms")
     ledger = [json.loads(line) for line in (archive / "ledger.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [e["date"] for e in ledger if e["event"] == "purge"] == ["2029-01-01"]
+    assert [e["date"] for e in ledger if e["event"] == "purge"] == ["2024-01-01"]
     assert verify(archive).ok
 
 
 def test_purge_with_issued_but_without_execute_is_refused(filled_archive: Path, issued: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "archive", "purge", str(filled_archive), "--issued", str(issued))
     assert code == 2 and "--execute" in err
+
+
+def test_a_purged_document_is_not_archived_again(archive: Path, issued: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-running 'add' on the same folder after a purge must not bring the deleted form
+    back as a package without a leaving date (never due)."""
+    a = str(archive)
+    files = [str(f) for f in forms(issued)]
+    assert cli(capsys, "archive", "add", a, *files)[0] == 0
+    gone = PUPILS[0]
+    gone_file = next(f for f in forms(issued) if read_pdf(f).records[0].fields["leerling.nummer"] == gone["leerling.nummer"])
+    gone_record = read_pdf(gone_file).records[0].to_json() | {"source": str(gone_file)}
+    assert cli(capsys, "archive", "left", a, "--pupil", gone["leerling.nummer"], "--date", "2021-07-31")[0] == 0
+    code, _, err = cli(capsys, "archive", "purge", a, "--execute")
+    assert code == 0 and "1 package(s) purged" in err, err
+    purge_line = next(json.loads(line) for line in (archive / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+                      if '"purge"' in line)
+    before = tree_hash(archive), (archive / "ledger.jsonl").read_bytes()
+
+    code, out, err = cli(capsys, "archive", "add", a, *files, "--json")
+    assert code == 1, err
+    results = {r["source"]: r for r in map(json.loads, out.splitlines())}
+    refused = results[str(gone_file)]
+    assert refused["status"] == "purged" and refused["package"] == "" and refused["document"] == gone_record["document"]
+    assert sorted(r["status"] for r in results.values()) == ["duplicate", "duplicate", "purged"]
+    line = next(line for line in err.splitlines() if line.startswith("purged"))
+    assert gone_file.name in line and gone_record["document"] in line
+    assert f"deleted on {purge_line['at'][:10]} when its retention ended; it is not archived again" in line
+    assert "1 purged" in err and "1 form(s) or file(s) could not be archived" in err
+    for value in (gone["leerling.naam"], gone["hulpvraag.leerling"][:30]):  # the file's name, no values
+        assert value not in err and value not in out
+    assert (tree_hash(archive), (archive / "ledger.jsonl").read_bytes()) == before  # nothing written
+    # a changed version of that document (a signature added) is refused too
+    gone_record["signed"]["akkoord.opvoeders.start.handtekening"] = True
+    result = add_record(archive, gone_record)
+    assert result.status == "purged" and not result.package
+    assert (tree_hash(archive), (archive / "ledger.jsonl").read_bytes()) == before
+    assert due(archive, on="2100-01-01").due == ()
+    assert verify(archive).ok
+
+
+def test_a_new_form_of_a_pupil_who_left_gets_the_leaving_date(filled_archive: Path, issued: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = forms(issued)[0]
+    base = read_pdf(source).records[0].to_json() | {"source": str(source)}
+    number = base["fields"]["leerling.nummer"]
+    assert cli(capsys, "archive", "left", str(filled_archive), "--pupil", number, "--date", "2027-07-15")[0] == 0
+    other = version_record(base, doelen__school="Een nieuw doel.") | {"document": "ZZ9ZZ9ZZ"}  # a new document id
+    result = add_record(filled_archive, other)
+    assert result.status == "new version" and result.previous
+    state = packages(filled_archive)[result.package]
+    assert (state.left, state.due) == ("2027-07-15", "2029-07-15")
+
+
+def test_purge_execute_on_a_day_after_today_is_refused_and_a_dry_run_may_look_ahead(
+    filled_archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    from oppforms.archive import purge
+    from oppforms.errors import UsageError
+
+    a = str(filled_archive)
+    today = dt.date.today()
+    number = PUPILS[0]["leerling.nummer"]
+    cli(capsys, "archive", "left", a, "--pupil", number, "--date", (today - dt.timedelta(days=400)).isoformat())
+    later = (today + dt.timedelta(days=800)).isoformat()  # the package is due within two years from now
+    before = tree_hash(filled_archive), (filled_archive / "ledger.jsonl").read_bytes()
+    code, out, err = cli(capsys, "archive", "purge", a, "--on", later, "--execute", "--json")
+    assert code == 2 and out == ""
+    assert f"--on {later} is after today ({today.isoformat()})" in err and "without --execute" in err
+    with pytest.raises(UsageError):
+        purge(filled_archive, on=later, execute=True)
+    assert (tree_hash(filled_archive), (filled_archive / "ledger.jsonl").read_bytes()) == before
+    assert len(list((filled_archive / "packages").iterdir())) == 3
+    code, out, err = cli(capsys, "archive", "purge", a, "--on", later, "--json")  # a preview
+    assert code == 0 and len(json.loads(out)["purged"]) == 1 and "nothing was changed" in err
+    assert (tree_hash(filled_archive), (filled_archive / "ledger.jsonl").read_bytes()) == before
+    # today itself is allowed (not due yet: nothing purged)
+    code, out, _ = cli(capsys, "archive", "purge", a, "--on", today.isoformat(), "--execute", "--json")
+    assert code == 0 and json.loads(out)["purged"] == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_the_archive_is_readable_by_its_owner_only_whatever_the_umask(
+    tmp_path: Path, issued: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import stat
+
+    root = tmp_path / "archief"
+    old = os.umask(0o022)
+    try:
+        a = str(root)
+        assert cli(capsys, "archive", "init", a, "--organization", "Het Voorbeeld College")[0] == 0
+        assert cli(capsys, "archive", "add", a, str(forms(issued)[0]))[0] == 0
+        number = PUPILS[0]["leerling.nummer"]
+        assert cli(capsys, "archive", "hold", a, "--pupil", number, "--reason", "bezwaarprocedure")[0] == 0
+        paths = [root, *root.rglob("*")]
+        assert any(p.name == "original.pdf" for p in paths) and (root / "holds.json").is_file()
+        open_to_others = [(str(p.relative_to(root)), oct(stat.S_IMODE(p.stat().st_mode)))
+                          for p in paths if p.stat().st_mode & 0o077]
+        assert open_to_others == []
+        for p in paths:
+            assert stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600), p
+        # an archive an older oppforms made with the umask's modes: the next command that
+        # writes makes its package folders private
+        (root / "packages").chmod(0o755)
+        (root / ".staging").chmod(0o755)
+        assert cli(capsys, "archive", "release", a, "--pupil", number)[0] == 0
+        assert stat.S_IMODE((root / "packages").stat().st_mode) == 0o700
+        assert stat.S_IMODE((root / ".staging").stat().st_mode) == 0o700
+    finally:
+        os.umask(old)
 
 
 # ---------------------------------------------------------------------------------------
@@ -805,14 +918,14 @@ def test_a_purge_interrupted_after_its_ledger_line_is_finished_and_the_archive_v
 
     retention = importlib.import_module("oppforms.archive.retention")
     a = str(filled_archive)
-    cli(capsys, "archive", "left", a, "--pupil", PUPILS[0]["leerling.nummer"], "--date", "2026-01-01")
+    cli(capsys, "archive", "left", a, "--pupil", PUPILS[0]["leerling.nummer"], "--date", "2021-01-01")
 
     def dies(store: Any, package: str) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(retention, "_remove", dies)
     with pytest.raises(KeyboardInterrupt):
-        retention.purge(filled_archive, on="2029-01-01", execute=True)
+        retention.purge(filled_archive, on="2024-01-01", execute=True)
     monkeypatch.undo()
     assert len(list((filled_archive / "packages").iterdir())) == 3  # the ledger says purged; the files are still there
     report = verify(filled_archive)

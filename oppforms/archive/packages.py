@@ -12,7 +12,12 @@ SHA-512 manifests and tag manifests::
 
 A package is made in ``.staging/<id>/``, recorded in the ledger (with the SHA-256 of both
 tag manifests) and only then renamed into ``packages/``; the next command that takes the
-lock finishes a rename an interruption left undone, and removes half-made packages.
+lock finishes a rename an interruption left undone, and removes half-made packages. Its
+folders are 0700 and its files 0600, whatever the umask.
+
+A form whose document id the archive purged (its retention ended) is not archived again
+(``purged``): re-running ``add`` on the same folder each term must not bring deleted data
+back, as a package that nobody gives a leaving date again that would never be due.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from . import store as _store
 from .originals import Located, ScanIndex, build_original, locate_inputs, source_file
 from .preservation import make_pdfa
 from .state import PackageState, current, pupil_of, read_record
-from .store import Store, file_sha256, new_package_id, utc_now
+from .store import DIR_MODE, FILE_MODE, Store, file_sha256, make_private, new_package_id, private_dir, utc_now
 
 CHECKSUMS = ("sha256", "sha512")
 TAG_MANIFESTS = tuple(f"tagmanifest-{a}.txt" for a in CHECKSUMS)
@@ -48,7 +53,10 @@ class AddResult:
     ``added``, ``new version`` (a new package following ``previous``), ``duplicate``
     (already archived as ``package``), ``part of`` (a file whose pages all went into a form
     whose first page is in another file, as phone photos do: that form's result is its
-    outcome; ``reason`` names the file), or ``failed`` (``reason`` says why, without values)."""
+    outcome; ``reason`` names the file), ``purged`` (a package of this document id was
+    deleted when its retention ended: not archived again; ``reason`` gives the date), or
+    ``failed`` (``reason`` says why, without values). ``purged`` and ``failed`` are forms
+    not archived."""
 
     source: str
     status: str
@@ -126,6 +134,12 @@ def _add(
     document = str(data.get("document", ""))
     method = str(data.get("method", ""))
     version = str(data.get("version", spec.version))
+    try:  # before the work of copying and converting; the check under the lock below decides
+        refused = _purged(source, document, current(store))
+    except InputError:  # a ledger line being written by another process: the lock will tell
+        refused = None
+    if refused is not None:
+        return refused
     original = build_original(
         record, method=method, source=source, document=document, form_id=spec.form_id, passwords=passwords, scans=scans,
         paths=paths,
@@ -160,6 +174,9 @@ def _add(
     with store.locked():
         recover(store)
         states = current(store)
+        refused = _purged(source, document, states)
+        if refused is not None:
+            return refused
         same, previous = _earlier(store, states, document, pupil, mine)
         if same:
             return AddResult(source, "duplicate", same, document, reason="this document is archived already, unchanged")
@@ -174,6 +191,18 @@ def _add(
         _rename_in(stage, store.package_dir(pid))
         _inherit(store, states, previous, pid)
     return AddResult(source, "new version" if previous else "added", pid, document, previous)
+
+
+def _purged(source: str, document: str, states: Mapping[str, PackageState]) -> AddResult | None:
+    """The refusal of a form whose document id had a package purged (its retention ended),
+    or None. Only the document id can be known: a purge keeps no pupil number."""
+    if not document:
+        return None
+    dates = sorted(s.purged for s in states.values() if s.purged and s.document == document)
+    if not dates:
+        return None
+    return AddResult(source, "purged", document=document,
+                     reason=f"document {document} was deleted on {dates[-1]} when its retention ended; it is not archived again")
 
 
 def _rename_in(stage: Path, target: Path) -> None:
@@ -250,7 +279,7 @@ def _write_bag(
 
     if stage.exists():
         shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    private_dir(stage)
     (stage / "original.pdf").write_bytes(original)
     (stage / "pdfa.pdf").write_bytes(pdfa)
     (stage / "record.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -264,10 +293,13 @@ def _write_bag(
         info["External-Identifier"] = document
     with _store._THREAD_LOCK:  # make_bag changes the working directory while it runs
         bagit.make_bag(str(stage), info, processes=1, checksums=list(CHECKSUMS))
-    for path in stage.rglob("*"):
+    for path in stage.rglob("*"):  # bagit writes with the umask's modes: the owner's only
         if path.is_file():
+            os.chmod(path, FILE_MODE)
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
+        elif path.is_dir():
+            os.chmod(path, DIR_MODE)
 
 
 def _inherit(store: Store, states: Mapping[str, PackageState], previous: str, pid: str) -> None:
@@ -294,10 +326,13 @@ def recover(store: Store) -> list[str]:
     ledger records but that is still in ``.staging/`` is renamed in when its tag manifests
     are the ones recorded; a package the ledger records as purged is removed; anything else
     in ``.staging/`` is a half-made package (or a purged one) and is removed. Returns the
-    ids of the packages moved in."""
+    ids of the packages moved in. ``packages/`` and ``.staging/`` are made private (0700)
+    when an older oppforms made them with the umask's mode."""
+    make_private(store.packages)
     if not store.staging.exists():
-        store.staging.mkdir(parents=True, exist_ok=True)
+        private_dir(store.staging)
         return []
+    make_private(store.staging)
     states = current(store)
     moved = []
     for pid, gone in states.items():

@@ -1,5 +1,6 @@
 """Retention: when a pupil left (and so when each package is due), legal holds, what is
-due, and purging what is due and not held.
+due, and purging what is due and not held (as of today or an earlier day; a later day only
+in a dry run, to look ahead).
 
 The term is the archive's (``archive init --retention-years``, default 2: the sector
 guideline for the leerlingdossier keeps it until two years after the pupil left school).
@@ -24,7 +25,7 @@ from ..errors import InputError, RecordError, UsageError
 from ..issued import STATE_DIR, issued_folder
 from .packages import recover
 from .state import PackageState, current, packages_of_pupil, pupil_of, read_record
-from .store import Store, file_sha256
+from .store import Store, file_sha256, private_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +229,15 @@ def purge(archive: Path, *, on: str | None = None, execute: bool = False, issued
     what would be deleted and change nothing. The ledger keeps that a package id was
     purged on a date. With ``issued`` (a fill output folder), the registry entries of every
     purged document lose their file name, row and values, and the issued PDF is removed
-    when it is still the file that was issued."""
+    when it is still the file that was issued. ``on`` after today is for a dry run only
+    (a preview): executed, it would delete packages whose retention has not ended
+    (:class:`UsageError`)."""
     store = Store.open(archive)
+    if execute and on:
+        day, today = _iso(on, "--on"), dt.date.today().isoformat()
+        if day > today:
+            raise UsageError(f"--on {day} is after today ({today}): --execute deletes only what is due today or "
+                             "earlier; without --execute it shows what would be due then")
     if not execute:
         listing = _due(store, current(store), on)
         return PurgeResult(listing.on, False, listing.due, listing.held)
@@ -253,7 +261,7 @@ def _remove(store: Store, package: str) -> None:
     src = store.package_dir(package)
     if not src.exists():
         return
-    store.staging.mkdir(parents=True, exist_ok=True)
+    private_dir(store.staging)
     dst = store.staging / f"purge-{package}"
     os.replace(src, dst)
     shutil.rmtree(dst, ignore_errors=True)

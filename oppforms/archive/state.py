@@ -66,7 +66,8 @@ def replay(entries: Iterable[LedgerEntry], retention_years: int) -> dict[str, Pa
         elif e.event == "purge":
             pid = str(d["package"])
             if pid in out:
-                out[pid] = replace(out[pid], purged=str(d.get("date", d.get("at", "")))[:10])
+                # the day it was deleted (the line's time), not the day the purge looked at (--on)
+                out[pid] = replace(out[pid], purged=str(d.get("at") or d.get("date", ""))[:10])
     return out
 
 

@@ -10,6 +10,9 @@
       .staging/           packages being made; never looked at by verify
       .lock               taken by every command that writes
 
+Everything in it is its owner's only, whatever the umask: folders 0700, files 0600 (it holds
+special-category data about minors), as the filled PDFs are.
+
 Each ledger line is one JSON object with ``seq`` (1, 2, …), ``at`` (UTC, ISO 8601),
 ``event`` and ``prev``: the SHA-256 of the previous line's bytes (64 zeros for the first).
 It holds package ids, document ids, dates and digests, never a pupil's name, number or
@@ -24,6 +27,7 @@ import hashlib
 import json
 import os
 import secrets
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -43,6 +47,9 @@ FORMAT = "oppforms-archive/1"
 GENESIS = "0" * 64
 #: The sector guideline for the leerlingdossier: kept until two years after the pupil left.
 DEFAULT_RETENTION_YEARS = 2
+#: The modes of the archive's folders and files: its owner's only, whatever the umask.
+DIR_MODE = 0o700
+FILE_MODE = 0o600
 
 _THREAD_LOCK = threading.RLock()
 
@@ -118,8 +125,9 @@ class Store:
         if root.exists() and any(p.name not in {".lock"} for p in root.iterdir()):
             raise UsageError(f"{root}: exists and is not empty; give a new or empty folder")
         store = cls(root)
-        (root / PACKAGES).mkdir(parents=True, exist_ok=True)
-        (root / STAGING).mkdir(exist_ok=True)
+        private_dir(root)  # a folder given (empty) keeps its mode; packages/ and .staging/ are private
+        private_dir(root / PACKAGES)
+        private_dir(root / STAGING)
         settings = {"format": FORMAT, "organization": organization.strip(), "retention_years": retention_years, "created": utc_now()}
         with store.locked():
             atomic_write_bytes(root / SETTINGS, json.dumps(settings, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
@@ -150,7 +158,7 @@ class Store:
         """Hold the archive's lock (waits for another process that holds it)."""
         import fcntl
 
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         with _THREAD_LOCK:
             fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
             try:
@@ -245,6 +253,35 @@ class Store:
 
     def write_holds(self, holds: Mapping[str, Mapping[str, str]]) -> None:
         atomic_write_bytes(self.root / HOLDS, json.dumps(holds, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8") + b"\n")
+
+
+def private_dir(path: Path) -> None:
+    """Make the folder ``path`` when it is missing (its parents as ``mkdir -p`` does), its
+    owner's only (0700) whatever the umask; an existing folder is left as it is."""
+    try:
+        path.mkdir(mode=DIR_MODE)
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            return
+    os.chmod(path, DIR_MODE)  # mkdir's mode is masked by the umask
+
+
+def make_private(path: Path) -> None:
+    """Give an existing folder 0700 (or a file 0600) when it has another mode: the next
+    command that writes protects a folder an older oppforms made with the umask's mode.
+    A folder this user cannot change (another owner's) is left as it is."""
+    try:
+        mode = path.stat().st_mode
+        want = DIR_MODE if stat.S_ISDIR(mode) else FILE_MODE
+        if stat.S_IMODE(mode) != want:
+            os.chmod(path, want)
+    except OSError:
+        pass
 
 
 def file_sha256(path: Path) -> str:
