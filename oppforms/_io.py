@@ -168,7 +168,7 @@ def _place_new(tmp: str, target: str) -> None:
 
 
 def _exists(target: str) -> OutputError:
-    return OutputError(N_("{file}: exists already (use overwrite to replace it)").format(file=target))
+    return OutputError(N_("{file}: exists already (written meanwhile by another run?); use --overwrite to replace it").format(file=target))
 
 
 def _cannot_write(target: str, exc: OSError) -> OutputError:

@@ -28,6 +28,7 @@ import hmac
 import json
 import os
 import secrets
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -71,6 +72,9 @@ class FillResult:
     continued: tuple[str, ...] = ()
     #: the SMART check's warnings for the record's goals and actions (never a refusal)
     warnings: tuple[str, ...] = ()
+    #: filled without a records key (leerlingnummer): its file is named by its row, and
+    #: returned forms, the signature list and the archive cannot find the pupil by number
+    keyless: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,8 @@ class _Job:
     spec_source: str
     earlier: _Issued | None
     print_copy: bool
+    #: the document the registry says the file ``rel`` holds, when another one's
+    owner: str | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -180,9 +186,16 @@ def _append_issued(out_dir: str, entry: dict[str, object], values_json: bytes) -
     JSON as its last member, ``"values"``."""
     fh = _REGISTRY.get(out_dir)
     if fh is None:
-        folder = Path(out_dir) / STATE_DIR / "issued"
-        folder.mkdir(parents=True, exist_ok=True)
-        fh = open(folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl", "ab")  # noqa: SIM115
+        # the registry holds every value filled in: its folders and files are the owner's
+        # alone (0700, 0600), as the forms are, whatever the umask
+        state = Path(out_dir) / STATE_DIR
+        folder = state / "issued"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for private in (state, folder):
+            if private.stat().st_mode & 0o077:
+                private.chmod(0o700)
+        name = folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        fh = os.fdopen(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o600), "ab")
         _REGISTRY[out_dir] = fh
     # orjson's JSON of the entry (no spaces) in a tenth of json's time; read back by any JSON reader
     head = _orjson_dumps(entry) if _orjson_dumps is not None else json.dumps(entry, ensure_ascii=False).encode("utf-8")
@@ -288,8 +301,14 @@ def _run_job(job: _Job) -> FillResult:
     if _already_issued(job, digest):
         return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by an earlier run"), job.doc_id)
     target = os.path.join(out_dir, job.rel)
-    if not job.overwrite and os.path.exists(target):
-        return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
+    if os.path.exists(target):
+        if not job.overwrite:
+            return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
+        if job.owner is not None:  # --overwrite replaces a form by a newer one of the same record, never another's
+            return failed(N_(
+                "the file is the form of another record (document {document}: another pupil, or a row without "
+                "leerlingnummer), not replaced: give this record its leerlingnummer, or another name with --name"
+            ).format(document=job.owner))
     try:
         filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
         data = encrypt(filled.data, job.password) if job.password else filled.data
@@ -317,7 +336,7 @@ def _run_job(job: _Job) -> FillResult:
         reason = N_("continued on added pages: {fields}").format(fields=", ".join(filled.continued))
     warnings = tuple(str(w) for w in check_smart(values, template.spec))
     return FillResult(job.source, job.row, "ok", job.rel, reason, job.doc_id, filled.page_count, filled.continued,
-                      warnings)
+                      warnings, keyless=not values.get(template.spec.records.key))
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,6 +358,8 @@ class _Plan:
     name_fields: tuple[str, ...] = ()
     issued: dict[str, _Issued] = field(default_factory=dict)
     print_copies: bool = False
+    #: file (as the namer compares names: NFC, case folded) → the document last issued in it
+    owners: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.name_fields = (self.spec.records.key, *self.namer.fields)
@@ -365,13 +386,16 @@ class _Plan:
                 )
         identity = f"{self.spec.form_id}|{key}" if key and not self.identity_by_row else f"{record.source}|{record.row}|{key}"
         rel = self.namer.name(values, record.row)
+        doc_id = document_id(self.secret, identity)
+        owner = self.owners.get(unicodedata.normalize("NFC", rel).casefold())
         return _Job(
             source=record.source,
             row=record.row,
             raw=record.raw,
             rel=rel,
-            doc_id=(doc_id := document_id(self.secret, identity)),
+            doc_id=doc_id,
             earlier=self.issued.get(doc_id),
+            owner=owner if owner is not None and owner != doc_id else None,
             print_copy=self.print_copies,
             password=record.password,
             flatten=self.flatten,
@@ -435,6 +459,7 @@ def fill_many(
         str(e["document"]): _Issued(str(e.get("record_sha256")), str(e.get("file")), str(e.get("pdf_sha256")))
         for e in read_issued(out_dir)
     }
+    owners = {unicodedata.normalize("NFC", i.file).casefold(): doc for doc, i in issued.items()}
     plan = _Plan(
         spec=spec,
         out_dir=out_dir,
@@ -445,6 +470,7 @@ def fill_many(
         identity_by_row=identity_by_row,
         issued=issued,
         print_copies=print_copies,
+        owners=owners,
     )
 
     def planned() -> Iterator[_Job | FillResult]:

@@ -239,6 +239,15 @@ def fill(
     counts = [_("{n} filled", n=ok), _("{n} already done", n=skipped), _("{n} failed", n=len(failed))]
     if continued:
         counts.append(_("{n} with continuation pages", n=continued))
+    keyless = [r.row for r in results if r.keyless]
+    if keyless and not quiet:
+        click.echo("oppforms: " + _n(
+            "{n} row without {field} (row {rows}): its form is named by its row, and returned forms, the list of "
+            "signatures and the archive cannot find the pupil by number",
+            "{n} rows without {field} (rows {rows}): their forms are named by their rows, and returned forms, the "
+            "list of signatures and the archive cannot find these pupils by number",
+            len(keyless), n=len(keyless), field=spec.records.key,
+            rows=", ".join(map(str, keyless[:10])) + (", …" if len(keyless) > 10 else "")), err=True)
     smart = sum(bool(r.warnings) for r in results)
     if smart and not quiet:
         click.echo("oppforms: " + _n("{n} row with SMART warnings (a goal without a measure or time frame); see the "

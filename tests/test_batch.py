@@ -209,6 +209,44 @@ def test_a_changed_record_does_not_overwrite_an_earlier_file_unless_asked(tmp_pa
     assert PdfReader(tmp_path / result.file).get_fields()["schooljaar"]["/V"] == "2027-2028"
 
 
+def test_overwrite_never_replaces_the_form_of_another_record(tmp_path: Path) -> None:
+    """Rows without leerlingnummer are named by their row: the second file's row 2 lands on
+    the first file's rij-2.pdf. --overwrite replaces a form by a newer one of the same
+    record, never another pupil's; what the row lacks is said, and the row fails."""
+    first, second = tmp_path / "klas-a.csv", tmp_path / "klas-b.csv"
+    first.write_text("Naam;Klas\nJan Eerste;2A\n", encoding="utf-8")
+    second.write_text("Naam;Klas\nPiet Tweede;2B\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run("fill", str(first), "-o", str(out))
+    assert done.returncode == 0 and "1 row without leerling.nummer (row 2)" in done.stderr
+    before = (out / "rij-2.pdf").read_bytes()
+    refused = run("fill", str(second), "-o", str(out), "--overwrite")
+    assert refused.returncode == 1 and "the file is the form of another record" in refused.stderr
+    assert (out / "rij-2.pdf").read_bytes() == before
+    other, result = fill_many([{"leerling.naam": "Kees"}, {"leerling.naam": "Piet Tweede"}], out, overwrite=True)
+    assert other.file == "rij-1.pdf" and other.status == "ok" and other.keyless  # the library the same
+    assert result.file == "rij-2.pdf" and result.status == "failed" and "another record" in result.reason
+    [own] = fill_many([dict(SAMPLES[0])], out)
+    assert own.status == "ok" and not own.keyless
+    [newer] = fill_many([dict(SAMPLES[0], schooljaar="2027-2028")], out, overwrite=True)
+    assert newer.status == "ok"  # the same record's own form is still replaced
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_the_registry_of_filled_values_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """The registry holds every value filled in, as the forms do: 0600 files in 0700
+    folders, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        list(fill_many(SAMPLES[:1], tmp_path / "out"))
+    finally:
+        os.umask(old)
+    state = tmp_path / "out" / ".oppforms"
+    for path in [state, *state.rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode & 0o077 == 0, f"{path.relative_to(tmp_path)}: {oct(mode)}"
+
+
 def test_the_report_lists_every_row_and_the_exit_code_says_a_row_failed(tmp_path: Path) -> None:
     rows = [dict(SAMPLES[0]), dict(SAMPLES[1], **{"leerling.klas": "3B\n4A"})]
     data = tmp_path / "rij.json"
