@@ -272,19 +272,24 @@ EPILOG_SIGNATURES = """Examples:
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the list (.xlsx).")
 @click.option("--issued", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="For returned scans: the output folder of the `oppforms fill` that issued them.")
-@click.option("--incomplete", is_flag=True, help="Only pupils with a box that is not 'getekend'.")
+              help="The output folder of the `oppforms fill` that issued the forms: returned scans are "
+                   "verified against it, and every pupil whose form was issued but did not come back is "
+                   "in the list too (Teruggekomen 'nee', every box 'ontbreekt').")
+@click.option("--incomplete", is_flag=True, help="Only pupils with a box that is not 'getekend' (not returned included).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
 def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, incomplete: bool, jobs: int) -> None:
     """Per pupil, which signature boxes are getekend, ontbreekt or controleren.
 
     RECORDS are `oppforms extract` output (.json, .jsonl) or returned forms (PDFs,
-    scans, folders). One row per pupil (leerlingnummer, naam, klas), a column per box
-    (start, tussenevaluatie, eindevaluatie for leerling, opvoeders, zorgcoördinator).
+    scans, folders). One row per pupil (leerlingnummer, naam, klas, teruggekomen), a
+    column per box (start, tussenevaluatie, eindevaluatie for leerling, opvoeders,
+    zorgcoördinator). With --issued, pupils whose form was issued but never came back
+    are listed as well.
     """
     import logging
 
-    from .errors import BatchIncomplete, UsageError
+    from .errors import BatchIncomplete, InputError, UsageError
+    from .issued import read_issued
     from .signatures import load_records, signature_overview, write_signatures_xlsx
     from .spec import current_spec
 
@@ -292,17 +297,27 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
         raise UsageError(f"{output}: the list is written as .xlsx")
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     spec = current_spec()
+    entries = None
+    if issued is not None:
+        entries = [e for e in read_issued(issued) if e.get("form", spec.form_id) == spec.form_id]
+        if not entries:
+            raise InputError(N_("{folder}: no issued forms found (expected the output folder of oppforms fill)").format(
+                folder=issued))
     unread: list[FileResult] = []
-    rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs, unread=unread), spec)
+    rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs, unread=unread), spec,
+                              issued=entries)
     if incomplete:
         rows = [r for r in rows if not r.complete]
     write_signatures_xlsx(rows, output, spec)
     for result in unread:  # a pupil whose form was not read must not just be missing from the list
         click.echo(status_line(result), err=True)
     complete = sum(r.complete for r in rows)
-    click.echo(f"{len(rows)} pupil(s), {complete} with every box signed; wrote {output}", err=True)
+    not_returned = f", {sum(not r.returned for r in rows)} not returned" if issued is not None else ""
+    click.echo(f"{len(rows)} pupil(s), {complete} with every box signed{not_returned}; wrote {output}", err=True)
     if unread:
-        raise BatchIncomplete(f"{len(unread)} file(s) gave no form (see above): their pupils are not in the list")
+        whose = ("their boxes are not in the list (a pupil issued there shows as not returned)" if issued is not None
+                 else "their pupils are not in the list")
+        raise BatchIncomplete(f"{len(unread)} file(s) gave no form (see above): {whose}")
 
 
 EPILOG_SERVE = """Examples:

@@ -8,6 +8,12 @@ text was typed into it) and no other record of the pupil has it signed, else
 document id, else by the source file; several records of one pupil (a form returned
 twice, a later scan with the evaluation signatures) are combined box by box.
 
+Given the issued registry of the fill output folder (``issued``, as
+:func:`oppforms.issued.read_issued` gives it), every pupil whose form was issued but of
+whom no record came back is listed too, every box ``ontbreekt`` and ``returned`` false:
+they are the pupils a school must chase first. A record without a leerlingnummer but
+with the document id of an issued form counts as that form's pupil.
+
 The web app's signature page and the command line both call :func:`signature_overview`;
 :func:`write_signatures_xlsx` writes the list as a spreadsheet (text cells only).
 """
@@ -15,7 +21,7 @@ The web app's signature page and the command line both call :func:`signature_ove
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -81,7 +87,9 @@ def box_columns(spec: FormSpec) -> list[BoxColumn]:
 @dataclass(frozen=True, slots=True)
 class PupilSignatures:
     """One pupil's boxes: ``boxes`` maps each signature field to its status, in the
-    order of :func:`box_columns`; ``sources`` are the files its records came from."""
+    order of :func:`box_columns`; ``sources`` are the files its records came from;
+    ``returned`` is false for a pupil whose form was issued but of whom nothing came back
+    (then every box is ``ontbreekt`` and ``sources`` is empty)."""
 
     key: str
     nummer: str
@@ -89,20 +97,36 @@ class PupilSignatures:
     klas: str
     boxes: dict[str, SignatureStatus]
     sources: tuple[str, ...]
+    returned: bool = True
 
     @property
     def complete(self) -> bool:
         return all(s == SIGNED for s in self.boxes.values())
 
 
-def signature_overview(records: Iterable[Record], spec: FormSpec | None = None) -> list[PupilSignatures]:
-    """Per pupil (sorted by leerlingnummer, then name) the status of every signature box."""
+def signature_overview(
+    records: Iterable[Record], spec: FormSpec | None = None, *, issued: Iterable[Mapping[str, object]] | None = None,
+) -> list[PupilSignatures]:
+    """Per pupil (sorted by leerlingnummer, then name) the status of every signature box.
+
+    ``issued``: the entries of a fill output folder's registry
+    (:func:`oppforms.issued.read_issued`; the latest entry of a document counts, entries of
+    another form are passed over). Each issued pupil of whom no record came back (by
+    leerlingnummer, else document id) is added with every box ``ontbreekt`` and
+    ``returned=False``; several documents of one pupil make one row."""
     spec = spec or current_spec()
     columns = box_columns(spec)
     key_field = spec.records.key
+    issued_values = _issued_values(issued, spec) if issued is not None else {}
+    returned_documents: set[str] = set()
     found: dict[str, dict[str, object]] = {}
     for record in records:
         nummer = record.fields.get(key_field, "").strip()
+        document = record.document.strip().upper()
+        if document:
+            returned_documents.add(document)
+            if not nummer:  # the number was not read: the issued form's pupil
+                nummer = issued_values.get(document, {}).get(key_field, "").strip()
         key = nummer or record.document or record.source
         entry = found.setdefault(
             key,
@@ -135,7 +159,37 @@ def signature_overview(records: Iterable[Record], spec: FormSpec | None = None) 
                 sources=tuple(dict.fromkeys(e["sources"])),  # type: ignore[call-overload]
             )
         )
+    missing: dict[str, PupilSignatures] = {}
+    for document, values in issued_values.items():
+        nummer = values.get(key_field, "").strip()
+        key = nummer or document
+        if document in returned_documents or key in found:
+            continue
+        earlier = missing.get(key)
+        missing[key] = PupilSignatures(
+            key=key,
+            nummer=nummer,
+            naam=values.get(_NAME, "") or (earlier.naam if earlier else ""),
+            klas=values.get(_CLASS, "") or (earlier.klas if earlier else ""),
+            boxes={column.field: MISSING for column in columns},
+            sources=(),
+            returned=False,
+        )
+    out.extend(missing.values())
     return sorted(out, key=lambda p: (p.nummer == "", p.nummer, p.naam.casefold(), p.key))
+
+
+def _issued_values(issued: Iterable[Mapping[str, object]], spec: FormSpec) -> dict[str, dict[str, str]]:
+    """Document id (upper case) → the values issued for it, the latest entry of each
+    document winning; entries of another form, or without values, are passed over."""
+    out: dict[str, dict[str, str]] = {}
+    for entry in issued:
+        document, values = entry.get("document"), entry.get("values")
+        if entry.get("form", spec.form_id) != spec.form_id or not isinstance(document, str) or not document.strip():
+            continue
+        if isinstance(values, Mapping):
+            out[document.strip().upper()] = {str(k): "" if v is None else str(v) for k, v in values.items()}
+    return out
 
 
 #: Spreadsheets, which may well be an extract's export, but whose review column cannot say
@@ -204,8 +258,10 @@ def _json_records(path: Path, spec: FormSpec) -> Iterator[Record]:
 
 
 def write_signatures_xlsx(rows: Sequence[PupilSignatures], path: Path, spec: FormSpec | None = None) -> None:
-    """The overview as an XLSX sheet ``Handtekeningen``: Leerlingnummer, Naam, Klas, a
-    column per box, Compleet (``ja``/``nee``); every cell a text cell. Atomic."""
+    """The overview as an XLSX sheet ``Handtekeningen``: Leerlingnummer, Naam, Klas,
+    Teruggekomen (``ja``/``nee``: ``nee`` for a pupil whose form was issued but of whom
+    nothing came back), a column per box, Compleet (``ja``/``nee``); every cell a text
+    cell. Atomic."""
     import io
 
     from openpyxl import Workbook
@@ -229,11 +285,12 @@ def write_signatures_xlsx(rows: Sequence[PupilSignatures], path: Path, spec: For
             c.font = Font(bold=True)
         return c
 
-    sheet.append([cell(h, bold=True) for h in ("Leerlingnummer", "Naam", "Klas", *(c.heading for c in columns), "Compleet")])
+    headings = ("Leerlingnummer", "Naam", "Klas", "Teruggekomen", *(c.heading for c in columns), "Compleet")
+    sheet.append([cell(h, bold=True) for h in headings])
     for row in rows:
         sheet.append(
-            [cell(row.nummer), cell(row.naam), cell(row.klas), *(cell(row.boxes[c.field]) for c in columns),
-             cell("ja" if row.complete else "nee")]
+            [cell(row.nummer), cell(row.naam), cell(row.klas), cell("ja" if row.returned else "nee"),
+             *(cell(row.boxes[c.field]) for c in columns), cell("ja" if row.complete else "nee")]
         )
     buffer = io.BytesIO()
     book.save(buffer)

@@ -10,8 +10,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from oppforms.batch import fill_many
+from oppforms.issued import read_issued
 from oppforms.records import Record, ReviewItem, empty_values
-from oppforms.signatures import box_columns, signature_overview
+from oppforms.signatures import PupilSignatures, box_columns, signature_overview
 from oppforms.spec import FormSpec
 
 
@@ -64,11 +65,12 @@ def test_the_command_writes_the_list_from_filled_forms_and_from_records(spec: Fo
     assert "2 pupil(s), 1 with every box signed" in run.stderr
     sheet = load_workbook(out).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0][:3] == ["Leerlingnummer", "Naam", "Klas"] and rows[0][-1] == "Compleet"
-    assert rows[1][:3] == ["000007", "=cmd|' /C calc'!A0", "2C"]  # text, never a formula
+    assert rows[0][:4] == ["Leerlingnummer", "Naam", "Klas", "Teruggekomen"] and rows[0][-1] == "Compleet"
+    assert rows[0][4] == "Start: leerling" and len(rows[0]) == 14
+    assert rows[1][:4] == ["000007", "=cmd|' /C calc'!A0", "2C", "ja"]  # text, never a formula
     assert sheet.cell(2, 2).data_type == "s"
-    assert rows[1][3:12] == ["ontbreekt"] * 9 and rows[1][12] == "nee"
-    assert rows[2][3:] == ["getekend"] * 9 + ["ja"]
+    assert rows[1][4:13] == ["ontbreekt"] * 9 and rows[1][13] == "nee"
+    assert rows[2][3:] == ["ja"] + ["getekend"] * 9 + ["ja"]
     incomplete = tmp_path / "alleen.xlsx"
     subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(jsonl), str(tmp_path / "out"), "--incomplete",
                     "-o", str(incomplete)], check=True, capture_output=True, timeout=120)
@@ -110,3 +112,78 @@ def test_a_returned_file_that_gave_no_form_is_named_and_so_is_a_spreadsheet(spec
                           "-o", str(tmp_path / "x.xlsx")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "terug.xlsx: a spreadsheet, not read" in run.stderr and ".jsonl" in run.stderr
     assert [r[0].value for r in load_workbook(tmp_path / "x.xlsx").active.iter_rows(min_row=2)] == ["000009"]
+
+
+def _issued(tmp_path: Path, spec: FormSpec, pupils: list[tuple[str, str, str]]) -> Path:
+    """A fill output folder with one form per (nummer, naam, klas); all fictional."""
+    out = tmp_path / "out"
+    rows = [{"leerling.nummer": n, "leerling.naam": naam, "leerling.klas": klas} for n, naam, klas in pupils]
+    assert all(r.status == "ok" for r in fill_many(rows, out, spec=spec))
+    return out
+
+
+def test_issued_pupils_without_a_returned_form_are_listed_with_every_box_missing(spec: FormSpec, tmp_path: Path) -> None:
+    """The pupils whose form never came back are the ones to chase first: with the issued
+    registry they are in the list, every box ontbreekt, ``returned`` false; a returned one
+    is matched by leerlingnummer, or by document id when its number was not read."""
+    out = _issued(tmp_path, spec, [("000011", "Noor Terug", "1A"), ("000012", "Sem Weg", "1B"),
+                                   ("000013", "Lot Zonder", "1C")])
+    entries = list(read_issued(out))
+    by_nummer = {str(e["values"]["leerling.nummer"]): str(e["document"]) for e in entries}  # type: ignore[index]
+    back = record(spec, "000011", "Noor Terug", signed=("akkoord.leerling.start.handtekening",))
+    unread_number = record(spec, "", "Lot Zonder", source="lot.pdf")
+    unread_number = Record(unread_number.source, unread_number.form, unread_number.version, unread_number.method,
+                           unread_number.fields, unread_number.signed, document=by_nummer["000013"].lower())
+    rows = signature_overview([back, unread_number], spec, issued=entries)
+    assert [(r.nummer, r.naam, r.klas, r.returned) for r in rows] == [
+        ("000011", "Noor Terug", "1A", True), ("000012", "Sem Weg", "1B", False), ("000013", "Lot Zonder", "1A", True)]
+    sem = rows[1]
+    assert set(sem.boxes.values()) == {"ontbreekt"} and len(sem.boxes) == 9 and not sem.complete
+    assert sem.sources == () and sem.key == "000012"
+    assert rows[0].boxes["akkoord.leerling.start.handtekening"] == "getekend"
+    # without the registry, as before: only what came back
+    assert [r.nummer for r in signature_overview([back], spec)] == ["000011"]
+    # the old constructor still works, and means "returned"
+    assert PupilSignatures("k", "1", "A", "1A", {}, ()).returned
+
+
+def test_several_issued_documents_of_one_pupil_make_one_row_and_the_latest_entry_counts(spec: FormSpec) -> None:
+    def entry(document: str, nummer: str, naam: str, klas: str, form: str = spec.form_id) -> dict[str, object]:
+        return {"document": document, "form": form, "file": f"{document}.pdf",
+                "values": {"leerling.nummer": nummer, "leerling.naam": naam, "leerling.klas": klas}}
+
+    entries = [entry("AAAA-1111", "000021", "Fien Oud", "1A"), entry("BBBB-2222", "000021", "Fien Nieuw", "2A"),
+               entry("AAAA-1111", "000021", "Fien Nieuw", "2A"), entry("CCCC-3333", "", "Zonder Nummer", "3A"),
+               entry("DDDD-4444", "000022", "Ander Formulier", "1A", form="another-form")]
+    rows = signature_overview([], spec, issued=entries)
+    assert [(r.key, r.naam, r.klas, r.returned) for r in rows] == [
+        ("000021", "Fien Nieuw", "2A", False), ("CCCC-3333", "Zonder Nummer", "3A", False)]
+    # one of the pupil's documents came back: the pupil is returned, and listed once
+    back = record(spec, "000021", "Fien Nieuw")
+    rows = signature_overview([back], spec, issued=entries)
+    assert [(r.key, r.returned) for r in rows] == [("000021", True), ("CCCC-3333", False)]
+
+
+def test_the_command_with_issued_lists_the_pupils_whose_form_did_not_come_back(spec: FormSpec, tmp_path: Path) -> None:
+    out = _issued(tmp_path, spec, [("000031", "Daan Terug", "2A"), ("000032", "Isa Niet", "2B")])
+    returned = tmp_path / "terug"
+    returned.mkdir()
+    pdf = next(p for p in out.glob("*.pdf") if "000031" in p.name)
+    (returned / pdf.name).write_bytes(pdf.read_bytes())
+    target = tmp_path / "lijst.xlsx"
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(returned), "--issued", str(out),
+                          "--incomplete", "-o", str(target)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "2 pupil(s), 0 with every box signed, 1 not returned" in run.stderr
+    rows = [[c.value for c in row] for row in load_workbook(target).active.iter_rows()]
+    assert rows[0][3] == "Teruggekomen"
+    assert rows[1][:4] == ["000031", "Daan Terug", "2A", "ja"]
+    assert rows[2][:4] == ["000032", "Isa Niet", "2B", "nee"] and rows[2][4:] == ["ontbreekt"] * 9 + ["nee"]
+    # without --issued the command lists only what came back
+    subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(returned), "-o", str(target)],
+                   check=True, capture_output=True, timeout=120)
+    assert [r[0].value for r in load_workbook(target).active.iter_rows(min_row=2)] == ["000031"]
+    # a folder that is no fill output folder is refused, not silently taken as "nothing issued"
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(returned), "--issued", str(returned),
+                          "-o", str(target)], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "no issued forms found" in run.stderr

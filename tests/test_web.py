@@ -421,9 +421,38 @@ def test_the_signature_page_lists_each_pupil_and_filters_the_incomplete(served: 
 
     sheet = load_workbook(io.BytesIO(client.get("/handtekeningen/ontbrekend.xlsx?filter=onvolledig").content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0][:4] == ["Leerlingnummer", "Naam", "Klas", "Start: leerling"]
+    assert values[0][:5] == ["Leerlingnummer", "Naam", "Klas", "Teruggekomen", "Start: leerling"]
     assert [v[0] for v in values[1:]] == ["000001", "000003"]
-    assert values[1][3] == "getekend" and values[1][4] == "ontbreekt" and values[2][4] == "controleren"
+    assert values[1][3] == "ja" and values[1][4] == "getekend" and values[1][5] == "ontbreekt"
+    assert values[2][5] == "controleren"
+
+
+def test_the_signature_page_lists_pupils_whose_filled_form_did_not_come_back(served: tuple[TestClient, WebApp],
+                                                                          spec: FormSpec) -> None:
+    """The pupils to chase first: filled here, never returned. They are on the page (every
+    box ontbreekt, "niet teruggekomen"), in the filter "nog niet compleet", in its Excel
+    list and in the overview's count."""
+    client, web = served
+    _fill(client, web, _csv([_pupil(1), _pupil(2), _pupil(3)]))
+    everyone = {f"{w}__{m}": True for w in ("leerling", "opvoeders", "zorgcoordinator") for m in ("start", "tussen", "eind")}
+    _returned(web, spec, _record(spec, "000001", "Leerling 1", **everyone), status=FileStatus.OK)
+    page = client.get("/handtekeningen").text
+    rows = [_text(part) for part in page.split("<tr>")[2:]]
+    assert [r.split()[0] for r in rows] == ["000001", "000002", "000003"]
+    assert rows[0].startswith(" 000001 Leerling 1 2B teruggekomen") and "ontbreekt" not in rows[0]
+    assert rows[1].startswith(" 000002 Leerling 2 2B niet teruggekomen")
+    assert rows[1].count("ontbreekt") == 9 and "getekend" not in rows[1]
+    assert "3 leerlingen, van wie 2 niet teruggekomen" in _text(page)
+    incomplete = _text(client.get("/handtekeningen?filter=onvolledig").text)
+    assert "000002 Leerling 2 2B niet teruggekomen" in incomplete and "000003" in incomplete
+    assert "000001" not in incomplete
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(client.get("/handtekeningen/ontbrekend.xlsx?filter=onvolledig").content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [v[:4] for v in values[1:]] == [["000002", "Leerling 2", "2B", "nee"], ["000003", "Leerling 3", "2B", "nee"]]
+    assert values[1][4:] == ["ontbreekt"] * 9 + ["nee"]
+    assert "1 van 3 leerlingen met alle handtekeningen" in _text(client.get("/").text)
 
 
 def test_export_gives_the_corrected_records_exactly_as_extract_writes_them(served: tuple[TestClient, WebApp], spec: FormSpec,

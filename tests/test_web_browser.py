@@ -221,10 +221,11 @@ def test_the_signature_page_lists_pupils_and_filters_by_keyboard(page: object, s
     headers = [h.strip() for h in page.locator("table.signatures thead th").all_inner_texts()]  # type: ignore[attr-defined]
     if not headers:
         pytest.skip("no forms came back in this run (the scan test needs tesseract)")
-    assert headers[:3] == ["Leerlingnummer", "Naam", "Klas"] and headers[3].split() == ["Start", "leerling"]
+    assert headers[:4] == ["Leerlingnummer", "Naam", "Klas", "Formulier"] and headers[4].split() == ["Start", "leerling"]
     row = page.locator("table.signatures tbody tr", has_text="004512")  # type: ignore[attr-defined]
-    assert "getekend" in row.locator("td").nth(2).inner_text()  # Start: leerling, signed on the scan
-    assert "ontbreekt" in row.locator("td").nth(3).inner_text()
+    assert row.locator("td").nth(2).inner_text() == "teruggekomen"
+    assert "getekend" in row.locator("td").nth(3).inner_text()  # Start: leerling, signed on the scan
+    assert "ontbreekt" in row.locator("td").nth(4).inner_text()
     shot(page, "handtekeningen")
     page.get_by_label("Alleen leerlingen die nog niet compleet zijn").focus()  # type: ignore[attr-defined]
     page.keyboard.press("Space")  # type: ignore[attr-defined]

@@ -36,11 +36,12 @@ class WebApp(FillPages, ReviewPages, ArchivePages):
 
         ws = self.workspace
         records = ws.records(self.spec)
-        pupils = signature_overview((r.corrected for r in records), self.spec)
+        issued = list(read_issued(ws.issued_dir))
+        pupils = signature_overview((r.corrected for r in records), self.spec, issued=issued)
         return self.render(
             request,
             "home.html",
-            issued=len({str(e["document"]) for e in read_issued(ws.issued_dir)}),
+            issued=len({str(e["document"]) for e in issued}),
             returned=len(ws.returned_files()),
             forms=len(records),
             open_items=len(ws.queue(self.spec)),

@@ -136,9 +136,14 @@ class ReviewPages(Pages):
     # -- handtekeningen ------------------------------------------------------------------
 
     def _pupils(self, request: Request) -> tuple[list[Any], bool]:
+        """Every pupil with a form filled here or returned (a filled form that did not come
+        back: every box ``ontbreekt``, ``returned`` false); ``?filter=onvolledig``: only
+        those not complete."""
+        from ..issued import read_issued
         from ..signatures import signature_overview
 
-        pupils = signature_overview((r.corrected for r in self.workspace.records(self.spec)), self.spec)
+        pupils = signature_overview((r.corrected for r in self.workspace.records(self.spec)), self.spec,
+                                    issued=read_issued(self.workspace.issued_dir))
         incomplete = request.query_params.get("filter") == "onvolledig"
         return ([p for p in pupils if not p.complete] if incomplete else pupils), incomplete
 
@@ -147,7 +152,7 @@ class ReviewPages(Pages):
 
         pupils, incomplete = self._pupils(request)
         return self.render(request, "handtekeningen.html", pupils=pupils, incomplete=incomplete,
-                           columns=box_columns(self.spec))
+                           columns=box_columns(self.spec), not_returned=sum(not p.returned for p in pupils))
 
     def signatures_xlsx(self, request: Request) -> Response:
         from ..signatures import write_signatures_xlsx
