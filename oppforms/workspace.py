@@ -265,6 +265,27 @@ class Workspace:
             self.log(f"bestand ontvangen ({what}, {len(data)} bytes): {upload_id}", db)
         return Upload(upload_id, kind, name, self.root / stored, len(data))
 
+    def upload_names(self) -> dict[str, str]:
+        """What a person reads for a stored upload: its path (whole, and its random file
+        name alone, as messages name it) → the name it was given; longest first, so a path
+        is replaced before the file name within it (see :meth:`shown`)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT stored, name FROM uploads").fetchall()
+        names: dict[str, str] = {}
+        for r in rows:
+            names[str(self.root / r["stored"])] = r["name"]
+            names[Path(r["stored"]).name] = r["name"]
+        return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+
+    @staticmethod
+    def shown(text: str, names: dict[str, str]) -> str:
+        """``text`` with every stored upload named as it was given (``names`` from
+        :meth:`upload_names`)."""
+        for stored, name in names.items():
+            if stored in text:
+                text = text.replace(stored, name)
+        return text
+
     def upload(self, upload_id: str) -> Upload | None:
         with self._connect() as db:
             r = db.execute("SELECT * FROM uploads WHERE id = ?", (upload_id,)).fetchone()
@@ -360,10 +381,12 @@ class Workspace:
 
     def add_returned(self, job_id: str, upload: Upload, result: Any, position: int) -> int:
         """Store one file's extract result (status, reason, notes, records)."""
+        names = self.upload_names()  # a reason may name another file of the form: as it was given
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO files (job, upload, name, status, reason, notes) VALUES (?, ?, ?, ?, ?, ?)",
-                (job_id, upload.id, upload.name, str(result.status), result.reason, json.dumps(list(result.notes))),
+                (job_id, upload.id, upload.name, str(result.status), self.shown(result.reason, names),
+                 json.dumps([self.shown(n, names) for n in result.notes])),
             )
             file_id = int(cur.lastrowid or 0)
             for i, record in enumerate(result.records):
@@ -425,6 +448,15 @@ class Workspace:
                        (job_id, position, record_id, result.status, result.package, result.reason))
             db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
             self.log(f"formulier {record_id} gearchiveerd: {result.status}", db)
+
+    def archived_records(self) -> set[int]:
+        """The records an archive job has put in the archive (added, as a new version, or
+        found there already unchanged)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT DISTINCT record FROM archive_results WHERE status IN ('added', 'new version', 'duplicate')"
+            ).fetchall()
+        return {int(r[0]) for r in rows}
 
     def archive_results(self, job_id: str) -> list[dict[str, Any]]:
         with self._connect() as db:

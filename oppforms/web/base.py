@@ -57,7 +57,8 @@ class Pages:
         )
         self.env.filters["tijd"] = local_time
         self.env.globals.update(htmx=HTMX, status=texts.status, reason=texts.reason, fill_status=texts.fill_status,
-                                job_state=texts.JOB_STATE, archive_status=texts.ARCHIVE_STATUS, label=self.label)
+                                job_state=texts.JOB_STATE, job_kind=texts.JOB_KIND, job_page=texts.JOB_PAGE,
+                                archive_status=texts.ARCHIVE_STATUS, label=self.label)
         self.labels = {f.name: f.label for f in self.spec.fields}
 
     def label(self, field: str | None) -> str:

@@ -98,7 +98,7 @@ class JobRunner:
 
         ws = self.workspace
         uploads = ws.job_uploads(job_id)
-        names = {str(u.path): u.name for u in uploads}
+        names = ws.upload_names()
         try:
             readers = open_sources([u.path for u in uploads], self.spec,
                                    ReadOptions(ignore_unknown=bool(options.get("ignore_unknown"))))
@@ -169,10 +169,9 @@ class JobRunner:
 
 
 def _shown(text: str, names: dict[str, str]) -> str:
-    """A library message with the upload's stored path replaced by the name it was given."""
-    for stored, name in names.items():
-        text = text.replace(stored, name)
-    return text
+    """A library message with the uploads' stored paths and file names replaced by the
+    names they were given."""
+    return Workspace.shown(text, names)
 
 
 def _renamed(result: FillResult, names: dict[str, str]) -> FillResult:

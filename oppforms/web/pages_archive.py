@@ -32,9 +32,10 @@ class ArchivePages(Pages):
         name = f"opp-terug.{fmt}"
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / name
+            names = self.workspace.upload_names()
             with open_writer(target, self.spec) as writer:
                 for stored in self.workspace.records(self.spec):
-                    writer.write(stored.corrected)
+                    writer.write(_as_given(stored.corrected, names))
             data = target.read_bytes()
         kinds = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
         return download(data, name, kinds[fmt])
@@ -53,8 +54,10 @@ class ArchivePages(Pages):
 
     def archive_page(self, request: Request, *, error: str = "", report: Any = None, status_code: int = 200) -> Response:
         records = self.workspace.records(self.spec)
+        archived = self.workspace.archived_records()
         return self.render(request, "archief.html", status_code, rows=self._archive_rows(), error=error, report=report,
-                           ready=sum(not r.corrected.review for r in records),
+                           ready=sum(not r.corrected.review and r.id not in archived for r in records),
+                           archived=sum(r.id in archived for r in records),
                            waiting=sum(bool(r.corrected.review) for r in records), jobs=self.workspace.jobs("archive"))
 
     async def archive_init(self, request: Request) -> Response:
@@ -83,7 +86,9 @@ class ArchivePages(Pages):
         if job is None or job.kind != "archive":
             return self.render(request, "niet-gevonden.html", 404)
         template = "taak-archief-voortgang.html" if request.headers.get("hx-request") else "taak-archief.html"
-        return self.render(request, template, job=job, results=self.workspace.archive_results(job.id))
+        key = self.spec.records.key
+        pupils = {r.id: r.corrected.fields.get(key, "") for r in self.workspace.records(self.spec)}
+        return self.render(request, template, job=job, results=self.workspace.archive_results(job.id), pupils=pupils)
 
     def archive_verify(self, request: Request) -> Response:
         from ..archive import verify
@@ -91,3 +96,23 @@ class ArchivePages(Pages):
         if self._archive_rows() is None:
             return RedirectResponse("/archief", status_code=303)
         return self.archive_page(request, report=verify(self.workspace.archive_dir))
+
+
+def _as_given(record: Any, names: dict[str, str]) -> Any:
+    """``record`` with the stored uploads it names (its pages' files, in its warnings and
+    review reasons) named as they were given: the workspace keeps the stored paths, so the
+    archive finds each page's file; what leaves the web app shows the names people know."""
+    from dataclasses import replace
+
+    from ..workspace import Workspace
+
+    def shown(text: str) -> str:
+        return Workspace.shown(text, names)
+
+    return replace(
+        record,
+        source=shown(record.source),
+        pages=tuple(replace(p, source=shown(p.source)) for p in record.pages),
+        warnings=tuple(shown(w) for w in record.warnings),
+        review=tuple(replace(item, reason=shown(item.reason)) for item in record.review),
+    )

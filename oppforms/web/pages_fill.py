@@ -66,11 +66,12 @@ class FillPages(Pages):
             readers = open_sources([upload.path], self.spec, ReadOptions(ignore_unknown=ignore))
         except OppformsError as exc:
             return self.render(request, "voorbeeld.html", upload=upload, error=str(exc).replace(str(upload.path), upload.name),
-                               rows=[], total=0, good=0, ignore=ignore, notices=[])
+                               rows=[], total=0, good=0, ignore=ignore, notices=[], keyless=[])
         notices = [n.replace(str(upload.path), upload.name) for r in readers for n in r.notices]
         total, verdicts = duplicate_verdicts(readers, self.spec, "error")
         coercer = coercer_for(self.spec)
         good = 0
+        keyless: list[int] = []  # rows without a leerlingnummer: named by their row, not found by number later
         for reader in readers:
             for row in reader:
                 problems: list[tuple[str, str]] = []
@@ -87,12 +88,14 @@ class FillPages(Pages):
                                     for e in errors)
                     warnings = [texts.smart(w, self.label(w.field)) for w in check_smart(row.raw, self.spec)]
                 good += not problems
+                if not problems and not str((row.raw or {}).get(self.spec.records.key) or "").strip():
+                    keyless.append(row.row)
                 rows.append({"row": row.row, "name": (row.raw or {}).get("leerling.naam", ""),
                              "nummer": (row.raw or {}).get(self.spec.records.key, ""),
                              "problems": problems, "warnings": warnings})
             reader.close()
         return self.render(request, "voorbeeld.html", upload=upload, error="", rows=rows, total=total, good=good,
-                           ignore=ignore, notices=notices)
+                           ignore=ignore, notices=notices, keyless=keyless)
 
     async def fill_start(self, request: Request) -> Response:
         upload = self.workspace.upload(request.path_params["upload"])
@@ -108,13 +111,24 @@ class FillPages(Pages):
         job = self.workspace.job(request.path_params["job"])
         if job is None or job.kind != "fill":
             return self.render(request, "niet-gevonden.html", 404)
-        results = self.workspace.fill_results(job.id)
+        results = [self._labelled(r) for r in self.workspace.fill_results(job.id)]
         folder = self.workspace.job_dir(job.id)
         template = "taak-invullen-voortgang.html" if request.headers.get("hx-request") else "taak-invullen.html"
         uploads = self.workspace.job_uploads(job.id)
         return self.render(request, template, job=job, results=results, upload=uploads[0] if uploads else None,
                            has_print=(folder / "afdrukken.pdf").exists(), has_report=(folder / "verslag.csv").exists(),
                            filled=sum(r["status"] != "failed" for r in results))
+
+    _CONTINUED = "continued on added pages: "
+
+    def _labelled(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A fill result whose reason names the fields continued on added pages by their
+        labels, as the preview does, not by their names."""
+        reason = result.get("reason") or ""
+        if not reason.startswith(self._CONTINUED):
+            return result
+        fields = reason[len(self._CONTINUED):].split(", ")
+        return {**result, "reason": "", "continued_labels": [self.label(f) for f in fields]}
 
     def fill_download(self, request: Request) -> Response:
         job = self.workspace.job(request.path_params["job"])

@@ -23,7 +23,10 @@ FILE_STATUS = {
     "needs OCR": "scan, kan niet gelezen worden",
 }
 FILL_STATUS = {"ok": "ingevuld", "skipped": "al ingevuld", "failed": "niet ingevuld"}
-ARCHIVE_STATUS = {"added": "gearchiveerd", "new version": "nieuwe versie", "duplicate": "stond er al", "failed": "mislukt"}
+ARCHIVE_STATUS = {"added": "gearchiveerd", "new version": "nieuwe versie", "duplicate": "stond er al", "failed": "mislukt",
+                  "purged": "eerder verwijderd", "part of": "hoort bij een ander formulier"}
+JOB_KIND = {"fill": "Invullen", "read": "Teruggekomen formulieren lezen", "archive": "Archiveren"}
+JOB_PAGE = {"fill": "invullen", "read": "terug", "archive": "archief"}
 JOB_STATE = {"waiting": "wacht", "running": "bezig", "done": "klaar", "stopped": "gestopt", "failed": "mislukt"}
 SMART_MISSING = {
     "measure": "geen meetbaar criterium (een getal, cijfer, percentage of aantal)",
@@ -64,6 +67,9 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"a date or time cell in a text field", "een datumcel in een tekstveld (maak van de cel tekst)"),
     (r"a signature cannot be filled in from data", "een handtekening kan niet uit gegevens worden ingevuld; laat dit leeg"),
     (r"(.+?): unknown column\(s\) (.*?) \(map them", "{0}: deze kolommen horen bij geen veld van het formulier: {1}"),
+    (r"this document is archived already, unchanged", "dit formulier staat al ongewijzigd in het archief"),
+    (r"(?:.*: )?document (\S+) was deleted on (\S+) when its retention ended",
+     "document {0} is op {1} verwijderd toen de bewaartermijn afliep; het wordt niet opnieuw gearchiveerd"),
     (r"file not found", "bestand niet gevonden"),
     (r"not a PDF or an image", "geen PDF en geen afbeelding"),
     (r"not the OPP korte versie", "niet het OPP korte versie"),
@@ -73,6 +79,27 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"an image file; reading scanned forms is not installed", "een afbeelding; het lezen van scans is niet geïnstalleerd"),
 )
 _COMPILED = tuple((re.compile(p), nl) for p, nl in _REASONS)
+
+#: What the command line's messages advise, as the web app offers it (its options are
+#: buttons and boxes, not ``--options``); applied to the Dutch text.
+_WEB_ADVICE: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), nl) for p, nl in (
+    (r"gebruik --overwrite om het te vervangen", "vink 'Formulieren die al bestaan maar andere gegevens hebben "
+     "vervangen' aan om het te vervangen"),
+    (r" \(zie --on-duplicate\)", ": geef elke leerling één rij"),
+    (r" \(dubbel; zie --on-duplicate\)", " (dubbel: geef elke leerling één rij)"),
+    (r" \(--on-duplicate (\w+)\)", ""),
+    (r"koppel ze aan velden met --map BESTAND, of laat ze weg met --ignore-unknown",
+     "kies 'sla die kolommen over', of geef de kolommen de naam van een veld"),
+    (r" \(geef het op met --password\)", ": de webapp opent geen formulieren met een wachtwoord; lees het met "
+     "'oppforms extract --password', of vraag een versie zonder wachtwoord"),
+    (r", of een andere naam met --name", " in het bestand"),
+))
+
+
+def _web_advice(text: str) -> str:
+    for pattern, nl in _WEB_ADVICE:
+        text = pattern.sub(nl, text)
+    return text
 
 
 def status(text: str) -> str:
@@ -101,7 +128,7 @@ def reason(text: str, field: str | None = None) -> str:
         text = text[len(field) + 2 :]
     said = translate(text, "nl")
     if said != text:
-        return said
+        return _web_advice(said)
     for pattern, nl in _COMPILED:
         m = pattern.match(text)
         if m:
