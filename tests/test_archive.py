@@ -324,6 +324,29 @@ def test_a_copier_stack_gives_one_package_per_form_each_with_its_own_pages_unre_
     assert verify(archive).ok
 
 
+def test_a_copy_missing_a_page_is_not_archived_as_the_newer_version_of_the_whole_form(
+    archive: Path, scanned: tuple[Path, Path, list[Any]],
+) -> None:
+    """A stack scanned again without the signature page would become the newest version of
+    the document and hide the earlier package's page and its signatures; it fails, saying
+    which pages it lacks. As the only copy of a form, an incomplete scan is archived."""
+    from dataclasses import replace
+
+    _, issued_dir, records = scanned
+    whole, other = records
+    first = add_record(archive, whole, issued=issued_dir)
+    assert first.status in {"added", "new version"}
+    without_three = replace(whole, pages=tuple(p for p in whole.pages if p.page != 3),
+                            signed={**whole.signed, "akkoord.opvoeders.start.handtekening": True})
+    refused = add_record(archive, without_three, issued=issued_dir)
+    assert refused.status == "failed" and "page(s) 3 of the form are missing" in refused.reason
+    assert first.package in refused.reason
+    assert {pid for pid, s in packages(archive).items() if s.document == whole.document} == {first.package}
+    only = add_record(archive, replace(other, pages=tuple(p for p in other.pages if p.page != 5)), issued=issued_dir)
+    assert only.status in {"added", "new version"}  # nothing earlier of that document to hide
+    assert verify(archive).ok
+
+
 def test_the_pdfa_copy_of_a_scan_has_the_values_read_as_invisible_text(archive: Path, scanned: tuple[Path, Path, list[Any]]) -> None:
     import pdfplumber
 

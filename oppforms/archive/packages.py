@@ -180,6 +180,13 @@ def _add(
         same, previous = _earlier(store, states, document, pupil, mine)
         if same:
             return AddResult(source, "duplicate", same, document, reason="this document is archived already, unchanged")
+        if previous and document and states[previous].document == document:
+            lacking = _lacking_pages(data, read_record(store, previous), spec.page_count)
+            if lacking:
+                return AddResult(source, "failed", document=document, reason=(
+                    f"page(s) {', '.join(map(str, lacking))} of the form are missing from this copy, and package "
+                    f"{previous} holds them: not archived as the newer version of that form; add this copy when it "
+                    "is whole"))
         pid = new_package_id()
         archived = utc_now()
         provenance["archived_at"] = archived
@@ -203,6 +210,22 @@ def _purged(source: str, document: str, states: Mapping[str, PackageState]) -> A
         return None
     return AddResult(source, "purged", document=document,
                      reason=f"document {document} was deleted on {dates[-1]} when its retention ended; it is not archived again")
+
+
+def _lacking_pages(new: Mapping[str, Any], earlier: Mapping[str, Any], form_pages: int) -> list[int]:
+    """The form's pages an earlier package of the same document holds and this copy of it
+    lacks (a scan with a page left out of the stack): such a copy would become the newest
+    version and hide the earlier one's pages and signatures. None when this copy does not
+    say which pages it has (a form with fields is whole); an earlier package that does not
+    say so has every page of the form."""
+    def pages(record: Mapping[str, Any]) -> set[int]:
+        return {int(p["page"]) for p in record.get("pages") or () if isinstance(p, Mapping) and "page" in p}
+
+    mine = pages(new)
+    if not mine:
+        return []
+    theirs = pages(earlier) or set(range(1, form_pages + 1))
+    return sorted(theirs - mine)
 
 
 def _rename_in(stage: Path, target: Path) -> None:
