@@ -93,6 +93,8 @@ class _Job:
     print_copy: bool
     #: the document the registry says the file ``rel`` holds, when another one's
     owner: str | None = None
+    #: :func:`password_mac` of ``password`` ("" without one)
+    password_mac: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -113,6 +115,12 @@ def _secret(out_dir: Path) -> bytes:
     except OutputError:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())  # another run made it first
     return key
+
+
+def password_mac(secret: bytes, password: str) -> str:
+    """What the registry keeps of a form's password, to notice that it changed: an HMAC
+    with the output folder's key, never the password itself."""
+    return hmac.new(secret, b"password\0" + password.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def document_id(secret: bytes, identity: str) -> str:
@@ -224,12 +232,17 @@ class _Issued:
     record_sha256: str
     file: str
     pdf_sha256: str
+    #: HMAC of the form's password with the folder's key ("" when not encrypted, or filled
+    #: by an oppforms that did not keep it: then a changed password goes unnoticed, as before)
+    password_mac: str = ""
 
 
 def _already_issued(job: _Job, digest: str) -> bool:
     """The same record was filled into the same file by an earlier run, and the file is intact."""
     earlier = job.earlier
     if earlier is None or earlier.record_sha256 != digest or earlier.file != job.rel:
+        return False
+    if earlier.password_mac and earlier.password_mac != job.password_mac:  # the same values, a new password
         return False
     try:
         data = (Path(job.out_dir) / job.rel).read_bytes()
@@ -323,6 +336,8 @@ def _run_job(job: _Job) -> FillResult:
             "record_sha256": digest,
             "pdf_sha256": hashlib.sha256(data).hexdigest() if job.password else filled.sha256,
         }
+        if job.password_mac:
+            entry["password_mac"] = job.password_mac
         # the registry first: a run killed between the two writes finds the entry without
         # its file, and simply fills the record again
         _append_issued(out_dir, entry, values_json)
@@ -396,6 +411,7 @@ class _Plan:
             doc_id=doc_id,
             earlier=self.issued.get(doc_id),
             owner=owner if owner is not None and owner != doc_id else None,
+            password_mac=password_mac(self.secret, record.password) if record.password else "",
             print_copy=self.print_copies,
             password=record.password,
             flatten=self.flatten,
@@ -456,7 +472,8 @@ def fill_many(
         raise OutputError(N_("{folder}: cannot create the output folder ({error})").format(folder=out_dir, error=exc.strerror)) from exc
     _clean_stale_parts(out_dir)
     issued = {
-        str(e["document"]): _Issued(str(e.get("record_sha256")), str(e.get("file")), str(e.get("pdf_sha256")))
+        str(e["document"]): _Issued(str(e.get("record_sha256")), str(e.get("file")), str(e.get("pdf_sha256")),
+                                    str(e.get("password_mac") or ""))
         for e in read_issued(out_dir)
     }
     owners = {unicodedata.normalize("NFC", i.file).casefold(): doc for doc, i in issued.items()}

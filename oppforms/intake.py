@@ -129,7 +129,7 @@ def records_from(
                 password = None
                 if password_column is not None:
                     password = str(raw.pop(EXTRA + password_column, "") or "")
-                    if not password:
+                    if not password.strip():  # only spaces: no password anyone would type
                         yield RecordIn(
                             row.source,
                             row.row,

@@ -153,6 +153,25 @@ def test_each_pdf_is_encrypted_with_aes_256_and_its_own_file_id(tmp_path: Path) 
     assert len(ids) == 3
 
 
+def test_a_changed_password_is_not_taken_for_already_done(tmp_path: Path) -> None:
+    """The same values with a new password: the file is not skipped as done (it would keep
+    the old password); like changed data it is replaced with --overwrite. The registry keeps
+    an HMAC of the password, never the password; a password of spaces only is none."""
+    data, out = tmp_path / "met-wachtwoord.csv", tmp_path / "out"
+    write_csv(data, [dict(SAMPLES[0], Wachtwoord="Geheim-301"), dict(SAMPLES[1], Wachtwoord="   ")])
+    first = run("fill", str(data), "-o", str(out), "--password-column", "Wachtwoord")
+    assert first.returncode == 1 and "no password in the password column" in first.stderr
+    assert "Geheim-301" not in "".join(p.read_text(encoding="utf-8") for p in (out / ".oppforms" / "issued").glob("*"))
+    write_csv(data, [dict(SAMPLES[0], Wachtwoord="Geheim-301")])
+    assert "1 already done" in run("fill", str(data), "-o", str(out), "--password-column", "Wachtwoord").stderr
+    write_csv(data, [dict(SAMPLES[0], Wachtwoord="Nieuw-301")])
+    kept = run("fill", str(data), "-o", str(out), "--password-column", "Wachtwoord")
+    assert kept.returncode == 1 and "--overwrite" in kept.stderr
+    assert run("fill", str(data), "-o", str(out), "--password-column", "Wachtwoord", "--overwrite").returncode == 0
+    reader = PdfReader(out / f"{SAMPLES[0]['leerling.nummer']}.pdf")
+    assert not reader.decrypt("Geheim-301") and reader.decrypt("Nieuw-301")
+
+
 def test_the_merged_print_file_starts_every_form_on_an_odd_page(tmp_path: Path) -> None:
     out = tmp_path / "out"
     merged = tmp_path / "afdrukken.pdf"
