@@ -631,6 +631,21 @@ def test_left_from_an_xlsx_export_with_date_cells(filled_archive: Path, tmp_path
     assert {s.due for s in packages(filled_archive).values()} == {"", "2030-07-01", "2030-08-01"}
 
 
+def test_left_from_a_column_that_lost_the_leading_zeros_names_the_row(filled_archive: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """004512 exported as the number 4512 (a plain number column): the pupil would never
+    become due, with nothing said. The row is named (not the number), with what to do."""
+    number = PUPILS[0]["leerling.nummer"]
+    assert number.startswith("0"), "the sample pupil has a leading zero"
+    path = tmp_path / "uitschrijvingen.csv"
+    path.write_text(f"Leerlingnummer;Uitschrijfdatum\n{int(number)};31-07-2026\n999999;31-07-2026\n", encoding="utf-8")
+    code, _, err = cli(capsys, "archive", "left", str(filled_archive), "--from", str(path))
+    assert code == 1 and "uitschrijvingen.csv: row 2: leerlingnummer: no package of this number, but one of the " \
+        "same number with leading zeros" in err
+    assert "row 3" not in err  # a pupil simply not archived is no problem
+    assert str(int(number)) not in err.replace("uitschrijvingen", "")
+
+
 def test_a_dry_run_purge_changes_nothing(filled_archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = str(filled_archive)
     for pupil in PUPILS:

@@ -125,6 +125,7 @@ def left_from_file(
     if reader is None:
         raise InputError(f"{path}: no column {' or '.join(repr(c) for c in DATE_COLUMNS)}")
     dates: dict[str, str] = {}
+    row_of: dict[str, int] = {}
     problems: list[str] = []
     rows = 0
     with reader:
@@ -142,6 +143,7 @@ def left_from_file(
                 continue
             try:
                 dates[number] = to_iso_date(value)
+                row_of[number] = row.row
             except (RecordError, ValueError):
                 problems.append(f"{path.name}: row {row.row}: uitschrijfdatum: not a date")
     store = Store.open(archive)
@@ -155,12 +157,19 @@ def left_from_file(
             if s.purged or not store.package_dir(pid).exists():
                 continue
             by_pupil.setdefault(pupil_of(read_record(store, pid)), []).append(pid)
+        unpadded: dict[str, list[str]] = {}  # a number without its leading zeros → the pupils it may be
+        for known in by_pupil:
+            unpadded.setdefault(known.lstrip("0"), []).append(known)
         for number, left in dates.items():
             ids = by_pupil.get(number, [])
             if ids:
                 found += 1
                 store.append({"event": "left", "packages": ids, "left": left})
                 changed.extend(ids)
+            elif any(len(k) > len(number) for k in unpadded.get(number.lstrip("0"), [])):
+                problems.append(f"{path.name}: row {row_of[number]}: leerlingnummer: no package of this number, but "
+                                "one of the same number with leading zeros: the column lost its zeros (format it as "
+                                "text, or as 000000, and export again); this row was not used")
     return LeftFromFile(rows, found, tuple(changed), len(dates) - found, tuple(problems))
 
 
