@@ -165,23 +165,26 @@ def _no_packages() -> None:
   oppforms archive left archief/ --pupil 004512 --date 2027-07-15
 
   oppforms archive left archief/ --from uitschrijvingen.csv
+
+  oppforms archive left archief/ --document 6FYF-2O72 --date 2027-07-15
 """)
 @click.argument("archive_dir", metavar="ARCHIVE", type=_ARCHIVE_DIR)
 @click.option("--pupil", metavar="NUMMER", help="The leerlingnummer.")
+@click.option("--document", metavar="ID", help="A document id (see the index), for a form without leerlingnummer.")
 @click.option("--date", "date", metavar="YYYY-MM-DD", help="The day the pupil left school.")
 @click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An administration export (CSV or XLSX) with leerlingnummer/stamnummer and uitschrijfdatum.")
 @click.option("--sheet", help="XLSX: the sheet to read (default: the first).")
 @click.option("--delimiter", help="CSV: the delimiter (default: sniffed).")
-def archive_left(archive_dir: Path, pupil: str | None, date: str | None, from_file: Path | None,
-                 sheet: str | None, delimiter: str | None) -> None:
+def archive_left(archive_dir: Path, pupil: str | None, document: str | None, date: str | None,
+                 from_file: Path | None, sheet: str | None, delimiter: str | None) -> None:
     """Record when pupils left school, which sets when their packages are due."""
     from .archive import left_from_file, set_left
     from .errors import BatchIncomplete, UsageError
 
     if from_file is not None:
-        if pupil or date:
-            raise UsageError("give --from, or --pupil with --date, not both")
+        if pupil or document or date:
+            raise UsageError("give --from, or --pupil (or --document) with --date, not both")
         res = left_from_file(archive_dir, from_file, sheet=sheet, delimiter=delimiter)
         for problem in res.problems:
             click.echo(problem, err=True)
@@ -190,9 +193,11 @@ def archive_left(archive_dir: Path, pupil: str | None, date: str | None, from_fi
         if res.problems:
             raise BatchIncomplete(f"{len(res.problems)} row(s) could not be used")
         return
-    if not pupil or not date:
-        raise UsageError("give --pupil and --date, or --from FILE")
-    change = set_left(archive_dir, pupil, date)
+    if pupil and document:
+        raise UsageError("give --pupil or --document, not both")
+    if not (pupil or document) or not date:
+        raise UsageError("give --pupil (or --document) and --date, or --from FILE")
+    change = set_left(archive_dir, pupil or "", date, document=document)
     if not change.packages:
         _no_packages()
     click.echo(f"{len(change.packages)} package(s) updated", err=True)

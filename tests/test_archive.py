@@ -646,6 +646,24 @@ def test_left_from_a_column_that_lost_the_leading_zeros_names_the_row(filled_arc
     assert str(int(number)) not in err.replace("uitschrijvingen", "")
 
 
+def test_a_form_without_leerlingnummer_is_said_so_at_add_and_gets_its_leaving_date_by_document(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No pupil number reaches such a package, so `left --pupil` could never make it due:
+    `add` says so, and `left --document` (the index lists the id) gives its leaving date."""
+    out = tmp_path / "out"
+    [filled] = fill_many([{"leerling.naam": "Zonder Nummer", "leerling.klas": "2A"}], out)
+    code, _, err = cli(capsys, "archive", "add", str(archive), str(out / filled.file))
+    assert code == 0 and f"no leerlingnummer: give its leaving date with `archive left --document {filled.document}`" in err
+    code, _, err = cli(capsys, "archive", "left", str(archive), "--document", filled.document.lower().replace("-", ""),
+                       "--date", "2026-07-31")
+    assert code == 0 and "1 package(s) updated" in err
+    assert {s.due for s in packages(archive).values()} == {"2028-07-31"}
+    code, _, err = cli(capsys, "archive", "left", str(archive), "--pupil", "000001", "--document", filled.document,
+                       "--date", "2026-07-31")
+    assert code == 2
+
+
 def test_a_dry_run_purge_changes_nothing(filled_archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = str(filled_archive)
     for pupil in PUPILS:

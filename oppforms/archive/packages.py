@@ -197,7 +197,11 @@ def _add(
                       "archived": archived, "tag_digests": digests})
         _rename_in(stage, store.package_dir(pid))
         _inherit(store, states, previous, pid)
-    return AddResult(source, "new version" if previous else "added", pid, document, previous)
+    note = ""
+    if not pupil:  # no pupil number reaches it: `left --pupil` cannot make it due
+        note = (f"no leerlingnummer: give its leaving date with `archive left --document {document}`" if document
+                else "no leerlingnummer and no document id: its leaving date cannot be given")
+    return AddResult(source, "new version" if previous else "added", pid, document, previous, note)
 
 
 def _purged(source: str, document: str, states: Mapping[str, PackageState]) -> AddResult | None:

@@ -86,19 +86,32 @@ def _iso(value: str, what: str) -> str:
         raise UsageError(f"{what}: not a date YYYY-MM-DD") from None
 
 
-def set_left(archive: Path, pupil: str, date: str) -> Change:
+def set_left(archive: Path, pupil: str, date: str, *, document: str | None = None) -> Change:
     """The pupil left school on ``date`` (YYYY-MM-DD): every package of theirs is due that
-    date plus the archive's retention term."""
+    date plus the archive's retention term. With ``document`` (a document id, as the index
+    lists it) instead of ``pupil``: that document's packages, for a form without a
+    leerlingnummer, which no pupil number reaches."""
     left = _iso(date, "--date")
-    if not pupil.strip():
+    if document is None and not pupil.strip():
         raise UsageError("--pupil: give the leerlingnummer")
     store = Store.open(archive)
     with store.locked():
         recover(store)
-        ids = packages_of_pupil(store, current(store), pupil)
+        states = current(store)
+        if document is not None:
+            wanted = _document_key(document)
+            ids = [pid for pid, s in states.items()
+                   if not s.purged and s.document and _document_key(s.document) == wanted]
+        else:
+            ids = packages_of_pupil(store, states, pupil)
         if ids:
             store.append({"event": "left", "packages": ids, "left": left})
     return Change(tuple(ids))
+
+
+def _document_key(document: str) -> str:
+    """A document id as it is compared: without its dash, in capitals (``6fyf2o72`` is ``6FYF-2O72``)."""
+    return document.replace("-", "").strip().upper()
 
 
 def left_from_file(
