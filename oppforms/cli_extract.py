@@ -130,6 +130,8 @@ def extract(
     out = sys.stdout
     first = True
     later: list[str] = []
+    first_file: dict[str, str] = {}  # document id → the file it was first read from
+    twice: list[str] = []
     try:
         stdout_json = writer is None and html_report is None
         if stdout_json:
@@ -145,6 +147,13 @@ def extract(
                 counts[str(result.status)] = counts.get(str(result.status), 0) + 1
                 for record in result.records:
                     forms += 1
+                    if record.document:
+                        earlier = first_file.setdefault(record.document, record.source)
+                        if earlier != record.source:
+                            twice.append("oppforms: " + _(
+                                "{file}: the same document ({document}) as in {other}: both are in the output "
+                                "(returned twice, or a print or merged copy among the returned files?)",
+                                file=record.source, document=record.document, other=earlier))
                     if record.review:
                         to_review.append(record)
                     if html_report is not None and output is None:
@@ -162,7 +171,7 @@ def extract(
                         later.append(status_line(result))
                 else:
                     click.echo(status_line(result), err=True)
-        for line in later:
+        for line in later + twice:
             click.echo(line, err=True)
         if stdout_json:
             out.write("\n]\n" if not first else "]\n")

@@ -318,3 +318,21 @@ def test_photos_whose_file_names_are_not_utf8_are_read_and_their_review_crops_sa
     assert record["source"].endswith("foto-\ufffd-1.png") and len(record["pages"]) == 5
     crops = [item["crop"] for item in record["review"] if item.get("crop")]
     assert crops and all((tmp_path / crop).is_file() or Path(crop).is_file() for crop in crops)
+
+
+def test_the_same_document_in_two_files_is_said_with_both_files(tmp_path: Path) -> None:
+    """A form returned twice, or the merged print file among the returned forms: both are
+    read (a later copy may carry more signatures), and the command says it, naming both
+    files and the document id (never values)."""
+    data = fill_pdf(SAMPLES[0], doc_id="AAAA-AAAA")
+    (tmp_path / "a.pdf").write_bytes(data)
+    (tmp_path / "b.pdf").write_bytes(data)
+    (tmp_path / "c.pdf").write_bytes(fill_pdf(SAMPLES[1], doc_id="BBBB-BBBB"))
+    result = oppforms("extract", str(tmp_path), "-o", str(tmp_path / "terug.json"))
+    assert result.returncode == 0, result.stderr
+    records = json.loads((tmp_path / "terug.json").read_text(encoding="utf-8"))
+    assert len(records) == 3
+    document = records[0]["document"]
+    lines = [line for line in result.stderr.splitlines() if "the same document" in line]
+    assert lines == [f"oppforms: {tmp_path / 'b.pdf'}: the same document ({document}) as in {tmp_path / 'a.pdf'}: both "
+                     "are in the output (returned twice, or a print or merged copy among the returned files?)"]
