@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import json
 import os
 import secrets
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import OutputError
-from .records import Record, record_from_json
+from .records import FileStatus, Record, record_from_json
 from .review import Decision
 from .spec import FormSpec
 
@@ -84,7 +85,18 @@ MIGRATIONS: tuple[str, ...] = (
         status TEXT NOT NULL, package TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (job, position)
     );
     """,
+    # 3: a returned file uploaded again is known by its bytes (uploads stored before this
+    # migration have sha256 '' until :meth:`Workspace.upload_sha256` computes it); a file
+    # not read again names the file read before in same_as
+    """
+    ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN same_as INTEGER REFERENCES files(id);
+    CREATE INDEX uploads_sha256 ON uploads (sha256);
+    """,
 )
+
+#: The statuses of a returned file that was read (a form, or pages of one, came out of it).
+_READ_STATUSES = tuple(str(s) for s in (FileStatus.OK, FileStatus.WARNINGS, FileStatus.REVIEW))
 
 JobKind = Literal["fill", "read", "archive"]
 #: The log is read by school staff: it speaks Dutch.
@@ -117,6 +129,7 @@ class Upload:
     name: str
     path: Path
     size: int
+    created: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,8 @@ class ReturnedFile:
     reason: str
     notes: tuple[str, ...]
     forms: int
+    #: the file read before whose bytes this one has (it was not read again), or None
+    same_as: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,14 +271,15 @@ class Workspace:
         from ._io import atomic_write_bytes
 
         atomic_write_bytes(self.root / stored, data)
+        created = _now()
         with self._write() as db:
             db.execute(
-                "INSERT INTO uploads (id, kind, name, stored, size, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (upload_id, kind, name, stored, len(data), _now()),
+                "INSERT INTO uploads (id, kind, name, stored, size, created, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (upload_id, kind, name, stored, len(data), created, hashlib.sha256(data).hexdigest()),
             )
             what = "gegevens" if kind == "data" else "teruggekomen formulier"
             self.log(f"bestand ontvangen ({what}, {len(data)} bytes): {upload_id}", db)
-        return Upload(upload_id, kind, name, self.root / stored, len(data))
+        return Upload(upload_id, kind, name, self.root / stored, len(data), created)
 
     def upload_names(self) -> dict[str, str]:
         """What a person reads for a stored upload: its path (whole, and its random file
@@ -289,7 +305,59 @@ class Workspace:
     def upload(self, upload_id: str) -> Upload | None:
         with self._connect() as db:
             r = db.execute("SELECT * FROM uploads WHERE id = ?", (upload_id,)).fetchone()
-        return Upload(r["id"], r["kind"], r["name"], self.root / r["stored"], r["size"]) if r else None
+        return self._upload(r) if r else None
+
+    def _upload(self, r: sqlite3.Row) -> Upload:
+        return Upload(r["id"], r["kind"], r["name"], self.root / r["stored"], r["size"], r["created"])
+
+    def upload_sha256(self, upload_id: str) -> str:
+        """The SHA-256 (hex) of an upload's bytes, as kept since it came in; for one
+        stored before the workspace kept it, computed from its stored file now (and kept).
+        "" when the upload or its stored file is gone."""
+        with self._connect() as db:
+            r = db.execute("SELECT sha256, stored FROM uploads WHERE id = ?", (upload_id,)).fetchone()
+        if r is None:
+            return ""
+        return r["sha256"] or self._keep_sha256({upload_id: r["stored"]}).get(upload_id, "")
+
+    def _keep_sha256(self, stored: dict[str, str]) -> dict[str, str]:
+        """Compute and keep the SHA-256 of uploads that have none yet (upload id → stored
+        path); the ones whose file is gone stay without."""
+        digests: dict[str, str] = {}
+        for upload_id, path in stored.items():
+            try:
+                with open(self.root / path, "rb") as fh:
+                    digests[upload_id] = hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError:
+                continue
+        if digests:
+            with self._write() as db:
+                db.executemany("UPDATE uploads SET sha256 = ? WHERE id = ? AND sha256 = ''",
+                               [(d, i) for i, d in digests.items()])
+        return digests
+
+    def read_before(self, upload_id: str) -> tuple[int, Upload] | None:
+        """The file a read job read before whose bytes are those of upload ``upload_id``
+        (another upload), as its ``files`` id and its upload; the first one read, when
+        there are several. A file that could not be read (malformed, encrypted, not this
+        form, needing OCR) does not count: reading it again may go better. None when
+        these bytes were not read before."""
+        digest = self.upload_sha256(upload_id)
+        if not digest:
+            return None
+        with self._connect() as db:  # uploads read before the workspace kept their SHA-256
+            old = {r["id"]: r["stored"] for r in db.execute(
+                "SELECT DISTINCT u.id, u.stored FROM uploads u JOIN files f ON f.upload = u.id WHERE u.sha256 = ''")}
+        if old:
+            self._keep_sha256(old)
+        with self._connect() as db:
+            r = db.execute(
+                "SELECT f.id AS file, u.* FROM files f JOIN uploads u ON u.id = f.upload"
+                " WHERE u.sha256 = ? AND u.id != ? AND f.same_as IS NULL AND f.status IN (?, ?, ?)"
+                " ORDER BY f.id LIMIT 1",
+                (digest, upload_id, *_READ_STATUSES),
+            ).fetchone()
+        return (int(r["file"]), self._upload(r)) if r else None
 
     # -- jobs -----------------------------------------------------------------------
 
@@ -379,14 +447,16 @@ class Workspace:
 
     # -- returned files and their records -----------------------------------------------
 
-    def add_returned(self, job_id: str, upload: Upload, result: Any, position: int) -> int:
-        """Store one file's extract result (status, reason, notes, records)."""
+    def add_returned(self, job_id: str, upload: Upload, result: Any, position: int, *,
+                     same_as: int | None = None) -> int:
+        """Store one file's extract result (status, reason, notes, records); ``same_as``:
+        the file read before with the same bytes, when this one was not read again."""
         names = self.upload_names()  # a reason may name another file of the form: as it was given
         with self._write() as db:
             cur = db.execute(
-                "INSERT INTO files (job, upload, name, status, reason, notes) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO files (job, upload, name, status, reason, notes, same_as) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (job_id, upload.id, upload.name, str(result.status), self.shown(result.reason, names),
-                 json.dumps([self.shown(n, names) for n in result.notes])),
+                 json.dumps([self.shown(n, names) for n in result.notes]), same_as),
             )
             file_id = int(cur.lastrowid or 0)
             for i, record in enumerate(result.records):
@@ -395,7 +465,12 @@ class Workspace:
                 db.execute("INSERT INTO records (file, position, data) VALUES (?, ?, ?)",
                            (file_id, i, json.dumps(data, ensure_ascii=False)))
             db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
-            self.log(f"teruggekomen bestand {upload.id} gelezen: {result.status}, {len(result.records)} formulier(en)", db)
+            if same_as is not None:
+                earlier = db.execute("SELECT upload FROM files WHERE id = ?", (same_as,)).fetchone()
+                self.log(f"teruggekomen bestand {upload.id} niet opnieuw gelezen: hetzelfde als bestand "
+                         f"{earlier['upload'] if earlier else '?'}", db)
+            else:
+                self.log(f"teruggekomen bestand {upload.id} gelezen: {result.status}, {len(result.records)} formulier(en)", db)
         return file_id
 
     def returned_files(self, job_id: str | None = None) -> list[ReturnedFile]:
@@ -404,7 +479,7 @@ class Workspace:
         with self._connect() as db:
             rows = db.execute(query, (job_id,) if job_id else ()).fetchall()
         return [ReturnedFile(r["id"], r["job"], r["name"], r["status"], r["reason"], tuple(json.loads(r["notes"])),
-                             r["forms"]) for r in rows]
+                             r["forms"], r["same_as"]) for r in rows]
 
     def records(self, spec: FormSpec) -> list[StoredRecord]:
         """Every record read back, oldest first, with the decisions made so far."""

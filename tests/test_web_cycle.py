@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,160 @@ def test_the_archive_page_does_not_count_archived_forms_as_still_to_archive(serv
     page = _text(client.get("/archief").text)
     assert "0 formulieren zijn gecontroleerd en klaar om te archiveren" in page
     assert "1 formulier staat al in het archief" in page
+
+
+# ---------------------------------------------------------------------------------------
+# The same returned file uploaded again
+
+DATE = "akkoord.leerling.start.datum"
+
+
+def _typed_date(data: bytes, value: str) -> bytes:
+    """A filled form as a PDF viewer saves it after someone typed ``value`` in a date box."""
+    import pikepdf
+
+    from oppforms.extract.acroform import field_tree
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        field_tree(pdf).fields[DATE].node[pikepdf.Name.V] = pikepdf.String(value)
+        pdf.Root.AcroForm[pikepdf.Name.NeedAppearances] = True
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def _return(client: TestClient, web: WebApp, *files: tuple[str, bytes]) -> str:
+    r = client.post("/terug", files=[("bestanden", f) for f in files], headers=SAME, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert web.jobs.wait_idle(120)
+    return str(r.headers["location"])
+
+
+def _export_rows(client: TestClient) -> list[dict[str, str]]:
+    import csv
+
+    from oppforms.exports import CSV_DELIMITER
+
+    text = client.get("/export/opp-terug.csv").content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=CSV_DELIMITER))
+
+
+def test_the_same_returned_file_uploaded_again_is_not_read_again_and_the_correction_stays(
+    served: tuple[TestClient, WebApp], spec: FormSpec
+) -> None:
+    """A form corrected in review, then uploaded again byte for byte: one record, the
+    correction kept, one export row, and the second file's line says it came before. A
+    later version of the same form is still read."""
+    from oppforms.web.base import local_time
+
+    client, web = served
+    ws = web.workspace
+    filled = _zip(client, _fill(client, web, _csv([_pupil(1)])))["000001.pdf"]
+    typed = _typed_date(filled, "ergens in mei")
+    first = _return(client, web, ("000001.pdf", typed))
+    assert "000001.pdf controleren 1" in _text(client.get(first).text)
+    (item,) = ws.queue(spec)
+    assert item.record.review[item.index].field == DATE
+    client.post("/controleren", data={"record": str(item.record_id), "item": str(item.index), "waarde": "1-3-2027"},
+                headers=SAME)
+    assert ws.queue(spec) == []
+
+    again = _return(client, web, ("000001.pdf", typed))
+    records = ws.records(spec)
+    assert len(records) == 1 and records[0].corrected.fields[DATE] == "2027-03-01"
+    assert ws.queue(spec) == []  # the review item does not come back
+    rows = [r for r in _export_rows(client) if r["leerling.nummer"] == "000001"]
+    assert len(rows) == 1 and rows[0][DATE] == "2027-03-01"
+    assert "1 bestand teruggekomen, met 1 formulier" in _text(client.get("/").text)
+    page = _text(client.get(again).text)
+    came = ws.job_uploads(first.rsplit("/", 1)[1])[0].created
+    assert "Klaar : 1 van 1 bestanden gelezen" in page
+    assert ("000001.pdf al eerder teruggekomen 0 precies hetzelfde bestand kwam al eerder terug als 000001.pdf "
+            f"(op {local_time(came)}); het is niet opnieuw gelezen") in page
+    assert "1 bestand kwam precies zo al eerder terug en is niet opnieuw gelezen: 000001.pdf" in page
+    assert "al eerder teruggekomen" in _text(client.get("/terug").text)
+
+    later = _return(client, web, ("000001-versie-2.pdf", _typed_date(filled, "2-3-2027")))
+    assert "000001-versie-2.pdf gelezen 1" in _text(client.get(later).text)
+    assert len(ws.records(spec)) == 2
+
+
+def test_a_job_with_files_that_came_before_reads_only_the_others_each_in_its_place(
+    served: tuple[TestClient, WebApp], spec: FormSpec
+) -> None:
+    """Returned before, new, and the new one twice in the same upload: only the new one
+    is read; every file has its line, in the order chosen, and the job counts all three."""
+    client, web = served
+    forms = _zip(client, _fill(client, web, _csv([_pupil(1), _pupil(2)])))
+    _return(client, web, ("000001.pdf", forms["000001.pdf"]))
+    job = _return(client, web, ("nogmaals.pdf", forms["000001.pdf"]), ("000002.pdf", forms["000002.pdf"]),
+                  ("kopie.pdf", forms["000002.pdf"]))
+    assert sorted(r.record.fields["leerling.nummer"] for r in web.workspace.records(spec)) == ["000001", "000002"]
+    found = web.workspace.job(job.rsplit("/", 1)[1])
+    assert found is not None and (found.state, found.done, found.total) == ("done", 3, 3)
+    page = _text(client.get(job).text)
+    assert "Klaar : 3 van 3 bestanden gelezen" in page
+    lines = page.split("Toelichting", 1)[1]
+    assert lines.index("nogmaals.pdf al eerder teruggekomen 0") < lines.index("000002.pdf gelezen 1") \
+        < lines.index("kopie.pdf al eerder teruggekomen 0")
+    assert "nogmaals.pdf al eerder teruggekomen 0 precies hetzelfde bestand kwam al eerder terug als 000001.pdf" in lines
+    assert "kopie.pdf al eerder teruggekomen 0 precies hetzelfde bestand kwam al eerder terug als 000002.pdf" in lines
+    assert "2 bestanden teruggekomen, met 2 formulieren" in _text(client.get("/").text)
+
+
+def test_a_file_returned_before_the_workspace_kept_checksums_is_known_again_after_the_migration(
+    tmp_path: Path, spec: FormSpec
+) -> None:
+    """A workspace at the schema before this check: its returned upload and the decision
+    made on it are kept, and the same file uploaded again is not read again (its SHA-256 is
+    computed from the stored file when first needed, and kept)."""
+    import json
+    import sqlite3
+
+    from oppforms import workspace
+    from oppforms.web.app import Settings, create_app
+    from oppforms.web.base import local_time
+
+    from .test_web import PORT, TOKEN, _client
+
+    root = tmp_path / "werkruimte"
+    (root / "uploads").mkdir(parents=True)
+    data = b"%PDF-1.4\n% a returned form, fictional\n"
+    (root / "uploads" / "0123456789abcdef.pdf").write_bytes(data)
+    fields, signed = empty_values(spec)
+    fields.update({"leerling.nummer": "118237", "leerling.naam": "Sanne Voorbeeld", "leerling.klas": "2B"})
+    record = Record("118237.pdf", spec.form_id, spec.version, "fields", fields, signed,
+                    (ReviewItem("leerling.klas: read with low confidence", field="leerling.klas", page=1),))
+    db = sqlite3.connect(root / workspace.DB_NAME, isolation_level=None)
+    for script in workspace.MIGRATIONS[:2]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 2")
+    db.execute("INSERT INTO uploads VALUES ('0123456789abcdef', 'returned', '118237.pdf', 'uploads/0123456789abcdef.pdf', "
+               "?, '2026-06-12T07:19:00+00:00')", (len(data),))
+    db.execute("INSERT INTO jobs (id, kind, state, total, done, created, finished) VALUES "
+               "('00aa00aa00aa00aa', 'read', 'done', 1, 1, '2026-06-12T07:19:01+00:00', '2026-06-12T07:19:05+00:00')")
+    db.execute("INSERT INTO job_uploads VALUES ('00aa00aa00aa00aa', '0123456789abcdef')")
+    db.execute("INSERT INTO files (job, upload, name, status, reason) VALUES "
+               "('00aa00aa00aa00aa', '0123456789abcdef', '118237.pdf', 'needs review', '')")
+    db.execute("INSERT INTO records (file, position, data) VALUES (1, 0, ?)", (json.dumps(record.to_json()),))
+    db.execute("INSERT INTO decisions (record, item, value, decided) VALUES (1, 0, '3C', '2026-06-12T08:00:00+00:00')")
+    db.close()
+
+    guard, web = create_app(Settings(root, TOKEN, PORT))
+    try:
+        client = _client(guard)
+        assert web.workspace.schema_version == len(workspace.MIGRATIONS)
+        job = _return(client, web, ("118237 (1).pdf", data))
+        page = _text(client.get(job).text)
+        assert ("118237 (1).pdf al eerder teruggekomen 0 precies hetzelfde bestand kwam al eerder terug als 118237.pdf "
+                f"(op {local_time('2026-06-12T07:19:00+00:00')})") in page
+        records = web.workspace.records(spec)
+        assert len(records) == 1 and records[0].corrected.fields["leerling.klas"] == "3C"
+        check = sqlite3.connect(root / workspace.DB_NAME)
+        try:
+            kept = check.execute("SELECT sha256 FROM uploads WHERE id = '0123456789abcdef'").fetchone()[0]
+        finally:
+            check.close()
+        assert kept == hashlib.sha256(data).hexdigest()
+    finally:
+        web.jobs.stop()

@@ -42,7 +42,7 @@ class WebApp(FillPages, ReviewPages, ArchivePages):
             request,
             "home.html",
             issued=len({str(e["document"]) for e in issued}),
-            returned=len(ws.returned_files()),
+            returned=sum(f.same_as is None for f in ws.returned_files()),  # a file that came again counts once
             forms=len(records),
             open_items=len(ws.queue(self.spec)),
             complete=sum(p.complete for p in pupils),

@@ -20,12 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..spec import FormSpec
-from ..workspace import Workspace
+from ..workspace import Upload, Workspace
 
 if TYPE_CHECKING:
     from ..batch import FillResult
 
 log = logging.getLogger(__name__)
+
+#: The reason of a returned file not read again because its bytes came back before (in
+#: English, as the library writes reasons; texts.py says it in Dutch). ``date`` is when
+#: the earlier file came in (ISO 8601, UTC).
+SAME_FILE = "the same file came back before as {name} ({date}); not read again"
 
 
 class JobRunner:
@@ -131,17 +136,49 @@ class JobRunner:
         shutil.rmtree(ws.issued_dir / ".oppforms" / "print", ignore_errors=True)
 
     def _read(self, job_id: str) -> None:
-        from ..extract import extract_many
+        """Read the job's uploads, each file in its place in the job. A file whose bytes
+        were read before (in another upload), or came earlier in this job, is not read
+        again: reading it again would add its forms a second time, beside the ones already
+        checked and corrected. It gets a line of its own that says so, and no forms."""
+        from ..extract import FileResult, extract_many
+        from ..records import FileStatus
 
         ws = self.workspace
         uploads = ws.job_uploads(job_id)
         ws.update_job(job_id, total=len(uploads))
+        # each upload not read again, by its position in the job → the files id of the file
+        # read before (None when it is an earlier upload of this job), the position of that
+        # earlier upload in this job (-1 when it came in another job), and that upload
+        same: dict[int, tuple[int | None, int, Upload]] = {}
+        first: dict[str, int] = {}  # SHA-256 → the position of its first upload in this job
+        for i, upload in enumerate(uploads):
+            before = ws.read_before(upload.id)
+            digest = ws.upload_sha256(upload.id)
+            if before is not None:
+                same[i] = (before[0], -1, before[1])
+            elif digest and digest in first:
+                same[i] = (None, first[digest], uploads[first[digest]])
+            elif digest:
+                first[digest] = i
+        to_read = [u for i, u in enumerate(uploads) if i not in same]
         crops = ws.job_dir(job_id) / "crops"
         crops.mkdir(parents=True, exist_ok=True)
-        results = extract_many([u.path for u in uploads], issued=ws.issued_dir, spec=self.spec, review_dir=crops)
-        try:  # one result per input file, in order
-            for position, (upload, result) in enumerate(zip(uploads, results, strict=False), 1):
-                ws.add_returned(job_id, upload, result, position)
+        results = iter(extract_many([u.path for u in to_read], issued=ws.issued_dir, spec=self.spec, review_dir=crops)
+                       if to_read else ())
+        file_ids: dict[int, int] = {}  # position in the job → files id
+        try:  # one result per file read, in order
+            for i, upload in enumerate(uploads):
+                if i in same:
+                    file_id, earlier_position, earlier = same[i]
+                    result = FileResult(str(upload.path), FileStatus.OK,
+                                        reason=SAME_FILE.format(name=earlier.name, date=earlier.created))
+                    ws.add_returned(job_id, upload, result, i + 1,
+                                    same_as=file_id if file_id is not None else file_ids.get(earlier_position))
+                else:
+                    read = next(results, None)
+                    if read is None:
+                        break
+                    file_ids[i] = ws.add_returned(job_id, upload, read, i + 1)
                 if self._stop.is_set():
                     break
         finally:

@@ -77,7 +77,12 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"took too long to read", "het lezen duurde te lang (gestopt)"),
     (r"not a readable PDF", "geen leesbare PDF"),
     (r"an image file; reading scanned forms is not installed", "een afbeelding; het lezen van scans is niet geïnstalleerd"),
+    (r"the same file came back before as (.+) \((\S+)\); not read again$",
+     "precies hetzelfde bestand kwam al eerder terug als {0} (op {1}); het is niet opnieuw gelezen, "
+     "en wat al is gecontroleerd blijft staan"),
 )
+#: A moment as the workspace stores it (ISO 8601 with a time), in a reason.
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 _COMPILED = tuple((re.compile(p), nl) for p, nl in _REASONS)
 
 #: What the command line's messages advise, as the web app offers it (its options are
@@ -132,9 +137,18 @@ def reason(text: str, field: str | None = None) -> str:
     for pattern, nl in _COMPILED:
         m = pattern.match(text)
         if m:
-            said = nl.format(*m.groups())
+            said = nl.format(*(_local(g) for g in m.groups()))
             return said.replace("(column ", "(kolom ").replace(') and "', ') en "')
     return text
+
+
+def _local(group: str | None) -> str | None:
+    """A stored moment as this computer's local time, the Dutch way; other text as it is."""
+    if group is None or not _MOMENT.fullmatch(group):
+        return group
+    from .base import local_time  # base imports this module
+
+    return local_time(group)
 
 
 def smart(warning: SmartWarning, label: str) -> str:
