@@ -129,9 +129,13 @@ def archive_verify(archive_dir: Path, jobs: int, as_json: bool) -> None:
     if as_json:
         print_json({"ok": rep.ok, "packages": rep.packages, "intact": rep.intact, "purged": rep.purged,
                      "problems": [{"package": p.package, "problem": p.what} for p in rep.problems],
-                     "ledger_head": rep.ledger_head, "seconds": round(rep.seconds, 3)})
+                     "ledger_head": rep.ledger_head, "seconds": round(rep.seconds, 3),
+                     "recovered": list(rep.recovered), "removed": list(rep.removed)})
     for pid in rep.recovered:
         click.echo(f"package {pid}: an interrupted add was finished", err=True)
+    for pid in rep.removed:
+        click.echo(f"package {pid}: purged according to the ledger but present again (an interrupted purge, or "
+                   "restored from a backup): removed", err=True)
     for p in rep.problems:
         click.echo(f"{'ledger' if p.package == 'ledger' else 'package ' + p.package}: {p.what}", err=True)
     rate = rep.packages / rep.seconds if rep.seconds > 0 else 0.0

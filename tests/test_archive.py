@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -984,10 +985,18 @@ def test_a_purge_interrupted_after_its_ledger_line_is_finished_and_the_archive_v
         retention.purge(filled_archive, on="2024-01-01", execute=True)
     monkeypatch.undo()
     assert len(list((filled_archive / "packages").iterdir())) == 3  # the ledger says purged; the files are still there
+    gone = next(pid for pid, s in packages(filled_archive).items() if s.purged)
+    backup = filled_archive.parent / "backup-of-package"
+    shutil.copytree(filled_archive / "packages" / gone, backup)
     report = verify(filled_archive)
     assert report.ok, report.problems
+    assert report.removed == (gone,)  # said, not silent
     assert len(list((filled_archive / "packages").iterdir())) == 2
     assert list((filled_archive / ".staging").iterdir()) == []
+    shutil.copytree(backup, filled_archive / "packages" / gone)  # restored from a backup: the same
+    code, _, err = cli(capsys, "archive", "verify", a)
+    assert code == 0 and f"package {gone}: purged according to the ledger but present again" in err
+    assert not (filled_archive / "packages" / gone).exists()
 
 
 def test_open_package_gives_a_packages_files_and_refuses_an_unknown_id(filled_archive: Path) -> None:

@@ -41,6 +41,8 @@ class VerifyReport:
     ledger_head: str
     seconds: float
     recovered: tuple[str, ...] = ()
+    #: packages the ledger records as purged that were still there, and were removed
+    removed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -58,7 +60,8 @@ def verify(archive: Path, *, jobs: int = 1) -> VerifyReport:
     start = time.perf_counter()
     store = Store.open(archive)
     with store.locked():
-        moved = tuple(_recover(store))
+        removed: list[str] = []
+        moved = tuple(_recover(store, removed))
         problems: list[Problem] = []
         entries: list[LedgerEntry] = []
         for item in store.scan_ledger():
@@ -82,13 +85,13 @@ def verify(archive: Path, *, jobs: int = 1) -> VerifyReport:
         head = store.head()
     return VerifyReport(
         len(live), len(live) - len(bad), len(states) - len(live), tuple(problems), head,
-        time.perf_counter() - start, moved,
+        time.perf_counter() - start, moved, tuple(removed),
     )
 
 
-def _recover(store: Store) -> list[str]:
+def _recover(store: Store, removed: list[str]) -> list[str]:
     try:
-        return recover(store)
+        return recover(store, removed)
     except Exception:  # a damaged ledger: verify reports it below
         return []
 

@@ -348,13 +348,15 @@ def _reason_digest(reason: str) -> str:
     return hashlib.sha256(reason.encode("utf-8")).hexdigest()
 
 
-def recover(store: Store) -> list[str]:
+def recover(store: Store, removed: list[str] | None = None) -> list[str]:
     """Finish what an interrupted command left (the caller holds the lock): a package the
     ledger records but that is still in ``.staging/`` is renamed in when its tag manifests
     are the ones recorded; a package the ledger records as purged is removed; anything else
     in ``.staging/`` is a half-made package (or a purged one) and is removed. Returns the
-    ids of the packages moved in. ``packages/`` and ``.staging/`` are made private (0700)
-    when an older oppforms made them with the umask's mode."""
+    ids of the packages moved in, and adds to ``removed`` those the ledger records as purged
+    that were still in ``packages/`` (an interrupted purge, or a copy restored from a
+    backup). ``packages/`` and ``.staging/`` are made private (0700) when an older oppforms
+    made them with the umask's mode."""
     make_private(store.packages)
     if not store.staging.exists():
         private_dir(store.staging)
@@ -365,6 +367,8 @@ def recover(store: Store) -> list[str]:
     for pid, gone in states.items():
         if gone.purged and store.package_dir(pid).exists():  # a purge interrupted after its ledger line
             os.replace(store.package_dir(pid), store.staging / f"purge-{pid}")
+            if removed is not None:
+                removed.append(pid)
     for stage in sorted(store.staging.iterdir()):
         s = states.get(stage.name)
         if (s is not None and not s.purged and not store.package_dir(stage.name).exists()
