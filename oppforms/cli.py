@@ -190,38 +190,44 @@ def fill(
     records = records_from(readers, verdicts, password_column=password_column)
     results = []
     show_bar = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=total, label=_("filling"), file=sys.stderr, show_eta=True,
-                           show_pos=True) if show_bar else NoBar() as bar:
-        # the bar is drawn at most ten times a second (drawing it took about 40 µs a form)
-        pending, next_draw = 0, 0.0
-        for result in fill_many(
-            records,
-            out_dir,
-            spec=spec,
-            name=name,
-            flatten=flatten,
-            overwrite=overwrite,
-            jobs=jobs,
-            identity_by_row=on_duplicate == "all",
-            print_copies=merged is not None,
-        ):
-            results.append(result)
-            pending += 1
-            if show_bar and (now := time.monotonic()) >= next_draw:
-                bar.update(pending)
-                pending, next_draw = 0, now + 0.1
-            if result.status == "failed" and not show_bar:
-                # a row's own error names its file and row already ("a.csv, row 4, …"): not twice
-                reason = re.sub(rf"^{re.escape(result.source)}, \S+ {result.row}(?:, |: )", "", translated(result.reason),
-                                count=1)
-                click.echo(
-                    "oppforms: " + _("{file} row {row}: {reason}", file=Path(result.source).name, row=result.row,
-                                     reason=reason),
-                    err=True,
-                )
-        if pending:
-            bar.update(pending)
     report = report_file or out_dir / "oppforms-report.csv"
+    try:
+        with click.progressbar(length=total, label=_("filling"), file=sys.stderr, show_eta=True,
+                               show_pos=True) if show_bar else NoBar() as bar:
+            # the bar is drawn at most ten times a second (drawing it took about 40 µs a form)
+            pending, next_draw = 0, 0.0
+            for result in fill_many(
+                records,
+                out_dir,
+                spec=spec,
+                name=name,
+                flatten=flatten,
+                overwrite=overwrite,
+                jobs=jobs,
+                identity_by_row=on_duplicate == "all",
+                print_copies=merged is not None,
+            ):
+                results.append(result)
+                pending += 1
+                if show_bar and (now := time.monotonic()) >= next_draw:
+                    bar.update(pending)
+                    pending, next_draw = 0, now + 0.1
+                if result.status == "failed" and not show_bar:
+                    # a row's own error names its file and row already ("a.csv, row 4, …"): not twice
+                    reason = re.sub(rf"^{re.escape(result.source)}, \S+ {result.row}(?:, |: )", "", translated(result.reason),
+                                    count=1)
+                    click.echo(
+                        "oppforms: " + _("{file} row {row}: {reason}", file=Path(result.source).name, row=result.row,
+                                         reason=reason),
+                        err=True,
+                    )
+            if pending:
+                bar.update(pending)
+    except KeyboardInterrupt:  # what was done is in the registry; the report says it too
+        write_report(results, report)
+        click.echo("oppforms: " + _("interrupted after {n} row(s); they are in the report: {report}", n=len(results),
+                                    report=report), err=True)
+        raise
     write_report(results, report)
     ok = sum(r.status == "ok" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
