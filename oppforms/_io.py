@@ -167,8 +167,12 @@ def _place_new(tmp: str, target: str) -> None:
     os.unlink(tmp)
 
 
+class TargetExists(OutputError):
+    """The file to write appeared before it could be placed (``overwrite=False``)."""
+
+
 def _exists(target: str) -> OutputError:
-    return OutputError(N_("{file}: exists already (written meanwhile by another run?); use --overwrite to replace it").format(file=target))
+    return TargetExists(N_("{file}: exists already (written meanwhile by another run?); use --overwrite to replace it").format(file=target))
 
 
 def _cannot_write(target: str, exc: OSError) -> OutputError:

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .i18n import N_
-from ._io import atomic_write_bytes, sync_folder
+from ._io import TargetExists, atomic_write_bytes, sync_folder
 from .errors import OppformsError, OutputError, RecordError, UsageError
-from .fill import Template
+from .fill import FilledForm, Template
 from .issued import STATE_DIR, read_issued
 from .spec import FormSpec, current_spec, load_spec, spec_path
 from .intake import RecordIn
@@ -251,6 +251,44 @@ def _already_issued(job: _Job, digest: str) -> bool:
     return hashlib.sha256(data).hexdigest() == earlier.pdf_sha256
 
 
+def _file_sha256(path: str) -> str:
+    """The SHA-256 (hex) of a file, "" when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return ""
+
+
+def _same_form(target: str, template: Template, values: Mapping[str, str], job: _Job) -> FilledForm | None:
+    """The form this record fills when ``target`` holds it byte for byte (filling is
+    deterministic: the same values, document id and template give the same bytes), else None."""
+    existing = _file_sha256(target)
+    try:
+        filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
+    except OppformsError:
+        return None
+    return filled if existing and filled.sha256 == existing else None
+
+
+def _entry(job: _Job, template: Template, filled: FilledForm, digest: str, pdf_sha256: str) -> dict[str, object]:
+    """The registry entry of a form filled for ``job`` (without the values, written after it)."""
+    entry: dict[str, object] = {
+        "document": job.doc_id,
+        "file": job.rel,
+        "source": job.source,
+        "row": job.row,
+        "form": template.spec.form_id,
+        "version": template.spec.version,
+        "pages": filled.page_count,
+        "record_sha256": digest,
+        "pdf_sha256": pdf_sha256,
+    }
+    if job.password_mac:
+        entry["password_mac"] = job.password_mac
+    return entry
+
+
 # ---------------------------------------------------------------------------------------
 # The work of one record (runs in a worker process when jobs > 1)
 
@@ -316,6 +354,16 @@ def _run_job(job: _Job) -> FillResult:
     target = os.path.join(out_dir, job.rel)
     if os.path.exists(target):
         if not job.overwrite:
+            same = _same_form(target, template, values, job) if not job.password and job.owner is None else None
+            if same is not None:
+                # the very form, byte for byte: another run filled it (at the same time, or
+                # with its registry lost); only the registry line is written again
+                try:
+                    _append_issued(out_dir, _entry(job, template, same, digest, same.sha256), values_json)
+                except OSError as exc:
+                    return failed(str(exc))
+                return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by another run"),
+                                  job.doc_id, same.page_count)
             return failed(N_("the file exists already (from another run or record); use --overwrite to replace it"))
         if job.owner is not None:  # --overwrite replaces a form by a newer one of the same record, never another's
             return failed(N_(
@@ -325,23 +373,16 @@ def _run_job(job: _Job) -> FillResult:
     try:
         filled = template.fill(values, doc_id=job.doc_id, flatten=job.flatten, row=job.row)
         data = encrypt(filled.data, job.password) if job.password else filled.data
-        entry = {
-            "document": job.doc_id,
-            "file": job.rel,
-            "source": job.source,
-            "row": job.row,
-            "form": template.spec.form_id,
-            "version": template.spec.version,
-            "pages": filled.page_count,
-            "record_sha256": digest,
-            "pdf_sha256": hashlib.sha256(data).hexdigest() if job.password else filled.sha256,
-        }
-        if job.password_mac:
-            entry["password_mac"] = job.password_mac
+        entry = _entry(job, template, filled, digest, hashlib.sha256(data).hexdigest() if job.password else filled.sha256)
         # the registry first: a run killed between the two writes finds the entry without
         # its file, and simply fills the record again
         _append_issued(out_dir, entry, values_json)
         atomic_write_bytes(target, data, overwrite=job.overwrite, durable=False)
+    except TargetExists as exc:  # another run placed it meanwhile: the very same form is no failure
+        if not job.password and _file_sha256(target) == filled.sha256:
+            return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by another run"),
+                              job.doc_id, filled.page_count)
+        return failed(str(exc))
     except RecordError as exc:
         return failed(str(exc))
     except OppformsError as exc:

@@ -291,6 +291,37 @@ def test_the_registry_of_filled_values_is_readable_by_its_owner_only(tmp_path: P
         assert mode & 0o077 == 0, f"{path.relative_to(tmp_path)}: {oct(mode)}"
 
 
+def test_the_very_same_form_filled_by_another_run_is_no_failure(tmp_path: Path) -> None:
+    """Two runs into one folder at once, or a rerun after the registry was lost: a file that
+    holds this record's form byte for byte is 'already filled by another run' (and its
+    registry line is written again), not 'exists already'; another form there still fails."""
+    out = tmp_path / "out"
+    list(fill_many(SAMPLES[:3], out))
+    for registry in (out / ".oppforms" / "issued").glob("*.jsonl"):
+        registry.unlink()
+    again = list(fill_many(SAMPLES[:3], out))
+    assert [r.status for r in again] == ["skipped"] * 3 and all("another run" in r.reason for r in again)
+    assert {e["document"] for e in read_issued(out)} == {r.document for r in again}
+    changed = list(fill_many([dict(SAMPLES[0], schooljaar="2030-2031")], out))
+    for registry in (out / ".oppforms" / "issued").glob("*.jsonl"):
+        registry.unlink()
+    [other] = fill_many([dict(SAMPLES[0], schooljaar="2031-2032")], out)
+    assert changed[0].status == "failed" and other.status == "failed" and "--overwrite" in other.reason
+
+
+def test_two_runs_at_once_into_one_folder_both_end_well(tmp_path: Path) -> None:
+    records = [dict(SAMPLES[i % 12], **{"leerling.nummer": f"{i:06d}"}) for i in range(60)]
+    data = tmp_path / "veel.json"
+    data.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "oppforms", "fill", str(data), "-o", str(out), "-q"]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    errors = [p.communicate(timeout=300)[1] for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), errors
+    assert len(list(out.glob("*.pdf"))) == 60
+
+
 def test_the_report_lists_every_row_and_the_exit_code_says_a_row_failed(tmp_path: Path) -> None:
     rows = [dict(SAMPLES[0]), dict(SAMPLES[1], **{"leerling.klas": "3B\n4A"})]
     data = tmp_path / "rij.json"

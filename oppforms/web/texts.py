@@ -56,6 +56,7 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"typed text in the signature box", "getypte tekst in het handtekeningvak: dat is geen handtekening"),
     (r"continued on added pages", "loopt door op een vervolgpagina"),
     (r"already filled by an earlier run", "al ingevuld bij een eerdere keer"),
+    (r"already filled by another run", "al ingevuld door een andere keer"),
     (r"the file exists already", "er is al een formulier met andere gegevens; kies 'vervangen' om het te vervangen"),
     (r"an impossible date", "deze datum bestaat niet (zo'n dag heeft die maand niet)"),
     (r"not a date in a known format", "geen datum die oppforms kent (schrijf DD-MM-JJJJ, bijvoorbeeld 15-01-2027)"),
