@@ -10,7 +10,7 @@ layers so that both can use it without importing each other.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 #: The folder inside a fill output folder that holds the secret key and the registry.
@@ -33,3 +33,17 @@ def read_issued(out_dir: Path) -> Iterator[dict[str, object]]:
                     continue
                 if isinstance(entry, dict) and "document" in entry:
                     yield entry
+
+
+def latest_values(entries: Iterable[Mapping[str, object]], form_id: str) -> dict[str, dict[str, str]]:
+    """Document id (upper case) → the values issued for it, from registry ``entries``
+    (:func:`read_issued`): the latest entry of each document wins; entries of another form,
+    and redacted ones (without values), are passed over."""
+    out: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        document, values = entry.get("document"), entry.get("values")
+        if entry.get("form", form_id) != form_id or not isinstance(document, str) or not document.strip():
+            continue
+        if isinstance(values, Mapping):
+            out[document.strip().upper()] = {str(k): "" if v is None else str(v) for k, v in values.items()}
+    return out

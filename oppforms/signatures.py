@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .errors import InputError
+from .issued import latest_values
 from .records import Record, record_from_json
 from .spec import FormSpec, current_spec
 
@@ -117,7 +118,7 @@ def signature_overview(
     spec = spec or current_spec()
     columns = box_columns(spec)
     key_field = spec.records.key
-    issued_values = _issued_values(issued, spec) if issued is not None else {}
+    issued_values = latest_values(issued, spec.form_id) if issued is not None else {}
     returned_documents: set[str] = set()
     found: dict[str, dict[str, object]] = {}
     for record in records:
@@ -132,8 +133,9 @@ def signature_overview(
             key,
             {"nummer": nummer, "naam": "", "klas": "", "signed": set(), "check": set(), "sources": []},
         )
-        entry["naam"] = entry["naam"] or record.fields.get(_NAME, "")
-        entry["klas"] = entry["klas"] or record.fields.get(_CLASS, "")
+        issued_as = issued_values.get(document, {}) if document else {}  # a page with them may not have come back
+        entry["naam"] = entry["naam"] or record.fields.get(_NAME, "") or issued_as.get(_NAME, "")
+        entry["klas"] = entry["klas"] or record.fields.get(_CLASS, "") or issued_as.get(_CLASS, "")
         entry["sources"].append(record.source)  # type: ignore[attr-defined]
         in_review = {item.field for item in record.review if item.field}
         for column in columns:
@@ -177,19 +179,6 @@ def signature_overview(
         )
     out.extend(missing.values())
     return sorted(out, key=lambda p: (p.nummer == "", p.nummer, p.naam.casefold(), p.key))
-
-
-def _issued_values(issued: Iterable[Mapping[str, object]], spec: FormSpec) -> dict[str, dict[str, str]]:
-    """Document id (upper case) → the values issued for it, the latest entry of each
-    document winning; entries of another form, or without values, are passed over."""
-    out: dict[str, dict[str, str]] = {}
-    for entry in issued:
-        document, values = entry.get("document"), entry.get("values")
-        if entry.get("form", spec.form_id) != spec.form_id or not isinstance(document, str) or not document.strip():
-            continue
-        if isinstance(values, Mapping):
-            out[document.strip().upper()] = {str(k): "" if v is None else str(v) for k, v in values.items()}
-    return out
 
 
 #: Spreadsheets, which may well be an extract's export, but whose review column cannot say

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import OutputError
+from .i18n import status_label
 from .records import FileStatus, Record, record_from_json
 from .review import Decision
 from .spec import FormSpec
@@ -101,6 +102,8 @@ _READ_STATUSES = tuple(str(s) for s in (FileStatus.OK, FileStatus.WARNINGS, File
 JobKind = Literal["fill", "read", "archive"]
 #: The log is read by school staff: it speaks Dutch.
 _KIND_NL = {"fill": "invullen", "read": "lezen", "archive": "archiveren"}
+_ARCHIVE_NL = {"added": "gearchiveerd", "new version": "nieuwe versie", "duplicate": "stond er al",
+               "part of": "hoort bij een ander formulier", "purged": "eerder verwijderd", "failed": "mislukt"}
 _STATE_NL = {"waiting": "wacht", "running": "bezig", "done": "klaar", "stopped": "gestopt", "failed": "mislukt"}
 JobState = Literal["waiting", "running", "done", "stopped", "failed"]
 
@@ -470,7 +473,8 @@ class Workspace:
                 self.log(f"teruggekomen bestand {upload.id} niet opnieuw gelezen: hetzelfde als bestand "
                          f"{earlier['upload'] if earlier else '?'}", db)
             else:
-                self.log(f"teruggekomen bestand {upload.id} gelezen: {result.status}, {len(result.records)} formulier(en)", db)
+                self.log(f"teruggekomen bestand {upload.id} gelezen: {status_label(str(result.status), 'nl')}, "
+                         f"{len(result.records)} formulier(en)", db)
         return file_id
 
     def returned_files(self, job_id: str | None = None) -> list[ReturnedFile]:
@@ -522,7 +526,7 @@ class Workspace:
             db.execute("INSERT OR REPLACE INTO archive_results VALUES (?, ?, ?, ?, ?, ?)",
                        (job_id, position, record_id, result.status, result.package, result.reason))
             db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
-            self.log(f"formulier {record_id} gearchiveerd: {result.status}", db)
+            self.log(f"formulier {record_id} archiveren: {_ARCHIVE_NL.get(result.status, result.status)}", db)
 
     def archived_records(self) -> set[int]:
         """The records an archive job has put in the archive (added, as a new version, or

@@ -324,3 +324,86 @@ def test_a_file_returned_before_the_workspace_kept_checksums_is_known_again_afte
         assert kept == hashlib.sha256(data).hexdigest()
     finally:
         web.jobs.stop()
+
+
+def test_a_signature_page_returned_alone_shows_whose_form_it_is(served: tuple[TestClient, WebApp],
+                                                                 spec: FormSpec) -> None:
+    """Parents often send back only the signature page: its record has no name or number
+    (their page did not come back), but the form's document id says whose it is; the review
+    and the signature list show the pupil as issued, and the record stays as read."""
+    from oppforms.issued import read_issued
+
+    client, web = served
+    _fill(client, web, _csv([_pupil(31)]))
+    [entry] = [e for e in read_issued(web.workspace.issued_dir) if e["values"]["leerling.nummer"] == "000031"]
+    ws = web.workspace
+    upload = ws.add_upload("returned", "handtekeningen.jpg", ".jpg", b"\xff\xd8only-page-3")
+    job = ws.add_job("read", [upload.id], {}, total=1)
+    fields, signed = empty_values(spec)
+    signature = next(f.name for f in spec.signature_fields)
+    record = Record(str(upload.path), spec.form_id, spec.version, "scan", fields, signed,
+                    (ReviewItem("signature: not sure whether it is signed", field=signature, page=3),),
+                    document=str(entry["document"]), pages=(PageOrigin(3, str(upload.path), 1),))
+    ws.add_returned(job.id, upload, FileResult(str(upload.path), FileStatus.REVIEW, (record,)), 1)
+    ws.update_job(job.id, state="done")
+    page = _text(client.get("/controleren").text)
+    assert "Leerling 31 (000031)" in page
+    pupils = _text(client.get("/handtekeningen").text)
+    assert "000031 Leerling 31 2B teruggekomen" in pupils
+    assert ws.records(spec)[0].record.fields["leerling.nummer"] == ""  # nothing made up in the record
+
+
+def test_a_review_item_shows_the_page_from_the_file_that_holds_it(served: tuple[TestClient, WebApp],
+                                                                  spec: FormSpec) -> None:
+    """A form photographed page by page: the item on page 2 is in the second photo, page 1
+    of that file — not page 2 of the first photo (which has none, or another pupil's page)."""
+    cv2 = pytest.importorskip("cv2", reason="rendering a photo needs OpenCV")
+    import numpy as np
+
+    client, web = served
+    ws = web.workspace
+    photos = []
+    for name, shade in (("IMG_2231.png", 40), ("IMG_2232.png", 220)):
+        ok, png = cv2.imencode(".png", np.full((140, 100), shade, np.uint8))
+        assert ok
+        photos.append(ws.add_upload("returned", name, ".png", png.tobytes()))
+    job = ws.add_job("read", [u.id for u in photos], {}, total=2)
+    fields, signed = empty_values(spec)
+    fields.update({"leerling.nummer": "000042", "leerling.naam": "Foto Leerling"})
+    record = Record(str(photos[0].path), spec.form_id, spec.version, "scan", fields, signed,
+                    (ReviewItem("the lines read with low confidence", field="hulpvraag.leerling", page=2),),
+                    pages=(PageOrigin(1, str(photos[0].path), 1), PageOrigin(2, str(photos[1].path), 1)))
+    ws.add_returned(job.id, photos[0], FileResult(str(photos[0].path), FileStatus.REVIEW, (record,)), 1)
+    ws.update_job(job.id, state="done")
+    assert "bestand IMG_2232.png · pagina 2" in _text(client.get("/controleren").text)
+    assert "Pagina 2 van IMG_2232.png" in _text(client.get("/controleren/1/0/pagina").text)
+    shown = client.get("/controleren/1/0/pagina.png")
+    assert shown.status_code == 200
+    image = cv2.imdecode(np.frombuffer(shown.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image is not None and image.mean() > 128  # the light second photo, not the dark first
+
+
+def test_the_archive_check_is_a_page_of_its_own_and_days_show_without_a_time(served: tuple[TestClient, WebApp]) -> None:
+    """Back, forward and reload on the check's result must not send the form again (a
+    redirect to an address of its own, as every other button); a day without a time (the
+    index's archiving date) is no midnight."""
+    pytest.importorskip("bagit", reason="the archive needs bagit")
+    from oppforms.web.base import local_time
+
+    client, _ = served
+    client.post("/archief/aanmaken", data={"school": "Het Voorbeeld College", "jaren": "2"}, headers=SAME)
+    r = client.post("/archief/controleren", headers=SAME, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/archief?controle=1"
+    assert "Het archief is in orde" in _text(client.get(r.headers["location"]).text)
+    assert local_time("2026-12-07") == "7-12-2026"
+
+
+def test_the_log_says_statuses_in_dutch(served: tuple[TestClient, WebApp], spec: FormSpec) -> None:
+    client, web = served
+    ws = web.workspace
+    upload = ws.add_upload("returned", "scan.pdf", ".pdf", b"%PDF-1.4\n")
+    job = ws.add_job("read", [upload.id], {}, total=1)
+    ws.add_returned(job.id, upload, FileResult("scan.pdf", FileStatus.REVIEW, ()), 1)
+    lines = [what for _, _, what in ws.history()]
+    assert any(line.endswith("gelezen: controleren, 0 formulier(en)") for line in lines), lines
+    assert not any("needs review" in line for line in lines)

@@ -106,9 +106,12 @@ def local_time(iso: str) -> str:
     from datetime import datetime
 
     try:
-        moment = datetime.fromisoformat(iso).astimezone()
+        moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
+    if len(iso) == 10:  # a day, no time (the archive's index): not midnight
+        return f"{moment.day}-{moment.month}-{moment.year}"
+    moment = moment.astimezone()
     return f"{moment.day}-{moment.month}-{moment.year} {moment:%H:%M}"
 
 

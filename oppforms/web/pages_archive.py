@@ -53,6 +53,10 @@ class ArchivePages(Pages):
             return None
 
     def archive_page(self, request: Request, *, error: str = "", report: Any = None, status_code: int = 200) -> Response:
+        if report is None and request.query_params.get("controle") == "1" and self._archive_rows() is not None:
+            from ..archive import verify
+
+            report = verify(self.workspace.archive_dir)  # it only reads (and finishes what an interruption left)
         records = self.workspace.records(self.spec)
         archived = self.workspace.archived_records()
         return self.render(request, "archief.html", status_code, rows=self._archive_rows(), error=error, report=report,
@@ -91,11 +95,10 @@ class ArchivePages(Pages):
         return self.render(request, template, job=job, results=self.workspace.archive_results(job.id), pupils=pupils)
 
     def archive_verify(self, request: Request) -> Response:
-        from ..archive import verify
-
-        if self._archive_rows() is None:
-            return RedirectResponse("/archief", status_code=303)
-        return self.archive_page(request, report=verify(self.workspace.archive_dir))
+        """The check's result is shown by a page of its own address (``?controle=1``), so
+        back, forward and reload never send the form again (as every other button)."""
+        return RedirectResponse("/archief?controle=1" if self._archive_rows() is not None else "/archief",
+                                status_code=303)
 
 
 def _as_given(record: Any, names: dict[str, str]) -> Any:

@@ -39,6 +39,7 @@ class ReviewPages(Pages):
         context: dict[str, Any] = {"queue_size": len(queue), "signatures": signatures, "current": None,
                                    "later_reasons": LATER_REASONS, "error": error, "notice": notice,
                                    "can_undo": self.workspace.decisions_count() > 0 or any(q.later for q in queue)}
+        context["pupils"] = self._identities(([current] if current else []) + signatures)
         if current is not None:
             item = current.record.review[current.index]
             f = self.spec.field(item.field) if item.field in self.labels else None
@@ -49,8 +50,10 @@ class ReviewPages(Pages):
                 "record": current.record_id, "index": current.index, "item": item, "field": f,
                 "value": typed if typed is not None else value,
                 "original": value, "later": current.later, "certainty": certainty(item),
-                "pupil": current.record.fields.get("leerling.naam", ""), "source": current.record.source,
-                "nummer": current.record.fields.get(self.spec.records.key, ""),
+                "pupil": context["pupils"][current.record_id][1],
+                "source": self._page_of(current.record_id, current.record, item.page or 1)[2] if item.page
+                else current.record.source,
+                "nummer": context["pupils"][current.record_id][0],
             }
         return self.render(request, "controleren.html", status_code, **context)
 
@@ -121,17 +124,46 @@ class ReviewPages(Pages):
         if found is None:
             return self.render(request, "niet-gevonden.html", 404)
         record, item = found
+        _, _, shown = self._page_of(int(request.path_params["record"]), record, item.page or 1)
         return self.render(request, "pagina.html", record_id=request.path_params["record"], index=request.path_params["item"],
-                           item=item, page=item.page or 1, source=record.source)
+                           item=item, page=item.page or 1, source=shown)
 
     def review_page_png(self, request: Request) -> Response:
         found = self._review_item(request)
         if found is None:
             return Response(status_code=404)
         record, item = found
-        upload = self.workspace.record_upload(int(request.path_params["record"]))
-        png = page_png(self.workspace, upload.path, item.page or 1) if upload else None
+        path, index, _ = self._page_of(int(request.path_params["record"]), record, item.page or 1)
+        png = page_png(self.workspace, path, index) if path is not None else None
         return Response(png, media_type="image/png") if png else Response(status_code=404)
+
+    def _identities(self, items: list[Any]) -> dict[int, tuple[str, str]]:
+        """Record id → (leerlingnummer, naam) of the queue ``items``, as the page shows whose form it is: the
+        record's, else — when the page with them did not come back, a signature page returned
+        alone — those issued for its document (this workspace's fill registry)."""
+        key = self.spec.records.key
+        out = {q.record_id: (q.record.fields.get(key, ""), q.record.fields.get("leerling.naam", "")) for q in items}
+        if all(n and m for n, m in out.values()):
+            return out
+        from ..issued import latest_values, read_issued
+
+        issued = latest_values(read_issued(self.workspace.issued_dir), self.spec.form_id)
+        for q in items:
+            values = issued.get(q.record.document.upper(), {}) if q.record.document else {}
+            nummer, naam = out[q.record_id]
+            out[q.record_id] = (nummer or values.get(key, ""), naam or values.get("leerling.naam", ""))
+        return out
+
+    def _page_of(self, record_id: int, record: Any, page: int) -> tuple[Path | None, int, str]:
+        """Where the form's page ``page`` is: the stored file, the page within it, and that
+        file's name as it was given. A scanner stack holds the form's pages anywhere among
+        other pupils' pages, and a form photographed page by page has them in several files:
+        the record's ``pages`` say where; a form without them (fields) is its file, page for page."""
+        origin = next((o for o in record.pages if o.page == page), None)
+        if origin is not None:
+            return Path(origin.source), origin.source_page, self.workspace.shown(origin.source, self.workspace.upload_names())
+        upload = self.workspace.record_upload(record_id)
+        return (upload.path if upload else None), page, (upload.name if upload else record.source)
 
     # -- handtekeningen ------------------------------------------------------------------
 

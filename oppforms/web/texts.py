@@ -69,6 +69,9 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"a signature cannot be filled in from data", "een handtekening kan niet uit gegevens worden ingevuld; laat dit leeg"),
     (r"(.+?): unknown column\(s\) (.*?) \(map them", "{0}: deze kolommen horen bij geen veld van het formulier: {1}"),
     (r"this document is archived already, unchanged", "dit formulier staat al ongewijzigd in het archief"),
+    (r"no leerlingnummer: give its leaving date with `archive left --document (\S+)`",
+     "geen leerlingnummer: de vertrekdatum kan alleen met de opdrachtregel worden gegeven "
+     "(oppforms archive left --document {0}), niet op leerlingnummer"),
     (r"(?:.*: )?document (\S+) was deleted on (\S+) when its retention ended",
      "document {0} is op {1} verwijderd toen de bewaartermijn afliep; het wordt niet opnieuw gearchiveerd"),
     (r"file not found", "bestand niet gevonden"),
