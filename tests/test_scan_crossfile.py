@@ -145,7 +145,8 @@ def test_missing_and_duplicate_pages_are_reported_per_form_across_the_files(
     missing = [i for i in records[folder.photos].review if "missing" in i.reason]
     assert [(i.page, i.reason) for i in missing] == [(3, "page 3 of 5 is missing from the scan")]
     twice = [w for w in records[folder.single].warnings if "scanned more than once" in w]
-    assert len(twice) == 1 and twice[0].startswith("page 5 was scanned more than once")
+    assert len(twice) == 1 and twice[0].startswith("page 5 was scanned more than once; the clearer scan is used, not ")
+    assert folder.duplicate_photo in twice[0]  # the one set aside is named
     assert not [i for r in records.values() if r.document != folder.photos for i in r.review if "missing" in i.reason]
 
 
@@ -164,6 +165,12 @@ def test_each_input_file_gets_one_result_and_the_status_of_the_forms_its_pages_w
     assert by_name[folder.first_photo].records == (photos,) and by_name[folder.first_photo].part_of == ()
     assert by_name[folder.first_single].status is FileStatus.WARNINGS  # its form has a page scanned twice
     assert by_name[folder.duplicate_photo].part_of == (records[folder.single].source,)
+    # page 5 came twice: the photo first, then its own PDF, the clearer, which the record uses;
+    # that PDF's file is the form's too, not "not this form"
+    clearer = next(p.source for p in records[folder.single].pages if p.page == 5)
+    assert name(clearer) == "scan-0001.pdf"
+    assert by_name["scan-0001.pdf"].part_of == (records[folder.single].source,)
+    assert by_name["scan-0001.pdf"].status is FileStatus.WARNINGS
     assert by_name["kopieerapparaat.pdf"].status is FileStatus.OK and len(by_name["kopieerapparaat.pdf"].records) == 1
     assert by_name["notitie.png"].status is FileStatus.NOT_THIS_FORM and by_name["notitie.png"].records == ()
 
@@ -201,3 +208,18 @@ def test_records_with_pages_from_several_files_fit_the_record_schema(results: li
     assert any(len(r.sources) > 1 for r in records.values())
     for record in records.values():
         jsonschema.validate(record.to_json(), schema)
+
+
+def test_a_photo_cut_short_is_unreadable_not_another_document(folder: Folder, spec: FormSpec, tmp_path: Path) -> None:
+    """A JPEG an e-mail cut off cannot be decoded: 'malformed' (a file to ask for again),
+    not 'not this form' (a photo of something else, which a school sets aside)."""
+    whole = (folder.path / folder.first_photo).read_bytes()
+    (tmp_path / "afgebroken.jpg").write_bytes(whole[: len(whole) // 3])
+    (tmp_path / "notitie.png").write_bytes((folder.path / "notitie.png").read_bytes())
+    reader = functools.partial(read_scanned_files, ocr=Reading)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(extract_run, "scanned_reader", lambda: reader)
+        results = {Path(r.source).name: r for r in extract_many([tmp_path], issued=folder.issued, spec=spec)}
+    assert results["afgebroken.jpg"].status is FileStatus.MALFORMED, results["afgebroken.jpg"]
+    assert "cannot be decoded" in results["afgebroken.jpg"].reason
+    assert results["notitie.png"].status is FileStatus.NOT_THIS_FORM

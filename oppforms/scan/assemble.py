@@ -114,6 +114,7 @@ def assemble_run(
                 forms[key] = _Form(key, r.code.pages)
         form = forms[key]
         form.pages = max(form.pages, r.code.pages if r.code else 0)
+        form.sources.append(r.source)  # a page set aside as the less clear of two is the form's too
         if r.page_no in form.by_page:
             kept = form.by_page[r.page_no]
             if r.quality > kept.quality:
@@ -121,7 +122,6 @@ def assemble_run(
             form.duplicates.append(r)
         else:
             form.by_page[r.page_no] = r
-        form.sources.append(r.source)
     all_forms = [(form, False) for form in forms.values()]
     all_forms += [(_Form("", spec.page_count, {r.page_no: r}, sources=[r.source]), True) for r in loose]
     records: list[Record] = []
@@ -307,7 +307,7 @@ def _record(
                     )
                 )
     for d in form.duplicates:
-        warnings.append(N_("page {page} was scanned more than once ({label}); the clearer scan is used").format(page=d.page_no, label=d.label))
+        warnings.append(N_("page {page} was scanned more than once; the clearer scan is used, not {label}").format(page=d.page_no, label=d.label))
     for p in pages:
         warnings.extend(p.warnings)
         review.extend(p.review)

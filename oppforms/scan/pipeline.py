@@ -292,9 +292,17 @@ def _read_files(
         results = [r for r in results if r.source not in lost]
     alphabet = _alphabet(ocr) if any(r.kind == "form" for r in results) else None
     assembly = assemble_run(results, spec, issued=registry, alphabet=alphabet, names=names)
+    refused: dict[str, list[str]] = {}  # file → why each page was refused; None once a page of it was read
+    for r in results:
+        if r.kind == "refused":
+            refused.setdefault(str(r.source), []).extend(r.warnings)
+    readable = {str(r.source) for r in results if r.kind != "refused"}
     out = []
     for (path, name), count, error in zip(files, counts, errors, strict=True):
         key = str(path)
+        if error is None and key in refused and key not in readable and not assembly.files.get(key):
+            # no page of it could be read at all (a JPEG cut short, say): unreadable, not "not this form"
+            error = InputError(refused[key][0] if refused[key] else N_("{file}: unreadable").format(file=Path(path).name))
         out.append(
             ScannedFile(
                 name,
