@@ -665,6 +665,8 @@ def test_ctrl_c_stops_the_server_within_seconds_while_a_fill_job_runs(tmp_path: 
     results = web.workspace.fill_results(again.rsplit("/", 1)[1])
     assert len(results) == 1500 and {r["status"] for r in results} == {"ok", "skipped"}
     assert sum(r["status"] == "skipped" for r in results) >= state.done - 1  # what was done stays done
+    finished = client.get(f"/invullen/taak/{state.id}").text  # the stopped job: nothing left to go on with
+    assert "Verder invullen" not in finished and "heeft het afgemaakt" in finished
     web.jobs.stop()
 
 

@@ -407,3 +407,11 @@ def test_the_log_says_statuses_in_dutch(served: tuple[TestClient, WebApp], spec:
     lines = [what for _, _, what in ws.history()]
     assert any(line.endswith("gelezen: controleren, 0 formulier(en)") for line in lines), lines
     assert not any("needs review" in line for line in lines)
+
+
+def test_the_signature_list_is_named_for_what_it_holds(served: tuple[TestClient, WebApp]) -> None:
+    client, _ = served
+    whole = client.get("/handtekeningen/ontbrekend.xlsx")
+    assert 'filename="handtekeningen.xlsx"' in whole.headers["content-disposition"]
+    missing = client.get("/handtekeningen/ontbrekend.xlsx?filter=onvolledig")
+    assert 'filename="ontbrekend.xlsx"' in missing.headers["content-disposition"]

@@ -115,7 +115,12 @@ class FillPages(Pages):
         folder = self.workspace.job_dir(job.id)
         template = "taak-invullen-voortgang.html" if request.headers.get("hx-request") else "taak-invullen.html"
         uploads = self.workspace.job_uploads(job.id)
-        return self.render(request, template, job=job, results=results, upload=uploads[0] if uploads else None,
+        resumed = job.state == "stopped" and bool(uploads) and any(  # a later fill of the same file went on and ended
+            j.created >= job.created and j.id != job.id and j.state == "done"
+            and [u.id for u in self.workspace.job_uploads(j.id)] == [uploads[0].id]
+            for j in self.workspace.jobs("fill"))
+        return self.render(request, template, job=job, results=results, resumed=resumed,
+                           upload=uploads[0] if uploads and not resumed else None,
                            has_print=(folder / "afdrukken.pdf").exists(), has_report=(folder / "verslag.csv").exists(),
                            filled=sum(r["status"] != "failed" for r in results))
 

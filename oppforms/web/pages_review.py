@@ -189,10 +189,10 @@ class ReviewPages(Pages):
     def signatures_xlsx(self, request: Request) -> Response:
         from ..signatures import write_signatures_xlsx
 
-        pupils, _ = self._pupils(request)
+        pupils, incomplete = self._pupils(request)
+        name = "ontbrekend.xlsx" if incomplete else "handtekeningen.xlsx"  # the whole list is not only who is missing
         with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / "ontbrekend.xlsx"
+            target = Path(tmp) / name
             write_signatures_xlsx(pupils, target, self.spec)
             data = target.read_bytes()
-        return download(data, "ontbrekend.xlsx",
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return download(data, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
