@@ -22,9 +22,7 @@ files or none.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -34,24 +32,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from .i18n import N_
 from ._io import TargetExists, atomic_write_bytes, sync_folder
 from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import FilledForm, Template
-from .issued import STATE_DIR, read_issued
+from .issued import (  # document_id, record_hash, read_issued: also this module's, as they were
+    STATE_DIR, append_entry, canonical_json, close_registries, document_id, folder_secret, password_mac,
+    read_issued, record_digest, record_hash,
+)
 from .spec import FormSpec, current_spec, load_spec, spec_path
 from .intake import RecordIn
 from .naming import Namer
 from .smart import check_smart
 from .values import coercer_for
-
-try:  # the values' canonical JSON, written per record (see _values_json)
-    from orjson import JSONEncodeError as _OrjsonError
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - orjson is a dependency; json gives the same bytes
-    _orjson_dumps = None
 
 Status = Literal["ok", "skipped", "failed"]
 
@@ -98,133 +93,7 @@ class _Job:
 
 
 # ---------------------------------------------------------------------------------------
-# Document ids and the issued registry
-
-
-def _secret(out_dir: Path) -> bytes:
-    path = out_dir / STATE_DIR / "secret"
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError) as exc:
-        raise OutputError(N_("{file}: unreadable ({error})").format(file=path, error=exc)) from exc
-    key = secrets.token_bytes(32)
-    try:
-        atomic_write_bytes(path, key.hex().encode("ascii"), overwrite=False)
-    except OutputError:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())  # another run made it first
-    return key
-
-
-def password_mac(secret: bytes, password: str) -> str:
-    """What the registry keeps of a form's password, to notice that it changed: an HMAC
-    with the output folder's key, never the password itself."""
-    return hmac.new(secret, b"password\0" + password.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def document_id(secret: bytes, identity: str) -> str:
-    """An opaque id like ``K7Q2-M9XD``: 40 bits of an HMAC, never pupil data."""
-    digest = hmac.new(secret, identity.encode("utf-8"), hashlib.sha256).digest()
-    code = base64.b32encode(digest[:5]).decode("ascii")
-    return f"{code[:4]}-{code[4:]}"
-
-
-def record_hash(values: Mapping[str, str], *, flatten: bool, version: str, encrypted: bool) -> str:
-    """SHA-256 of the record's canonical JSON: the values and what else shapes the PDF.
-    Earlier runs' registries are resumed by it, so it never changes for the same record."""
-    return _record_hash(_values_json(values), flatten=flatten, version=version, encrypted=encrypted)
-
-
-_MEMBER_HEADS: dict[tuple[object, ...], list[tuple[object, bytes]] | None] = {}  # key order → (key, b'"key": ')
-
-
-def _member_heads(keys: tuple[object, ...]) -> list[tuple[object, bytes]] | None:
-    """The keys in sorted order, each with its JSON text and json's ``": "`` (None when
-    a key is no text); worked out once per set of keys in a given order (a batch's
-    values all have the form's fields in form order), for a few such orders."""
-    heads = _MEMBER_HEADS.get(keys)
-    if heads is None and keys not in _MEMBER_HEADS:
-        if all(type(k) is str for k in keys):
-            try:
-                heads = [(k, _orjson_dumps(k) + b": ") for k in sorted(keys)]  # type: ignore[misc]
-            except _OrjsonError:  # a lone surrogate
-                heads = None
-        if len(_MEMBER_HEADS) < 64:
-            _MEMBER_HEADS[keys] = heads
-    return heads
-
-
-def _values_json(values: Mapping[str, str]) -> bytes:
-    """The values as canonical JSON (keys sorted), in UTF-8, made once per record: it is
-    both in the record hash and, as it stands, the registry line's ``values``. The bytes
-    of ``json.dumps(values, ensure_ascii=False, sort_keys=True)``: with orjson each text
-    is escaped by it (the same escapes as json's, for every character: tested) and the
-    members are joined with json's separators, the keys' part of them made once for the
-    batch (:func:`_member_heads`), in less than a quarter of json's time (11 µs against
-    48 on the sample records)."""
-    if _orjson_dumps is not None and set(map(type, values.values())) <= {str}:
-        heads = _member_heads(tuple(values))
-        if heads is not None:
-            try:
-                return b"{" + b", ".join([head + _orjson_dumps(values[k]) for k, head in heads]) + b"}"
-            except _OrjsonError:  # a lone surrogate: as json does it
-                pass
-    return json.dumps(values, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
-def _record_hash(values_json: bytes, *, flatten: bool, version: str, encrypted: bool) -> str:
-    """:func:`record_hash` from the values' canonical JSON (UTF-8): the canonical JSON of
-    ``{"values": …, "flatten": …, "version": …, "encrypted": …}`` with sorted keys,
-    written around it (the same bytes as ``json.dumps(…, ensure_ascii=False,
-    sort_keys=True)`` of the whole)."""
-    head = f'{{"encrypted": {json.dumps(encrypted)}, "flatten": {json.dumps(flatten)}, "values": '
-    tail = f', "version": {json.dumps(version, ensure_ascii=False)}}}'
-    digest = hashlib.sha256(head.encode("utf-8"))
-    digest.update(values_json)
-    digest.update(tail.encode("utf-8"))
-    return digest.hexdigest()
-
-
-_REGISTRY: dict[str, Any] = {}  # out_dir → this process's open registry file (binary, appended)
-
-
-def _append_issued(out_dir: str, entry: dict[str, object], values_json: bytes) -> None:
-    """One registry line, written through to the file: ``entry`` with the values' canonical
-    JSON as its last member, ``"values"``."""
-    fh = _REGISTRY.get(out_dir)
-    if fh is None:
-        # the registry holds every value filled in: its folders and files are the owner's
-        # alone (0700, 0600), as the forms are, whatever the umask
-        state = Path(out_dir) / STATE_DIR
-        folder = state / "issued"
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for private in (state, folder):
-            if private.stat().st_mode & 0o077:
-                private.chmod(0o700)
-        name = folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl"
-        fh = os.fdopen(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o600), "ab")
-        _REGISTRY[out_dir] = fh
-    # orjson's JSON of the entry (no spaces) in a tenth of json's time; read back by any JSON reader
-    head = _orjson_dumps(entry) if _orjson_dumps is not None else json.dumps(entry, ensure_ascii=False).encode("utf-8")
-    fh.write(b"".join((head[:-1], b', "values": ', values_json, b"}\n")))
-    fh.flush()
-
-
-def _close_registry() -> None:
-    """Close every open registry file (all of them, even when one fails to: the first
-    failure is raised after, as the registry may then lack its last lines)."""
-    failed: tuple[str, OSError] | None = None
-    for out_dir, fh in _REGISTRY.items():
-        try:
-            fh.close()
-        except OSError as exc:
-            failed = failed or (out_dir, exc)
-    _REGISTRY.clear()
-    if failed is not None:
-        folder, exc = failed
-        raise OutputError(N_("{folder}: cannot write the record of filled forms ({error})").format(
-            folder=folder, error=exc.strerror)) from exc
+# What earlier runs issued
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,8 +209,8 @@ def _run_job(job: _Job) -> FillResult:
     values, errors = coercer_for(template.spec).check(job.raw, row=job.row, source=job.source)
     if values is None:
         return FillResult(job.source, job.row, "failed", reason="; ".join(str(e) for e in errors))
-    values_json = _values_json(values)
-    digest = _record_hash(values_json, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
+    values_json = canonical_json(values)
+    digest = record_digest(values_json, flatten=job.flatten, version=template.spec.version, encrypted=bool(job.password))
     out_dir = job.out_dir
     if job.print_copy:
         try:
@@ -359,7 +228,7 @@ def _run_job(job: _Job) -> FillResult:
                 # the very form, byte for byte: another run filled it (at the same time, or
                 # with its registry lost); only the registry line is written again
                 try:
-                    _append_issued(out_dir, _entry(job, template, same, digest, same.sha256), values_json)
+                    append_entry(out_dir, _entry(job, template, same, digest, same.sha256), values_json)
                 except OSError as exc:
                     return failed(str(exc))
                 return FillResult(job.source, job.row, "skipped", job.rel, N_("already filled by another run"),
@@ -376,7 +245,7 @@ def _run_job(job: _Job) -> FillResult:
         entry = _entry(job, template, filled, digest, hashlib.sha256(data).hexdigest() if job.password else filled.sha256)
         # the registry first: a run killed between the two writes finds the entry without
         # its file, and simply fills the record again
-        _append_issued(out_dir, entry, values_json)
+        append_entry(out_dir, entry, values_json)
         atomic_write_bytes(target, data, overwrite=job.overwrite, durable=False)
     except TargetExists as exc:  # another run placed it meanwhile: the very same form is no failure
         if not job.password and _file_sha256(target) == filled.sha256:
@@ -522,7 +391,7 @@ def fill_many(
         spec=spec,
         out_dir=out_dir,
         namer=Namer(name or spec.records.file_name, spec),
-        secret=_secret(out_dir),
+        secret=folder_secret(out_dir),
         flatten=flatten,
         overwrite=overwrite,
         identity_by_row=identity_by_row,
@@ -548,7 +417,7 @@ def fill_many(
             yield from _parallel(planned(), jobs, report)
     finally:
         try:
-            _close_registry()
+            close_registries()
         finally:
             sync_folder(out_dir)  # the batch's files reach the disk once, not one fsync per file
 

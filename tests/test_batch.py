@@ -388,14 +388,14 @@ def test_the_record_hash_is_the_one_earlier_versions_wrote(with_orjson: bool, mo
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from oppforms import batch
+    from oppforms import issued
     from oppforms.batch import record_hash
 
     if with_orjson:
         pytest.importorskip("orjson", reason="orjson is a dependency; this checks its path")
-        assert batch._orjson_dumps is not None
+        assert issued._orjson_dumps is not None
     else:
-        monkeypatch.setattr(batch, "_orjson_dumps", None)
+        monkeypatch.setattr(issued, "_orjson_dumps", None)
 
     text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 
@@ -468,20 +468,20 @@ def test_where_a_filesystem_has_no_unnamed_files_a_temporary_file_is_renamed(
 def test_the_registry_line_reads_back_as_the_entry_and_its_values(
     with_orjson: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oppforms import batch
+    from oppforms import issued
     from oppforms.issued import read_issued
 
     if not with_orjson:
-        monkeypatch.setattr(batch, "_orjson_dumps", None)
+        monkeypatch.setattr(issued, "_orjson_dumps", None)
     values = {"leerling.naam": 'Zoë "Z" van Dijk\u2028', "doelen.leerling": "1. Na 6 weken\n2. Een 7"}
     entry = {"document": "K7Q2-M9XD", "file": "klas/900001.pdf", "source": "C:\\data\\klas.csv", "row": 3, "pages": 2}
-    batch._append_issued(str(tmp_path), dict(entry), batch._values_json(values))
-    batch._close_registry()
+    issued.append_entry(str(tmp_path), dict(entry), issued.canonical_json(values))
+    issued.close_registries()
     assert list(read_issued(tmp_path)) == [dict(entry, values=values)]
 
 
 def test_values_with_keys_that_are_no_text_are_jsons_canonical_json() -> None:
-    from oppforms.batch import _values_json
+    from oppforms.issued import canonical_json as _values_json
 
     for values in ({1: "a", 2: "b"}, {"b": "x", "a": "y"}, {"b": "x", "a": "y"}, {}, {"a": 1}):
         assert _values_json(values) == json.dumps(values, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -494,7 +494,7 @@ def test_orjson_escapes_every_character_as_json_does() -> None:
     import sys
 
     orjson = pytest.importorskip("orjson", reason="orjson is a dependency; this checks its escapes")
-    from oppforms.batch import _values_json
+    from oppforms.issued import canonical_json as _values_json
 
     differ = [c for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF
               and orjson.dumps(chr(c)) != json.dumps(chr(c), ensure_ascii=False).encode("utf-8")]
