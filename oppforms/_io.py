@@ -167,6 +167,14 @@ def _place_new(tmp: str, target: str) -> None:
     os.unlink(tmp)
 
 
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 (hex) of a file, read in blocks (:class:`OSError` when it cannot be read)."""
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 class TargetExists(OutputError):
     """The file to write appeared before it could be placed (``overwrite=False``)."""
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 from .i18n import N_
-from ._io import TargetExists, atomic_write_bytes, sync_folder
+from ._io import TargetExists, atomic_write_bytes, file_sha256, sync_folder
 from .errors import OppformsError, OutputError, RecordError, UsageError
 from .fill import FilledForm, Template
 from .issued import (  # document_id, record_hash, read_issued: also this module's, as they were
@@ -113,18 +113,13 @@ def _already_issued(job: _Job, digest: str) -> bool:
         return False
     if earlier.password_mac and earlier.password_mac != job.password_mac:  # the same values, a new password
         return False
-    try:
-        data = (Path(job.out_dir) / job.rel).read_bytes()
-    except OSError:
-        return False
-    return hashlib.sha256(data).hexdigest() == earlier.pdf_sha256
+    return _file_sha256(os.path.join(job.out_dir, job.rel)) == earlier.pdf_sha256
 
 
 def _file_sha256(path: str) -> str:
     """The SHA-256 (hex) of a file, "" when it cannot be read."""
     try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
+        return file_sha256(path)
     except OSError:
         return ""
 

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from ._io import file_sha256
 from .errors import OutputError
 from .i18n import status_label
 from .records import FileStatus, Record, record_from_json
@@ -329,8 +330,7 @@ class Workspace:
         digests: dict[str, str] = {}
         for upload_id, path in stored.items():
             try:
-                with open(self.root / path, "rb") as fh:
-                    digests[upload_id] = hashlib.file_digest(fh, "sha256").hexdigest()
+                digests[upload_id] = file_sha256(self.root / path)
             except OSError:
                 continue
         if digests:

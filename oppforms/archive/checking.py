@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .packages import CHECKSUMS, TAG_MANIFESTS, recover
 from .state import replay
-from .store import LedgerEntry, Store, file_sha256
+from .._io import file_sha256
+from .store import LedgerEntry, Store
 
 BAG_INFO_REQUIRED = ("Source-Organization", "Bagging-Date", "Payload-Oxum")
 PAYLOAD = ("original.pdf", "pdfa.pdf", "record.json", "provenance.json")

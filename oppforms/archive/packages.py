@@ -41,7 +41,8 @@ from . import store as _store
 from .originals import Located, ScanIndex, build_original, locate_inputs, source_file
 from .preservation import make_pdfa
 from .state import PackageState, current, pupil_of, read_record
-from .store import DIR_MODE, FILE_MODE, Store, file_sha256, make_private, new_package_id, private_dir, utc_now
+from .._io import file_sha256
+from .store import DIR_MODE, FILE_MODE, Store, make_private, new_package_id, private_dir, utc_now
 
 CHECKSUMS = ("sha256", "sha512")
 TAG_MANIFESTS = tuple(f"tagmanifest-{a}.txt" for a in CHECKSUMS)

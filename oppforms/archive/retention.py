@@ -25,7 +25,8 @@ from ..errors import InputError, RecordError, UsageError
 from ..issued import STATE_DIR, issued_folder
 from .packages import recover
 from .state import PackageState, current, packages_of_pupil, pupil_of, read_record
-from .store import Store, file_sha256, private_dir
+from .._io import file_sha256
+from .store import Store, private_dir
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,11 +282,3 @@ def make_private(path: Path) -> None:
             os.chmod(path, want)
     except OSError:
         pass
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -108,7 +108,7 @@ class JobRunner:
             readers = open_sources([u.path for u in uploads], self.spec,
                                    ReadOptions(ignore_unknown=bool(options.get("ignore_unknown"))))
         except OppformsError as exc:
-            ws.update_job(job_id, state="failed", message=_shown(str(exc), names))
+            ws.update_job(job_id, state="failed", message=Workspace.shown(str(exc), names))
             return
         total, verdicts = duplicate_verdicts(readers, self.spec, "error")
         ws.update_job(job_id, total=total)
@@ -205,13 +205,7 @@ class JobRunner:
                 break
 
 
-def _shown(text: str, names: dict[str, str]) -> str:
-    """A library message with the uploads' stored paths and file names replaced by the
-    names they were given."""
-    return Workspace.shown(text, names)
-
-
 def _renamed(result: FillResult, names: dict[str, str]) -> FillResult:
     from dataclasses import replace
 
-    return replace(result, source=names.get(result.source, Path(result.source).name), reason=_shown(result.reason, names))
+    return replace(result, source=names.get(result.source, Path(result.source).name), reason=Workspace.shown(result.reason, names))
