@@ -341,6 +341,53 @@ def test_two_jobs_fill_the_same_files_as_one(tmp_path: Path) -> None:
     assert [(r.row, r.status, r.file) for r in one] == [(r.row, r.status, r.file) for r in two]
 
 
+def test_records_done_in_passes_give_what_one_at_a_time_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch checks, fills and writes a group of records in passes (for the processor's
+    caches): the same results, in the same order, and the same files as record by record,
+    with ok, failed (while checking, while planning, a file in the way) and skipped rows
+    within one group."""
+    from oppforms import batch
+
+    records = [dict(SAMPLES[i % 12], **{"leerling.nummer": f"{500 + i:06d}"}) for i in range(40)]
+    records[3]["akkoord.leerling.start.datum"] = "31-02-2027"  # fails when checked
+    records[7]["leerling.nummer"] = records[6]["leerling.nummer"]  # a duplicate: fails when planned
+    records[9]["doelen.school"] = "Beter leren."  # SMART warnings
+    outcomes = []
+    for size in (1, batch.PASS):
+        monkeypatch.setattr(batch, "PASS", size)
+        out = tmp_path / f"pass-{size}"
+        if size != 1:  # the same folder key: the same document ids, so the same bytes
+            (out / ".oppforms").mkdir(parents=True)
+            (out / ".oppforms" / "secret").write_bytes((tmp_path / "pass-1" / ".oppforms" / "secret").read_bytes())
+        list(fill_many(records[12:14], out))  # done already: skipped
+        (out / f"{records[20]['leerling.nummer']}.pdf").write_bytes(b"in the way")  # fails: exists
+        results = list(fill_many(records, out))
+        files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("*.pdf")}
+        outcomes.append(([(r.row, r.status, r.file, r.reason, r.document, r.pages, r.warnings) for r in results], files))
+    (one, one_files), (passes, pass_files) = outcomes
+    assert [s for _, s, *_ in one].count("ok") == 35 and [s for _, s, *_ in one].count("skipped") == 2
+    assert [r[:2] for r in one if r[1] == "failed"] == [(4, "failed"), (8, "failed"), (21, "failed")]
+    assert one[9][6], "the vague goal is warned about"
+    assert passes == one
+    assert pass_files == one_files
+
+
+def test_a_read_error_after_some_records_leaves_those_filled_and_reported(tmp_path: Path) -> None:
+    """Records are read ahead to be done in passes: when reading the next one fails, those
+    read before it are filled and their results given before the error."""
+
+    def records():
+        yield from (dict(SAMPLES[i], **{"leerling.nummer": f"{700 + i:06d}"}) for i in range(3))
+        raise OSError("the disk went away")
+
+    results = []
+    with pytest.raises(OSError, match="went away"):
+        for result in fill_many(records(), tmp_path):
+            results.append(result)
+    assert [r.status for r in results] == ["ok", "ok", "ok"]
+    assert len(list(tmp_path.glob("*.pdf"))) == 3
+
+
 @pytest.mark.slow
 def test_ten_thousand_records_fill_in_bounded_memory(tmp_path: Path) -> None:
     code = (
