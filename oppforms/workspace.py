@@ -30,7 +30,7 @@ import os
 import secrets
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +94,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
     ALTER TABLE files ADD COLUMN same_as INTEGER REFERENCES files(id);
     CREATE INDEX uploads_sha256 ON uploads (sha256);
+    """,
+    # 4: decisions taken in one step (the values of pages that did not come back, taken as
+    # issued) share a batch, and are undone together
+    """
+    ALTER TABLE decisions ADD COLUMN batch INTEGER;
     """,
 )
 
@@ -584,14 +589,40 @@ class Workspace:
             self.log(f"controle: formulier {record_id}, punt {index + 1}{' (' + field + ')' if field else ''}: {what}", db)
         return True
 
-    def undo_last(self) -> tuple[int, int] | None:
-        """Remove the most recent decision; returns its (record, item), or None."""
+    def decide_values(self, record_id: int, values: Mapping[int, str | None], *, what: str) -> int:
+        """Decide several review items of one record in one step, each with its value (None:
+        seen); items decided already are left as they are. They share a batch, which
+        :meth:`undo_last` undoes whole; the log says ``what`` once. Returns how many were decided."""
         with self._write() as db:
-            last = db.execute("SELECT seq, record, item FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+            decided = {r["item"] for r in db.execute(
+                "SELECT item FROM decisions WHERE record = ? AND later IS NULL", (record_id,))}
+            todo = [(i, v) for i, v in values.items() if i not in decided]
+            if not todo:
+                return 0
+            batch = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0])
+            now = _now()
+            for index, value in todo:
+                db.execute("DELETE FROM decisions WHERE record = ? AND item = ?", (record_id, index))  # put off before
+                db.execute(
+                    "INSERT INTO decisions (record, item, value, signed, later, decided, batch) VALUES (?, ?, ?, NULL, NULL, ?, ?)",
+                    (record_id, index, value, now, batch),
+                )
+            self.log(f"controle: formulier {record_id}: {what} ({len(todo)} punten in één keer)", db)
+        return len(todo)
+
+    def undo_last(self) -> tuple[int, int] | None:
+        """Remove the most recent decision (all of them when it was taken with others in
+        one step); returns its (record, item), or None."""
+        with self._write() as db:
+            last = db.execute("SELECT seq, record, item, batch FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
             if last is None:
                 return None
-            db.execute("DELETE FROM decisions WHERE seq = ?", (last["seq"],))
-            self.log(f"controle: formulier {last['record']}, punt {last['item'] + 1}: besluit ongedaan gemaakt", db)
+            if last["batch"] is not None:
+                count = db.execute("DELETE FROM decisions WHERE batch = ?", (last["batch"],)).rowcount
+                self.log(f"controle: formulier {last['record']}: {count} besluiten in één keer ongedaan gemaakt", db)
+            else:
+                db.execute("DELETE FROM decisions WHERE seq = ?", (last["seq"],))
+                self.log(f"controle: formulier {last['record']}, punt {last['item'] + 1}: besluit ongedaan gemaakt", db)
         return int(last["record"]), int(last["item"])
 
     def decisions_count(self) -> int:

@@ -353,6 +353,83 @@ def test_a_signature_page_returned_alone_shows_whose_form_it_is(served: tuple[Te
     assert ws.records(spec)[0].record.fields["leerling.nummer"] == ""  # nothing made up in the record
 
 
+def _signature_page_alone(web: WebApp, spec: FormSpec, document: str) -> tuple[list[int], list[str], str]:
+    """A returned signature page alone, its record as the scan reader makes it: every other
+    page missing, each field on them unread, and one signature box not sure. (The missing
+    pages, their value fields, that box.)"""
+    from oppforms.scan.assemble import MISSING_PAGE, UNREAD_ON_MISSING_PAGE
+
+    ws = web.workspace
+    pages = max(w.page_no for f in spec.fields for w in f.widgets)
+    box = spec.signature_fields[0]
+    kept = box.widgets[0].page_no
+    missing = [n for n in range(1, pages + 1) if n != kept]
+    upload = ws.add_upload("returned", "handtekeningen.jpg", ".jpg", b"\xff\xd8only-the-signature-page")
+    job = ws.add_job("read", [upload.id], {}, total=1)
+    fields, signed = empty_values(spec)
+    review = [ReviewItem(MISSING_PAGE.format(page=n, pages=pages), page=n) for n in missing]
+    review.append(ReviewItem("signature: not sure whether it is signed", field=box.name, page=kept))
+    values = []
+    for f in spec.fields:
+        page = next((w.page_no for w in f.widgets if w.page_no in missing), 0)
+        if page:
+            review.append(ReviewItem(UNREAD_ON_MISSING_PAGE.format(page=page), field=f.name, page=page))
+            values.append(f.name)
+    record = Record(str(upload.path), spec.form_id, spec.version, "scan", fields, signed, tuple(review),
+                    document=document, pages=(PageOrigin(kept, str(upload.path), 1),))
+    ws.add_returned(job.id, upload, FileResult(str(upload.path), FileStatus.REVIEW, (record,)), 1)
+    ws.update_job(job.id, state="done")
+    return missing, values, box.name
+
+
+def test_the_fields_of_pages_that_did_not_come_back_take_the_issued_values_in_one_step(
+    served: tuple[TestClient, WebApp], spec: FormSpec,
+) -> None:
+    """A parent sent back only the signature page: every field of the other pages is a
+    review item (unread, not empty). Staff can take them all as the form was issued, in one
+    step; signature boxes are never taken over, and the record is corrected, not changed."""
+    from oppforms.issued import read_issued
+
+    client, web = served
+    _fill(client, web, _csv([_pupil(32)]))
+    [entry] = [e for e in read_issued(web.workspace.issued_dir) if e["values"]["leerling.nummer"] == "000032"]
+    missing, values, box = _signature_page_alone(web, spec, str(entry["document"]))
+    assert len(values) > 20
+    page = _text(client.get("/controleren").text)
+    pages = ", ".join(map(str, missing[:-1])) + f" en {missing[-1]}"
+    assert f"Pagina's {pages} van dit formulier zijn niet teruggekomen" in page
+    assert f"{len(values)} waarden overnemen zoals uitgegeven" in page
+    before = len(web.workspace.queue(spec))
+    r = client.post("/controleren/uitgegeven", data={"record": "1"}, headers=SAME, follow_redirects=False)
+    assert r.status_code == 303
+    left = web.workspace.queue(spec)
+    assert len(left) == before - len(values) - len(missing)
+    assert [q.record.review[q.index].field for q in left] == [box]  # the signature is judged by a person
+    corrected = web.workspace.records(spec)[0].corrected
+    assert {name: corrected.fields[name] for name in values} == {name: entry["values"][name] for name in values}
+    assert corrected.fields["leerling.nummer"] == "000032"
+    assert not any(corrected.signed.values())
+    assert web.workspace.records(spec)[0].record.fields["leerling.nummer"] == ""  # what was read stays as read
+    assert any("waarden overgenomen zoals uitgegeven" in what for _, _, what in web.workspace.history())
+    assert "overnemen zoals uitgegeven" not in _text(client.get("/controleren").text)
+    # one step, undone as one
+    client.post("/controleren/ongedaan", headers=SAME, follow_redirects=False)
+    assert len(web.workspace.queue(spec)) == before
+    assert web.workspace.records(spec)[0].corrected.fields["leerling.nummer"] == ""
+
+
+def test_without_the_issued_form_nothing_is_offered_to_take_over(served: tuple[TestClient, WebApp],
+                                                                 spec: FormSpec) -> None:
+    """A form filled elsewhere (its document not in this workspace's registry): the fields
+    are decided one by one, and a forged request changes nothing."""
+    client, web = served
+    _signature_page_alone(web, spec, "ABCD-EFGH")
+    assert "overnemen zoals uitgegeven" not in _text(client.get("/controleren").text)
+    before = len(web.workspace.queue(spec))
+    client.post("/controleren/uitgegeven", data={"record": "1"}, headers=SAME, follow_redirects=False)
+    assert len(web.workspace.queue(spec)) == before
+
+
 def test_a_review_item_shows_the_page_from_the_file_that_holds_it(served: tuple[TestClient, WebApp],
                                                                   spec: FormSpec) -> None:
     """A form photographed page by page: the item on page 2 is in the second photo, page 1

@@ -23,6 +23,12 @@ from .readings import _looks_alike
 from .text import agrees, first_difference, normalise_space
 
 
+#: The review item of a page a form misses, and that of each field on such a page (its
+#: value is unread, not empty). The web app knows them by these texts.
+MISSING_PAGE = N_("page {page} of {pages} is missing from the scan")
+UNREAD_ON_MISSING_PAGE = N_("page {page} is not in the scan: this field could not be read")
+
+
 @dataclass(slots=True)
 class _Form:
     document: str
@@ -297,7 +303,7 @@ def _record(
     pages = sorted(form.by_page.values(), key=lambda r: r.page_no)
     missing = [n for n in range(1, form.pages + 1) if n not in form.by_page] if not loose else []
     for n in missing:
-        review.append(ReviewItem(N_("page {page} of {pages} is missing from the scan").format(page=n, pages=form.pages), page=n))
+        review.append(ReviewItem(MISSING_PAGE.format(page=n, pages=form.pages), page=n))
         for other in unplaced:
             if other.page_no == n and (not other.pages_printed or other.pages_printed == form.pages):
                 review.append(
@@ -330,7 +336,7 @@ def _record(
             rect = next(w.rect for w in f.widgets if w.page_no == page)
             review.append(
                 ReviewItem(
-                    N_("page {page} is not in the scan: this field could not be read").format(page=page),
+                    UNREAD_ON_MISSING_PAGE.format(page=page),
                     field=f.name,
                     page=page,
                     box=(rect.x0, rect.y0, rect.x1, rect.y1),

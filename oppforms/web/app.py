@@ -71,6 +71,7 @@ class WebApp(FillPages, ReviewPages, ArchivePages):
             Route("/controleren", self.review_decide, methods=["POST"]),
             Route("/controleren/handtekeningen", self.review_signatures, methods=["POST"]),
             Route("/controleren/ongedaan", self.review_undo, methods=["POST"]),
+            Route("/controleren/uitgegeven", self.review_from_issued, methods=["POST"]),
             Route("/controleren/{record:int}/{item:int}/uitsnede.png", self.review_crop),
             Route("/controleren/{record:int}/{item:int}/pagina", self.review_page_image),
             Route("/controleren/{record:int}/{item:int}/pagina.png", self.review_page_png),

@@ -3,6 +3,7 @@ time, with its crop and page) and ``/handtekeningen`` (who still has to sign).""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,17 @@ from starlette.responses import RedirectResponse, Response
 from ..spec import FieldKind
 from . import texts
 from .base import LATER_REASONS, Pages, as_int, certainty, download, page_png
+
+
+def _as_pattern(message: str) -> re.Pattern[str]:
+    """A review reason's format (``page {page} …``) as a pattern of the texts it gives."""
+    return re.compile(re.escape(message).replace(r"\{page\}", r"(\d+)").replace(r"\{pages\}", r"(\d+)") + "$")
+
+
+def _unread_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    from ..scan.assemble import MISSING_PAGE, UNREAD_ON_MISSING_PAGE
+
+    return _as_pattern(UNREAD_ON_MISSING_PAGE), _as_pattern(MISSING_PAGE)
 
 
 class ReviewPages(Pages):
@@ -55,7 +67,78 @@ class ReviewPages(Pages):
                 else current.record.source,
                 "nummer": context["pupils"][current.record_id][0],
             }
+            context["from_issued"] = self._issued_offer(current, queue)
         return self.render(request, "controleren.html", status_code, **context)
+
+    def _issued_values(self, record: Any) -> dict[str, str] | None:
+        """The values issued in this workspace for the record's document, or None."""
+        from ..issued import latest_values, read_issued
+
+        if not record.document:
+            return None
+        return latest_values(read_issued(self.workspace.issued_dir), self.spec.form_id).get(record.document.upper())
+
+    def _unread_items(self, record_id: int, record: Any, queue: list[Any]) -> tuple[list[int], list[int], list[int]]:
+        """The record's open review items for its pages that did not come back: those of
+        its value fields, those of the pages themselves, and the pages (sorted)."""
+        unread, missing = _unread_patterns()
+        fields, page_items, pages = [], [], set()
+        for q in queue:
+            if q.record_id != record_id:
+                continue
+            item = record.review[q.index]
+            if (m := unread.match(item.reason)) and item.field in self.labels and not self._signature_field(item.field):
+                fields.append(q.index)
+                pages.add(int(m.group(1)))
+            elif (m := missing.match(item.reason)) and item.field is None:
+                page_items.append(q.index)
+                pages.add(int(m.group(1)))
+        return fields, page_items, sorted(pages)
+
+    def _issued_offer(self, current: Any, queue: list[Any]) -> dict[str, Any] | None:
+        """When the current item is a page that did not come back (a parent sent only the
+        signature page), or a field on it, and this workspace filled the form: how many fields
+        can take the values as issued, on which pages."""
+        unread, missing = _unread_patterns()
+        record_id, record = current.record_id, current.record
+        reason = record.review[current.index].reason
+        if not (unread.match(reason) or missing.match(reason)):
+            return None
+        if self._issued_values(record) is None:
+            return None
+        fields, _, pages = self._unread_items(record_id, record, queue)
+        if not fields:
+            return None
+        shown = [str(p) for p in pages]
+        return {"record": record_id, "count": len(fields),
+                "pages": shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " en " + shown[-1],
+                "plural": len(shown) > 1}
+
+    async def review_from_issued(self, request: Request) -> Response:
+        """Every field on the record's pages that did not come back takes its value as it
+        was issued (in this workspace), and those pages' own items are seen: a decision per
+        item, as if typed, all in one step (undone together; the log says it once).
+        Signature boxes stay to be judged: a signature is never issued."""
+        from ..review import check_value
+
+        async with request.form(max_files=0, max_fields=5) as form:
+            record_id = as_int(form.get("record"))
+        record = self.workspace.record(record_id, self.spec) if record_id is not None else None
+        issued = self._issued_values(record) if record is not None else None
+        if record_id is None or record is None or issued is None:
+            return RedirectResponse("/controleren", status_code=303)
+        fields, page_items, _ = self._unread_items(record_id, record, self.workspace.queue(self.spec))
+        decisions: dict[int, str | None] = {}
+        for index in fields:
+            field = record.review[index].field or ""
+            checked, _ = check_value(field, issued.get(field, ""), self.spec)
+            if checked is not None:
+                decisions[index] = checked
+        if decisions:  # the pages' own items are seen with their fields
+            decisions.update(dict.fromkeys(page_items))
+        self.workspace.decide_values(record_id, decisions,
+                                     what="waarden overgenomen zoals uitgegeven (pagina's niet teruggekomen)")
+        return RedirectResponse("/controleren", status_code=303)
 
     async def review_decide(self, request: Request) -> Response:
         from ..review import check_value
