@@ -104,7 +104,7 @@ def duplicate_verdicts(
             for place in places:
                 if place != keep:
                     verdicts[place] = N_(
-                        "{field} appears more than once ({rows}); {file} row {row} was filled (--on-duplicate {choice})"
+                        "{field} appears more than once ({rows}); this row is left out for {file} row {row} (--on-duplicate {choice})"
                     ).format(field=key_field, rows=rows, file=Path(keep[0]).name, row=keep[1], choice=on_duplicate)
     return count, verdicts
 

@@ -106,6 +106,21 @@ def test_duplicate_pupil_numbers_follow_on_duplicate(tmp_path: Path, mode: str, 
             assert "leerling.nummer appears more than once" in r["reason"] and "Zoë" not in r["reason"]
 
 
+def test_the_row_left_out_by_on_duplicate_never_says_the_kept_row_was_filled(tmp_path: Path) -> None:
+    """--on-duplicate last leaves the first row out before anything is filled; the kept row
+    may still fail (here: a file of that pupil with other data is in the way), so the first
+    row's reason says it was left out for the other row, not that the other was filled."""
+    out = tmp_path / "out"
+    list(fill_many([dict(SAMPLES[0], schooljaar="2025-2026")], out))
+    data = tmp_path / "dubbel.csv"
+    write_csv(data, [dict(SAMPLES[0]), dict(SAMPLES[0], **{"leerling.klas": "4B"})])
+    run("fill", str(data), "-o", str(out), "--on-duplicate", "last", "-q")
+    first, kept = list(csv.DictReader((out / "oppforms-report.csv").open(encoding="utf-8")))
+    assert kept["status"] == "failed" and "exists already" in kept["reason"]
+    assert first["status"] == "failed" and "was filled" not in first["reason"]
+    assert "this row is left out for dubbel.csv row 3 (--on-duplicate last)" in first["reason"]
+
+
 def test_filling_the_samples_from_xlsx_and_dutch_excel_csv_gives_identical_values(tmp_path: Path) -> None:
     for name in ("opp-leerlingen.xlsx", "opp-leerlingen.csv"):
         out = tmp_path / name
