@@ -184,6 +184,13 @@ def extract(
         raise
     if report_file is not None:
         _write_extract_report(results, report_file)
+    if stdout_json and to_review:
+        items_to_check = sum(len(r.review) for r in to_review)
+        click.echo(_n("review: {n} item to check, in the records' \"review\"; with the records on stdout no review "
+                      "page or crops are written (give -o FILE, or -o review.html for the page alone)",
+                      "review: {n} items to check, in the records' \"review\"; with the records on stdout no review "
+                      "page or crops are written (give -o FILE, or -o review.html for the page alone)",
+                      items_to_check, n=items_to_check), err=True)
     if html_report is not None and (to_review or output is None):
         from .scan import write_review_html
 

@@ -263,12 +263,14 @@ def test_review_items_of_scans_go_to_a_dutch_html_report_with_their_crops_linked
         files: list[tuple[Path, str]], spec: Any, *, issued: Path | None, jobs: int = 1, review_dir: Path | None = None
     ) -> ScanRun:
         seen["review_dir"] = review_dir
-        assert review_dir is not None
-        review_dir.mkdir(parents=True, exist_ok=True)
-        crop = review_dir / "ABCD1234-p1-doelen.school-1.png"
-        Image.new("L", (40, 20), 90).save(crop)
+        crop = None
+        if review_dir is not None:
+            review_dir.mkdir(parents=True, exist_ok=True)
+            crop = review_dir / "ABCD1234-p1-doelen.school-1.png"
+            Image.new("L", (40, 20), 90).save(crop)
         fields, signed = empty_values(current_spec())
-        item = ReviewItem("handwriting or marks added on paper", "doelen.school", 1, (10.0, 10.0, 50.0, 30.0), str(crop))
+        item = ReviewItem("handwriting or marks added on paper", "doelen.school", 1, (10.0, 10.0, 50.0, 30.0),
+                          str(crop) if crop else None)
         ((_, name),) = files
         record = Record(name, "opp-kort", "1", "scan", fields, signed, (item,), (), "ABCD-1234")
         return ScanRun((record,), (ScannedFile(name, 1, (0,)),))
@@ -288,6 +290,14 @@ def test_review_items_of_scans_go_to_a_dutch_html_report_with_their_crops_linked
     record = json.loads(out.read_text(encoding="utf-8"))[0]
     assert record["review"][0]["crop"].endswith(".png")
     assert record["review"][0]["reason"] == "handwriting or marks added on paper"  # records keep English
+    # JSON on stdout: no page, no crops, and that is said (it was silent)
+    seen.clear()
+    capsys.readouterr()
+    assert main("extract", str(_scanned_pdf(tmp_path))) == 1
+    said = capsys.readouterr()
+    assert json.loads(said.out)[0]["review"][0]["field"] == "doelen.school"
+    assert seen["review_dir"] is None
+    assert "review: 1 item to check" in said.err and "no review page or crops are written" in said.err
 
 
 def test_photos_whose_file_names_are_not_utf8_are_read_and_their_review_crops_saved(tmp_path: Path) -> None:
