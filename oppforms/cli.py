@@ -270,6 +270,7 @@ EPILOG_SIGNATURES = """Examples:
 \b
   oppforms signatures opp-terug.jsonl -o ontbrekend.xlsx
   oppforms signatures terug/ --issued out/ -o ontbrekend.xlsx
+  oppforms signatures terug/ --issued out/ --schooljaar 2026-2027 -o ontbrekend.xlsx
 """
 
 
@@ -282,8 +283,12 @@ EPILOG_SIGNATURES = """Examples:
                    "verified against it, and every pupil whose form was issued but did not come back is "
                    "in the list too (Teruggekomen 'nee', every box 'ontbreekt').")
 @click.option("--incomplete", is_flag=True, help="Only pupils with a box that is not 'getekend' (not returned included).")
+@click.option("--schooljaar", "school_year", metavar="JAAR",
+              help="Only the forms of this schooljaar (as on the form, e.g. 2026-2027): with --issued, pupils of "
+                   "earlier years whose forms never came back are left out.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
-def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, incomplete: bool, jobs: int) -> None:
+def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, incomplete: bool, school_year: str | None,
+               jobs: int) -> None:
     """Per pupil, which signature boxes are getekend, ontbreekt or controleren.
 
     RECORDS are `oppforms extract` output (.json, .jsonl) or returned forms (PDFs,
@@ -296,7 +301,7 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
 
     from .errors import BatchIncomplete, InputError, UsageError
     from .issued import read_issued
-    from .signatures import load_records, signature_overview, write_signatures_xlsx
+    from .signatures import load_records, school_years, signature_overview, write_signatures_xlsx
     from .spec import current_spec
 
     if output.suffix.lower() != ".xlsx":
@@ -310,8 +315,11 @@ def signatures(records: tuple[Path, ...], output: Path, issued: Path | None, inc
             raise InputError(N_("{folder}: no issued forms found (expected the output folder of oppforms fill)").format(
                 folder=issued))
     unread: list[FileResult] = []
-    rows = signature_overview(load_records(list(records), spec, issued=issued, jobs=jobs, unread=unread), spec,
-                              issued=entries)
+    loaded = list(load_records(list(records), spec, issued=issued, jobs=jobs, unread=unread))
+    if school_year is not None and school_year.strip() not in (years := school_years(loaded, entries, spec)):
+        raise UsageError(N_("--schooljaar {year}: no form of that schooljaar (there are: {years})").format(
+            year=school_year, years=", ".join(years) or "none"))
+    rows = signature_overview(loaded, spec, issued=entries, school_year=school_year)
     if incomplete:
         rows = [r for r in rows if not r.complete]
     write_signatures_xlsx(rows, output, spec)

@@ -42,6 +42,7 @@ __all__ = [
     "PupilSignatures",
     "box_columns",
     "load_records",
+    "school_years",
     "signature_overview",
     "write_signatures_xlsx",
 ]
@@ -53,6 +54,7 @@ CHECK: SignatureStatus = "controleren"
 
 _NAME = "leerling.naam"
 _CLASS = "leerling.klas"
+_YEAR = "schooljaar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,28 @@ class PupilSignatures:
         return all(s == SIGNED for s in self.boxes.values())
 
 
+def _school_year(record: Record, issued_values: Mapping[str, Mapping[str, str]]) -> str:
+    """The record's schooljaar: as read, else as issued for its document (the page with it
+    may not have come back)."""
+    year = record.fields.get(_YEAR, "").strip()
+    if not year and record.document:
+        year = issued_values.get(record.document.strip().upper(), {}).get(_YEAR, "").strip()
+    return year
+
+
+def school_years(records: Iterable[Record], issued: Iterable[Mapping[str, object]] | None = None,
+                 spec: FormSpec | None = None) -> list[str]:
+    """The schooljaren of ``records`` and of the forms ``issued`` (as
+    :func:`signature_overview` takes them), newest first; an empty one is left out."""
+    spec = spec or current_spec()
+    issued_values = latest_values(issued, spec.form_id) if issued is not None else {}
+    years = {_school_year(r, issued_values) for r in records} | {v.get(_YEAR, "").strip() for v in issued_values.values()}
+    return sorted((y for y in years if y), reverse=True)
+
+
 def signature_overview(
     records: Iterable[Record], spec: FormSpec | None = None, *, issued: Iterable[Mapping[str, object]] | None = None,
+    school_year: str | None = None,
 ) -> list[PupilSignatures]:
     """Per pupil (sorted by leerlingnummer, then name) the status of every signature box.
 
@@ -114,13 +136,18 @@ def signature_overview(
     (:func:`oppforms.issued.read_issued`; the latest entry of a document counts, entries of
     another form are passed over). Each issued pupil of whom no record came back (by
     leerlingnummer, else document id) is added with every box ``ontbreekt`` and
-    ``returned=False``; several documents of one pupil make one row."""
+    ``returned=False``; several documents of one pupil make one row. ``school_year``: only
+    the forms of that schooljaar (a record's as read, else as issued for its document), so
+    pupils of earlier years whose forms never came back are not in this year's list."""
     spec = spec or current_spec()
     columns = box_columns(spec)
     key_field = spec.records.key
     issued_values = latest_values(issued, spec.form_id) if issued is not None else {}
     returned_documents: set[str] = set()
     found: dict[str, dict[str, object]] = {}
+    wanted = school_year.strip() if school_year else None
+    if wanted is not None:
+        records = [r for r in records if _school_year(r, issued_values) == wanted]
     for record in records:
         nummer = record.fields.get(key_field, "").strip()
         document = record.document.strip().upper()
@@ -166,6 +193,8 @@ def signature_overview(
         nummer = values.get(key_field, "").strip()
         key = nummer or document
         if document in returned_documents or key in found:
+            continue
+        if wanted is not None and values.get(_YEAR, "").strip() != wanted:
             continue
         earlier = missing.get(key)
         missing[key] = PupilSignatures(

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from oppforms.batch import fill_many
 from oppforms.issued import read_issued
 from oppforms.records import Record, ReviewItem, empty_values
-from oppforms.signatures import PupilSignatures, box_columns, signature_overview
+from oppforms.signatures import PupilSignatures, box_columns, school_years, signature_overview
 from oppforms.spec import FormSpec
 
 
@@ -187,3 +187,37 @@ def test_the_command_with_issued_lists_the_pupils_whose_form_did_not_come_back(s
     run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(returned), "--issued", str(returned),
                           "-o", str(target)], capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "no issued forms found" in run.stderr
+
+
+def test_a_schooljaar_leaves_out_the_pupils_of_other_years(spec: FormSpec, tmp_path: Path) -> None:
+    """Over several school years the issued folder holds every pupil ever issued: the list
+    of one schooljaar has only its forms (a record's schooljaar as read, else as issued for
+    its document), and the command refuses a schooljaar it has no form of."""
+    out = tmp_path / "out"
+    rows = [{"leerling.nummer": "000041", "leerling.naam": "Oud Jaar", "leerling.klas": "1A", "schooljaar": "2025-2026"},
+            {"leerling.nummer": "000042", "leerling.naam": "Dit Jaar", "leerling.klas": "2A", "schooljaar": "2026-2027"},
+            {"leerling.nummer": "000043", "leerling.naam": "Ook Dit Jaar", "leerling.klas": "2B", "schooljaar": "2026-2027"}]
+    assert all(r.status == "ok" for r in fill_many(rows, out, spec=spec))
+    entries = list(read_issued(out))
+    doc = {str(e["values"]["leerling.nummer"]): str(e["document"]) for e in entries}  # type: ignore[index]
+    back = record(spec, "000042", "Dit Jaar", signed=("akkoord.leerling.start.handtekening",))
+    back.fields["schooljaar"] = "2026-2027"
+    unread = record(spec, "", "", source="alleen-handtekeningen.jpg")  # its schooljaar as issued
+    unread = Record(unread.source, unread.form, unread.version, unread.method, unread.fields, unread.signed,
+                    document=doc["000043"])
+    assert school_years([back, unread], entries, spec) == ["2026-2027", "2025-2026"]
+    this_year = signature_overview([back, unread], spec, issued=entries, school_year="2026-2027")
+    assert [(r.nummer, r.returned) for r in this_year] == [("000042", True), ("000043", True)]
+    last_year = signature_overview([back, unread], spec, issued=entries, school_year="2025-2026")
+    assert [(r.nummer, r.returned) for r in last_year] == [("000041", False)]
+    assert [r.nummer for r in signature_overview([back, unread], spec, issued=entries)] == ["000041", "000042", "000043"]
+    records = tmp_path / "terug.json"
+    records.write_text(json.dumps([back.to_json()]), encoding="utf-8")
+    target = tmp_path / "lijst.xlsx"
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(records), "--issued", str(out),
+                          "--schooljaar", "2026-2027", "-o", str(target)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert [r[0].value for r in load_workbook(target).active.iter_rows(min_row=2)] == ["000042", "000043"]
+    run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(records), "--issued", str(out),
+                          "--schooljaar", "2024-2025", "-o", str(target)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "no form of that schooljaar (there are: 2026-2027, 2025-2026)" in run.stderr

@@ -492,3 +492,24 @@ def test_the_signature_list_is_named_for_what_it_holds(served: tuple[TestClient,
     assert 'filename="handtekeningen.xlsx"' in whole.headers["content-disposition"]
     missing = client.get("/handtekeningen/ontbrekend.xlsx?filter=onvolledig")
     assert 'filename="ontbrekend.xlsx"' in missing.headers["content-disposition"]
+
+
+def test_the_signature_list_can_show_one_schooljaar(served: tuple[TestClient, WebApp]) -> None:
+    """Over several school years every pupil ever filled here whose form did not come back
+    is on the list; a schooljaar chosen shows only that year's forms, on the page and in the
+    download."""
+    from openpyxl import load_workbook
+
+    client, web = served
+    _fill(client, web, _csv([_pupil(51, schooljaar="2025-2026"), _pupil(52, schooljaar="2026-2027")]))
+    page = _text(client.get("/handtekeningen").text)
+    assert "alle schooljaren 2026-2027 2025-2026" in page and "2 leerlingen" in page
+    page = client.get("/handtekeningen", params={"schooljaar": "2025-2026"}).text
+    assert "000051" in page and "000052" not in page
+    assert "1 leerling in schooljaar 2025-2026" in _text(page)
+    assert 'href="/handtekeningen/ontbrekend.xlsx?schooljaar=2025-2026"' in page
+    sheet = client.get("/handtekeningen/ontbrekend.xlsx", params={"schooljaar": "2025-2026"})
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == ["000051"]
+    # a schooljaar there is no form of shows all, as without one
+    assert "000052" in client.get("/handtekeningen", params={"schooljaar": "1999-2000"}).text

@@ -250,29 +250,38 @@ class ReviewPages(Pages):
 
     # -- handtekeningen ------------------------------------------------------------------
 
-    def _pupils(self, request: Request) -> tuple[list[Any], bool]:
+    def _pupils(self, request: Request) -> tuple[list[Any], bool, str, list[str]]:
         """Every pupil with a form filled here or returned (a filled form that did not come
         back: every box ``ontbreekt``, ``returned`` false); ``?filter=onvolledig``: only
-        those not complete."""
+        those not complete; ``?schooljaar=…``: only the forms of that schooljaar. Also the
+        schooljaren there are, newest first."""
         from ..issued import read_issued
-        from ..signatures import signature_overview
+        from ..signatures import school_years, signature_overview
 
-        pupils = signature_overview((r.corrected for r in self.workspace.records(self.spec)), self.spec,
-                                    issued=read_issued(self.workspace.issued_dir))
+        records = [r.corrected for r in self.workspace.records(self.spec)]
+        issued = list(read_issued(self.workspace.issued_dir))
+        years = school_years(records, issued, self.spec)
+        year = request.query_params.get("schooljaar", "")
+        year = year if year in years else ""
+        pupils = signature_overview(records, self.spec, issued=issued, school_year=year or None)
         incomplete = request.query_params.get("filter") == "onvolledig"
-        return ([p for p in pupils if not p.complete] if incomplete else pupils), incomplete
+        return ([p for p in pupils if not p.complete] if incomplete else pupils), incomplete, year, years
 
     def signatures_page(self, request: Request) -> Response:
+        from urllib.parse import urlencode
+
         from ..signatures import box_columns
 
-        pupils, incomplete = self._pupils(request)
+        pupils, incomplete, year, years = self._pupils(request)
+        query = urlencode({k: v for k, v in (("filter", "onvolledig" if incomplete else ""), ("schooljaar", year)) if v})
         return self.render(request, "handtekeningen.html", pupils=pupils, incomplete=incomplete,
-                           columns=box_columns(self.spec), not_returned=sum(not p.returned for p in pupils))
+                           columns=box_columns(self.spec), not_returned=sum(not p.returned for p in pupils),
+                           year=year, years=years, query=query)
 
     def signatures_xlsx(self, request: Request) -> Response:
         from ..signatures import write_signatures_xlsx
 
-        pupils, incomplete = self._pupils(request)
+        pupils, incomplete, _, _ = self._pupils(request)
         name = "ontbrekend.xlsx" if incomplete else "handtekeningen.xlsx"  # the whole list is not only who is missing
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / name
