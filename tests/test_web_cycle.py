@@ -402,6 +402,7 @@ def test_the_fields_of_pages_that_did_not_come_back_take_the_issued_values_in_on
     before = len(web.workspace.queue(spec))
     r = client.post("/controleren/uitgegeven", data={"record": "1"}, headers=SAME, follow_redirects=False)
     assert r.status_code == 303
+    assert f"{len(values)} waarden overgenomen zoals uitgegeven" in _text(client.get(r.headers["location"]).text)
     left = web.workspace.queue(spec)
     assert len(left) == before - len(values) - len(missing)
     assert [q.record.review[q.index].field for q in left] == [box]  # the signature is judged by a person
@@ -513,3 +514,78 @@ def test_the_signature_list_can_show_one_schooljaar(served: tuple[TestClient, We
     assert [r[0] for r in rows] == ["000051"]
     # a schooljaar there is no form of shows all, as without one
     assert "000052" in client.get("/handtekeningen", params={"schooljaar": "1999-2000"}).text
+
+
+@pytest.mark.parametrize("filled_here", [True, False])
+def test_enter_never_makes_a_field_of_a_page_that_did_not_come_back_empty(
+    served: tuple[TestClient, WebApp], spec: FormSpec, filled_here: bool,
+) -> None:
+    """Going through the queue with Enter, as the page says to: a field whose page did not
+    come back was not read, so its input holds the issued value (when filled here) and an
+    empty value is refused, not saved as the form's; the page says the page did not come back
+    rather than show another page as its paper."""
+    from oppforms.issued import read_issued
+    from oppforms.scan.assemble import UNREAD_ON_MISSING_PAGE
+
+    client, web = served
+    _fill(client, web, _csv([_pupil(33, **{"hulpvraag.leerling": "Meer tijd bij toetsen."})]))
+    [entry] = [e for e in read_issued(web.workspace.issued_dir) if e["values"]["leerling.nummer"] == "000033"]
+    ws = web.workspace
+    upload = ws.add_upload("returned", "alleen-pagina-3.png", ".png", b"\x89PNG-page-3")
+    job = ws.add_job("read", [upload.id], {}, total=1)
+    fields, signed = empty_values(spec)
+    field = "hulpvraag.leerling"
+    page = spec.field(field).widgets[0].page_no
+    record = Record(str(upload.path), spec.form_id, spec.version, "scan", fields, signed,
+                    (ReviewItem(UNREAD_ON_MISSING_PAGE.format(page=page), field=field, page=page),),
+                    document=str(entry["document"]) if filled_here else "ZZZZ-9999", pages=(PageOrigin(3, str(upload.path), 1),))
+    ws.add_returned(job.id, upload, FileResult(str(upload.path), FileStatus.REVIEW, (record,)), 1)
+    ws.update_job(job.id, state="done")
+    html = client.get("/controleren").text
+    page_text = _text(html)
+    assert f"pagina {page} is niet teruggekomen" in page_text and "Hele pagina bekijken" not in page_text
+    assert ("Meer tijd bij toetsen." in html) is filled_here  # the issued value, in the input
+    r = client.post("/controleren", data={"record": "1", "item": "0", "actie": "goed", "waarde": ""}, headers=SAME)
+    assert r.status_code == 400 and "niet teruggekomen" in _text(r.text)
+    assert len(ws.queue(spec)) == 1  # nothing decided
+    r = client.post("/controleren", data={"record": "1", "item": "0", "actie": "goed", "waarde": "Meer tijd."},
+                    headers=SAME, follow_redirects=False)
+    assert r.status_code == 303 and not ws.queue(spec)
+    assert ws.records(spec)[0].corrected.fields[field] == "Meer tijd."
+
+
+def test_a_form_corrected_after_it_was_archived_is_ready_to_archive_again(served: tuple[TestClient, WebApp],
+                                                                        spec: FormSpec) -> None:
+    """The archive page counted a record archived once as archived for good: corrected
+    after it (a decision undone and made otherwise), it could not be archived again, though
+    archiving adds a changed form as a new version."""
+    pytest.importorskip("bagit", reason="the archive needs bagit")
+    from oppforms.issued import read_issued
+
+    client, web = served
+    ws = web.workspace
+    client.post("/archief/aanmaken", data={"school": "Het Voorbeeld College", "jaren": "2"}, headers=SAME)
+    _fill(client, web, _csv([_pupil(61)]))
+    [entry] = list(read_issued(ws.issued_dir))
+    upload = ws.add_upload("returned", "000061.pdf", ".pdf", (ws.issued_dir / str(entry["file"])).read_bytes())
+    job = ws.add_job("read", [upload.id], {}, total=1)
+    fields, signed = empty_values(spec)
+    fields.update({k: str(v) for k, v in entry["values"].items() if k in fields})  # type: ignore[union-attr]
+    record = Record(str(upload.path), spec.form_id, spec.version, "acroform", fields, signed,
+                    (ReviewItem("handwriting or marks added on paper", field="leerling.klas", page=1),),
+                    document=str(entry["document"]))
+    ws.add_returned(job.id, upload, FileResult(str(upload.path), FileStatus.REVIEW, (record,)), 1)
+    ws.update_job(job.id, state="done")
+    ws.decide(1, 0, value="2B", field="leerling.klas")
+    client.post("/archief/archiveren", headers=SAME)
+    assert web.jobs.wait_idle(300)
+    page = _text(client.get("/archief").text)
+    assert "0 formulieren zijn gecontroleerd en klaar om te archiveren. 1 formulier staat al in het archief" in page
+    ws.undo_last()
+    ws.decide(1, 0, value="2C", field="leerling.klas")
+    page = _text(client.get("/archief").text)
+    assert "1 formulier is gecontroleerd en klaar om te archiveren" in page
+    r = client.post("/archief/archiveren", headers=SAME, follow_redirects=False)
+    assert web.jobs.wait_idle(300)
+    assert "nieuwe versie" in _text(client.get(r.headers["location"]).text)
+    assert "1 formulier staat al in het archief" in _text(client.get("/archief").text)

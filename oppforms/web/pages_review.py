@@ -38,6 +38,12 @@ class ReviewPages(Pages):
     def review_page(self, request: Request) -> Response:
         notice = "Dat punt was al beslist (twee keer Enter, of in een ander tabblad); er is niets veranderd." \
             if request.query_params.get("al") == "beslist" else ""
+        taken = as_int(request.query_params.get("overgenomen"))
+        if taken:
+            notice = (f"{taken} {'waarde' if taken == 1 else 'waarden'} overgenomen zoals uitgegeven. "
+                      "“Laatste besluit ongedaan maken” zet ze in één keer terug.")
+        elif taken == 0:
+            notice = "Er is niets overgenomen: die punten waren al beslist, of het formulier is hier niet ingevuld."
         return self._review(request, notice=notice)
 
     def _review(self, request: Request, *, error: str = "", typed: str | None = None, status_code: int = 200,
@@ -56,6 +62,11 @@ class ReviewPages(Pages):
             item = current.record.review[current.index]
             f = self.spec.field(item.field) if item.field in self.labels else None
             value = current.record.fields.get(item.field or "", "") if f is not None else ""
+            # a field on a page that did not come back was not read: its input shows the
+            # value as issued (when this workspace filled the form), never a blank to accept
+            as_issued = f is not None and self._unread(item) and (issued := self._issued_values(current.record)) is not None
+            if as_issued:
+                value = issued.get(item.field or "", "")
             if f is not None and f.kind is FieldKind.DATE and len(value) == 10 and value[4] == "-":
                 value = f"{value[8:10]}-{value[5:7]}-{value[0:4]}"
             context["current"] = {
@@ -66,9 +77,21 @@ class ReviewPages(Pages):
                 "source": self._page_of(current.record_id, current.record, item.page or 1)[2] if item.page
                 else current.record.source,
                 "nummer": context["pupils"][current.record_id][0],
+                "not_returned": self._not_returned(current.record, item), "as_issued": as_issued,
             }
             context["from_issued"] = self._issued_offer(current, queue)
         return self.render(request, "controleren.html", status_code, **context)
+
+    @staticmethod
+    def _unread(item: Any) -> bool:
+        """A field's item whose page did not come back (its value was not read)."""
+        return item.field is not None and _unread_patterns()[0].match(item.reason) is not None
+
+    @staticmethod
+    def _not_returned(record: Any, item: Any) -> bool:
+        """The item's page is not among the pages that came back (a scan's ``pages`` say
+        which did; a form read from its fields has none, and all its pages)."""
+        return bool(item.page and record.pages and all(o.page != item.page for o in record.pages))
 
     def _issued_values(self, record: Any) -> dict[str, str] | None:
         """The values issued in this workspace for the record's document, or None."""
@@ -106,10 +129,12 @@ class ReviewPages(Pages):
             return None
         if self._issued_values(record) is None:
             return None
-        fields, _, pages = self._unread_items(record_id, record, queue)
+        fields, _, _ = self._unread_items(record_id, record, queue)
         if not fields:
             return None
-        shown = [str(p) for p in pages]
+        unread, missing = _unread_patterns()  # every page that did not come back, decided or not
+        shown = [str(p) for p in sorted({i.page for i in record.review if i.page and (
+            unread.match(i.reason) or missing.match(i.reason))})]
         return {"record": record_id, "count": len(fields),
                 "pages": shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " en " + shown[-1],
                 "plural": len(shown) > 1}
@@ -134,11 +159,13 @@ class ReviewPages(Pages):
             checked, _ = check_value(field, issued.get(field, ""), self.spec)
             if checked is not None:
                 decisions[index] = checked
+        taken = len(decisions)
         if decisions:  # the pages' own items are seen with their fields
             decisions.update(dict.fromkeys(page_items))
-        self.workspace.decide_values(record_id, decisions,
-                                     what="waarden overgenomen zoals uitgegeven (pagina's niet teruggekomen)")
-        return RedirectResponse("/controleren", status_code=303)
+        done = self.workspace.decide_values(
+            record_id, decisions, what=f"{taken} waarden overgenomen zoals uitgegeven, {len(decisions) - taken} "
+            "ontbrekende pagina's gezien")
+        return RedirectResponse(f"/controleren?overgenomen={taken if done else 0}", status_code=303)
 
     async def review_decide(self, request: Request) -> Response:
         from ..review import check_value
@@ -156,6 +183,14 @@ class ReviewPages(Pages):
             decided = self.workspace.decide(record_id, index,  # type: ignore[arg-type]
                                             later=reason if reason in LATER_REASONS else "anders", field=field or "")
         elif field in self.labels and not self._signature_field(field):
+            if action != "later" and not value.strip() and self._unread(record.review[index]):
+                issued = self._issued_values(record)
+                if issued is None or issued.get(field or "", "").strip():
+                    # Enter on an unread field must not make its value empty: nobody saw it
+                    page = record.review[index].page
+                    return self._review(request, status_code=400, typed=value, error=(
+                        f"Pagina {page} is niet teruggekomen: deze waarde is niet gelezen en blijft niet leeg. "
+                        "Typ de waarde, neem de waarden over zoals uitgegeven, of kies Later."))
             checked, problem = check_value(field, value.replace("\r\n", "\n"), self.spec)
             if checked is None:
                 return self._review(request, error=f"{self.label(field)}: {texts.reason(problem)}", typed=value,
