@@ -96,9 +96,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX uploads_sha256 ON uploads (sha256);
     """,
     # 4: decisions taken in one step (the values of pages that did not come back, taken as
-    # issued) share a batch, and are undone together
+    # issued) share a batch, and are undone together; an archived record keeps the SHA-256
+    # of what was archived, so one corrected after it is ready to archive again ('' for
+    # results before this migration: taken as what the record is now)
     """
     ALTER TABLE decisions ADD COLUMN batch INTEGER;
+    ALTER TABLE archive_results ADD COLUMN digest TEXT NOT NULL DEFAULT '';
     """,
 )
 
@@ -125,6 +128,12 @@ def default_workspace() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "oppforms" / "werkruimte"
+
+
+def record_digest(record: Any) -> str:
+    """The SHA-256 (hex) of a record's JSON, keys sorted: what an archive job archived."""
+    text = json.dumps(record.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _now() -> str:
@@ -526,21 +535,35 @@ class Workspace:
     def archive_dir(self) -> Path:
         return self.root / "archief"
 
-    def add_archive_result(self, job_id: str, position: int, record_id: int, result: Any) -> None:
+    def add_archive_result(self, job_id: str, position: int, record_id: int, result: Any, digest: str = "") -> None:
+        """An archive job's result for a record; ``digest``: :func:`record_digest` of the
+        corrected record as it was archived."""
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO archive_results VALUES (?, ?, ?, ?, ?, ?)",
-                       (job_id, position, record_id, result.status, result.package, result.reason))
+            db.execute("INSERT OR REPLACE INTO archive_results (job, position, record, status, package, reason, digest) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (job_id, position, record_id, result.status, result.package, result.reason, digest))
             db.execute("UPDATE jobs SET done = ? WHERE id = ?", (position, job_id))
             self.log(f"formulier {record_id} archiveren: {_ARCHIVE_NL.get(result.status, result.status)}", db)
 
-    def archived_records(self) -> set[int]:
+    def archived_records(self) -> dict[int, set[str]]:
         """The records an archive job has put in the archive (added, as a new version, or
-        found there already unchanged)."""
+        found there already unchanged), each with the :func:`record_digest` of what was
+        archived ('' for results from before these were kept)."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT DISTINCT record FROM archive_results WHERE status IN ('added', 'new version', 'duplicate')"
+                "SELECT record, digest FROM archive_results WHERE status IN ('added', 'new version', 'duplicate')"
             ).fetchall()
-        return {int(r[0]) for r in rows}
+        out: dict[int, set[str]] = {}
+        for r in rows:
+            out.setdefault(int(r[0]), set()).add(str(r[1]))
+        return out
+
+    @staticmethod
+    def is_archived(stored: StoredRecord, archived: Mapping[int, set[str]]) -> bool:
+        """Whether ``stored``, as corrected now, is in the archive (a record corrected after
+        it was archived is not: archiving it again adds it as a new version)."""
+        digests = archived.get(stored.id)
+        return digests is not None and ("" in digests or record_digest(stored.corrected) in digests)
 
     def archive_results(self, job_id: str) -> list[dict[str, Any]]:
         with self._connect() as db:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..spec import FormSpec
-from ..workspace import Upload, Workspace
+from ..workspace import Upload, Workspace, record_digest
 
 if TYPE_CHECKING:
     from ..batch import FillResult
@@ -200,7 +200,7 @@ class JobRunner:
             upload = ws.record_upload(stored.id)
             data = {**stored.corrected.to_json(), "source": str(upload.path) if upload else stored.record.source}
             result = add_record(ws.archive_dir, data, issued=ws.issued_dir, spec=self.spec)
-            ws.add_archive_result(job_id, position, stored.id, result)
+            ws.add_archive_result(job_id, position, stored.id, result, record_digest(stored.corrected))
             if self._stop.is_set():
                 break
 

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..workspace import Workspace
 from .base import Pages, download
 
 
@@ -59,9 +60,10 @@ class ArchivePages(Pages):
             report = verify(self.workspace.archive_dir)  # it only reads (and finishes what an interruption left)
         records = self.workspace.records(self.spec)
         archived = self.workspace.archived_records()
+        done = {r.id for r in records if Workspace.is_archived(r, archived)}
         return self.render(request, "archief.html", status_code, rows=self._archive_rows(), error=error, report=report,
-                           ready=sum(not r.corrected.review and r.id not in archived for r in records),
-                           archived=sum(r.id in archived for r in records),
+                           ready=sum(not r.corrected.review and r.id not in done for r in records),
+                           archived=len(done),
                            waiting=sum(bool(r.corrected.review) for r in records), jobs=self.workspace.jobs("archive"))
 
     async def archive_init(self, request: Request) -> Response:
