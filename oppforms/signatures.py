@@ -116,13 +116,21 @@ def _school_year(record: Record, issued_values: Mapping[str, Mapping[str, str]])
     return year
 
 
+def _entry_year(entry: Mapping[str, object]) -> str:
+    values = entry.get("values")
+    return str(values.get(_YEAR) or "").strip() if isinstance(values, Mapping) else ""
+
+
 def school_years(records: Iterable[Record], issued: Iterable[Mapping[str, object]] | None = None,
                  spec: FormSpec | None = None) -> list[str]:
     """The schooljaren of ``records`` and of the forms ``issued`` (as
-    :func:`signature_overview` takes them), newest first; an empty one is left out."""
+    :func:`signature_overview` takes them; every entry, not only a document's latest),
+    newest first; an empty one is left out."""
     spec = spec or current_spec()
-    issued_values = latest_values(issued, spec.form_id) if issued is not None else {}
-    years = {_school_year(r, issued_values) for r in records} | {v.get(_YEAR, "").strip() for v in issued_values.values()}
+    entries = list(issued) if issued is not None else []
+    issued_values = latest_values(entries, spec.form_id)
+    years = {_school_year(r, issued_values) for r in records} | {
+        _entry_year(e) for e in entries if e.get("form", spec.form_id) == spec.form_id}
     return sorted((y for y in years if y), reverse=True)
 
 
@@ -142,11 +150,15 @@ def signature_overview(
     spec = spec or current_spec()
     columns = box_columns(spec)
     key_field = spec.records.key
+    wanted = school_year.strip() if school_year else None
+    if wanted is not None and issued is not None:
+        # a pupil's document id is the same every year: what was issued for that year
+        # counts, not the document's latest entry (perhaps next year's form)
+        issued = [e for e in issued if _entry_year(e) == wanted]
     issued_values = latest_values(issued, spec.form_id) if issued is not None else {}
     returned_documents: set[str] = set()
     found: dict[str, dict[str, object]] = {}
-    wanted = school_year.strip() if school_year else None
-    if wanted is not None:
+    if wanted is not None:  # a record's schooljaar as read, else: its document was issued for that year
         records = [r for r in records if _school_year(r, issued_values) == wanted]
     for record in records:
         nummer = record.fields.get(key_field, "").strip()

@@ -221,3 +221,21 @@ def test_a_schooljaar_leaves_out_the_pupils_of_other_years(spec: FormSpec, tmp_p
     run = subprocess.run([sys.executable, "-m", "oppforms", "signatures", str(records), "--issued", str(out),
                           "--schooljaar", "2024-2025", "-o", str(target)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "no form of that schooljaar (there are: 2026-2027, 2025-2026)" in run.stderr
+
+
+def test_a_pupil_issued_again_next_year_stays_on_this_years_list(spec: FormSpec, tmp_path: Path) -> None:
+    """A pupil's document id is the same every year, so the registry's latest entry for it
+    may be next year's form: this year's list still has the pupil whose form of this year
+    did not come back."""
+    out = tmp_path / "out"
+    this_year = [{"leerling.nummer": n, "leerling.naam": f"Leerling {n}", "leerling.klas": "2A", "schooljaar": "2026-2027"}
+                 for n in ("000071", "000072")]
+    next_year = [dict(this_year[0], schooljaar="2027-2028", **{"leerling.klas": "3A"})]
+    for rows in (this_year, next_year):
+        assert all(r.status == "ok" for r in fill_many(rows, out, spec=spec, name="{schooljaar}/{leerling.nummer}"))
+    entries = list(read_issued(out))
+    assert school_years([], entries, spec) == ["2027-2028", "2026-2027"]
+    rows = signature_overview([], spec, issued=entries, school_year="2026-2027")
+    assert [(r.nummer, r.klas, r.returned) for r in rows] == [("000071", "2A", False), ("000072", "2A", False)]
+    rows = signature_overview([], spec, issued=entries, school_year="2027-2028")
+    assert [(r.nummer, r.klas) for r in rows] == [("000071", "3A")]
