@@ -474,6 +474,14 @@ def _parallel(
     # Records go to the workers in chunks (fewer round trips), and at most a few chunks per
     # worker are in flight, so memory stays bounded however long the input is.
     window: deque[Future[list[FillResult]] | list[FillResult]] = deque()
+    pending: deque[FillResult] = deque()  # the results of the chunk being given
+
+    def take() -> Iterator[FillResult]:
+        pending.extend(_resolve(window[0]))  # left in the window until its results are in hand
+        window.popleft()
+        while pending:
+            yield report(pending.popleft())
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
         try:
             chunk: list[_Job | FillResult] = []
@@ -483,15 +491,25 @@ def _parallel(
                     window.append(_submit(pool, chunk))
                     chunk = []
                 while len(window) >= jobs * 3:
-                    for result in _resolve(window.popleft()):
-                        yield report(result)
+                    yield from take()
             if chunk:
                 window.append(_submit(pool, chunk))
             while window:
-                for result in _resolve(window.popleft()):
-                    yield report(result)
-        except BaseException:
+                yield from take()
+        except BaseException as exc:
             pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, GeneratorExit):  # the caller stopped asking: nothing more to give
+                raise
+            # Interrupted (Ctrl-C): the chunks the workers finished meanwhile wrote their
+            # files, so their results are given first (in order, up to the first chunk that
+            # did not run), and the report has every row done
+            while pending:
+                yield report(pending.popleft())
+            for item in window:
+                if isinstance(item, Future) and (item.cancelled() or item.exception() is not None):
+                    break
+                for result in _resolve(item):
+                    yield report(result)
             raise
 
 

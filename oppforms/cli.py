@@ -13,7 +13,8 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -191,12 +192,13 @@ def fill(
     results = []
     show_bar = not quiet and sys.stderr.isatty()
     report = report_file or out_dir / "oppforms-report.csv"
+    filling: Iterator[Any] = iter(())
     try:
         with click.progressbar(length=total, label=_("filling"), file=sys.stderr, show_eta=True,
                                show_pos=True) if show_bar else NoBar() as bar:
             # the bar is drawn at most ten times a second (drawing it took about 40 µs a form)
             pending, next_draw = 0, 0.0
-            for result in fill_many(
+            filling = fill_many(
                 records,
                 out_dir,
                 spec=spec,
@@ -206,7 +208,8 @@ def fill(
                 jobs=jobs,
                 identity_by_row=on_duplicate == "all",
                 print_copies=merged is not None,
-            ):
+            )
+            for result in filling:
                 results.append(result)
                 pending += 1
                 if show_bar and (now := time.monotonic()) >= next_draw:
@@ -224,6 +227,7 @@ def fill(
             if pending:
                 bar.update(pending)
     except KeyboardInterrupt:  # what was done is in the registry; the report says it too
+        results.extend(_finished(filling))
         write_report(results, report)
         click.echo("oppforms: " + _("interrupted after {n} row(s); they are in the report: {report}", n=len(results),
                                     report=report), err=True)
@@ -263,6 +267,22 @@ def fill(
     click.echo(_("{rows}: {counts}; report: {report}", rows=rows, counts=", ".join(counts), report=report), err=True)
     if failed:
         raise BatchIncomplete(N_("{n} row(s) not filled; see {report}").format(n=len(failed), report=report))
+
+
+def _finished(filling: Iterator[Any]) -> list[Any]:
+    """After Ctrl-C came while a result was being handled here: the results of the work
+    the batch finished meanwhile (other worker processes' files), which it gives when told
+    of the interrupt. Nothing when the interrupt reached the batch itself (it gave them)."""
+    out: list[Any] = []
+    throw = getattr(filling, "throw", None)  # no batch started yet: nothing
+    if throw is None:
+        return out
+    try:
+        out.append(throw(KeyboardInterrupt()))
+        out.extend(filling)
+    except (KeyboardInterrupt, StopIteration):
+        pass
+    return out
 
 
 EPILOG_SIGNATURES = """Examples:
