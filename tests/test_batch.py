@@ -714,3 +714,13 @@ def test_the_batchs_own_error_is_not_hidden_by_its_final_sync(tmp_path: Path) ->
         shutil.rmtree(out)
 
     assert [r.status for r in fill_many(quietly_gone(), out)] == ["ok"]
+
+
+def test_a_broken_json_lines_line_is_said_without_a_doubled_word(tmp_path: Path) -> None:
+    data = tmp_path / "regels.jsonl"
+    data.write_text('{"leerling.nummer": "000081", "leerling.naam": "Een"}\n'
+                    '{"leerling.nummer": "000082", "leerling.naam": "Twee\tmet tab"}\n', encoding="utf-8")
+    run("fill", str(data), "-o", str(tmp_path / "out"), "-q")
+    rows = list(csv.DictReader((tmp_path / "out" / "oppforms-report.csv").open(encoding="utf-8")))
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    assert "Invalid control character at column" in rows[1]["reason"] and " at at " not in rows[1]["reason"]

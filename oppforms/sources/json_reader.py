@@ -51,6 +51,12 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     raise AssertionError("unreachable: fewer keys than pairs means a key twice")
 
 
+def _said(error: json.JSONDecodeError) -> str:
+    """The JSON error's message without the "at" some end with ("Invalid control character
+    at"), as the place follows it."""
+    return error.msg.removesuffix(" at")
+
+
 class _JsonBase(SourceReader):
     """A file of keyed records. A subclass reads its file in :meth:`_flat_records`, calls
     :meth:`_check_keys` once its constructor can read them, and is iterated here."""
@@ -187,7 +193,7 @@ class _JsonReader(_JsonBase):
         except _DuplicateKey as exc:
             raise self._fail(N_('the key "{key}" appears twice in one object').format(key=exc)) from None
         except json.JSONDecodeError as exc:
-            raise self._fail(N_("not valid JSON ({error} at line {line}, column {column})").format(error=exc.msg, line=exc.lineno, column=exc.colno)) from None
+            raise self._fail(N_("not valid JSON ({error} at line {line}, column {column})").format(error=_said(exc), line=exc.lineno, column=exc.colno)) from None
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list):
@@ -233,7 +239,7 @@ class _JsonLinesReader(_JsonBase):
                 except _DuplicateKey as exc:
                     yield line_no, f'the key "{exc}" appears twice'
                 except json.JSONDecodeError as exc:
-                    yield line_no, f"not valid JSON ({exc.msg} at column {exc.colno})"
+                    yield line_no, f"not valid JSON ({_said(exc)} at column {exc.colno})"
                 except _RowProblem as exc:
                     yield line_no, str(exc)
 
