@@ -23,9 +23,7 @@ files or none.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import secrets
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,15 +34,16 @@ from typing import Literal
 
 from .i18n import N_
 from ._io import TargetExists, atomic_write_bytes, file_sha256, sync_folder
-from .errors import OppformsError, OutputError, RecordError, UsageError
+from .errors import OppformsError, OutputError, UsageError
 from .fill import FilledForm, Template
 from .issued import (  # document_id, record_hash, read_issued: also this module's, as they were
-    STATE_DIR, append_entry, canonical_json, close_registries, document_id, folder_secret, password_mac,
+    append_entry, canonical_json, close_registries, document_id, folder_secret, password_mac,
     read_issued, record_digest, record_hash,
 )
 from .spec import FormSpec, current_spec, load_spec, spec_path
 from .intake import RecordIn
 from .naming import Namer
+from .deliver import encrypt, merge_for_print, print_copy_path, write_report  # also this module's, as they were
 from .smart import check_smart
 from .values import coercer_for
 
@@ -155,27 +154,6 @@ def _entry(job: _Job, template: Template, filled: FilledForm, digest: str, pdf_s
 
 # ---------------------------------------------------------------------------------------
 # The work of records: checked, filled and written in passes (in a worker process when jobs > 1)
-
-
-def encrypt(data: bytes, password: str) -> bytes:
-    """``data`` encrypted with AES-256 (never RC4), with a fresh random file id."""
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    file_id = ByteStringObject(secrets.token_bytes(16))
-    writer._ID = ArrayObject([file_id, file_id])
-    writer.encrypt(user_password=password, owner_password=None, algorithm="AES-256")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def print_copy_path(out_dir: Path, doc_id: str) -> Path:
-    """Where a flattened, unencrypted copy for the merged print file is kept until merged."""
-    return Path(out_dir) / STATE_DIR / "print" / f"{doc_id}.pdf"
 
 
 def _template_for(spec_source: str) -> Template:
@@ -550,60 +528,3 @@ def _chunks(items: Iterator[_Job | FillResult], size: int) -> Iterator[list[_Job
 
 def _resolve(item: Future[list[FillResult]] | list[FillResult]) -> list[FillResult]:
     return item.result() if isinstance(item, Future) else item
-
-
-def write_report(results: Iterable[FillResult], path: Path) -> None:
-    """The per-record report as CSV (``.csv``) or JSON Lines (``.jsonl``), atomically."""
-    import csv
-    import io
-
-    rows = list(results)
-    if path.suffix.lower() in {".jsonl", ".ndjson"}:
-        text = "".join(
-            json.dumps(
-                {
-                    "source": r.source,
-                    "row": r.row,
-                    "file": r.file,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "document": r.document,
-                    "pages": r.pages,
-                    "warnings": list(r.warnings),
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-            for r in rows
-        )
-    else:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(["source", "row", "file", "status", "reason", "document", "pages", "warnings"])
-        for r in rows:
-            w.writerow([r.source, r.row, r.file, r.status, r.reason, r.document, r.pages, "; ".join(r.warnings)])
-        text = buf.getvalue()
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def merge_for_print(files: Iterable[Path], target: Path) -> int:
-    """One PDF of all ``files`` for printing, each starting on an odd page (a blank page
-    follows a form with an odd page count, for duplex printers). Returns the page count."""
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
-    pages = 0
-    for path in files:
-        reader = PdfReader(path)
-        writer.append(reader)
-        pages += len(reader.pages)
-        if len(reader.pages) % 2:
-            box = reader.pages[-1].mediabox
-            writer.add_blank_page(float(box.width), float(box.height))
-            pages += 1
-    out = io.BytesIO()
-    writer.write(out)
-    atomic_write_bytes(target, out.getvalue())
-    return pages

@@ -206,8 +206,6 @@ def signature_overview(
         key = nummer or document
         if document in returned_documents or key in found:
             continue
-        if wanted is not None and values.get(_YEAR, "").strip() != wanted:
-            continue
         earlier = missing.get(key)
         missing[key] = PupilSignatures(
             key=key,

@@ -17,8 +17,8 @@ LAYERS: list[set[str]] = [
     {"spec", "_spec_loader", "fonts", "_io", "pagecode", "qr", "issued", "_pdfsyntax", "_pdfupdate", "executor", "_dask_worker"},
     {"typeset", "records", "values", "naming", "continuation", "smart"},
     {"draw"},
-    {"build", "sources", "intake", "fill", "extract", "exports", "scan", "template", "archive", "review", "signatures"},
-    {"batch", "workspace"},
+    {"build", "sources", "intake", "fill", "deliver", "extract", "exports", "scan", "template", "archive", "review", "signatures"},
+    {"batch", "workspace", "workspace_schema"},
     {"cli", "cli_archive", "cli_extract", "cli_text", "__main__", "__init__", "web"},
 ]
 NEVER = {("fill", "extract"), ("extract", "fill"), ("scan", "fill"), ("scan", "batch"), ("archive", "fill"), ("extract", "archive")}

@@ -3,6 +3,7 @@ time, with its crop and page) and ``/handtekeningen`` (who still has to sign).""
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from pathlib import Path
@@ -21,6 +22,7 @@ def _as_pattern(message: str) -> re.Pattern[str]:
     return re.compile(re.escape(message).replace(r"\{page\}", r"(\d+)").replace(r"\{pages\}", r"(\d+)") + "$")
 
 
+@functools.cache
 def _unread_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     from ..scan.assemble import MISSING_PAGE, UNREAD_ON_MISSING_PAGE
 
